@@ -1,0 +1,19 @@
+"""The JSON API under /api: one module per resource, registered here."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from flask_openapi3 import OpenAPI
+
+from app.api import health
+
+
+def init_app(app: OpenAPI) -> None:
+    """Register every API blueprint and the OpenAPI document route."""
+    for module in (health,):
+        app.register_api(module.bp)
+
+    def openapi_document() -> Response:
+        return jsonify(app.api_doc)
+
+    app.add_url_rule("/api/openapi.json", endpoint="openapi_document", view_func=openapi_document)

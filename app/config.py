@@ -1,0 +1,101 @@
+"""Settings: defaults, overridden by FIELDHAND_* environment variables, then by a test mapping."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PREFIX = "FIELDHAND_"
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # generated into the instance folder on first start when not set
+    "DATABASE_URL": None,  # None means SQLite in the instance folder
+    "PLATFORM_URL": None,  # Thingsee base URL ending in /prod/v1/
+    "PLATFORM_CLIENT_ID": None,
+    "PLATFORM_CLIENT_SECRET": None,
+    "PLATFORM_TIMEOUT_S": 10.0,
+    "PLATFORM_TOKEN_TTL_S": 900.0,
+    "SYNC_IN_PROCESS": False,  # run a sync worker thread inside the web process
+    "SYNC_CONCURRENCY": 16,
+    "SYNC_LEASE_S": 60.0,
+    "SYNC_BATCH": 64,
+    "SYNC_POLL_S": 0.5,
+    "SYNC_BACKOFF_BASE_S": 1.0,
+    "SYNC_BACKOFF_CAP_S": 300.0,
+    "SYNC_MAX_ATTEMPTS": 0,  # 0 = retry transient failures forever; the inbox shows them anyway
+    "OPERATIONS_BATCH_MAX": 500,
+    "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "PWA_DIST": None,  # folder of the built PWA; default pwa/dist beside the package
+}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if raw.startswith(("{", "[")):
+        return json.loads(raw)
+    return raw
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the settings: defaults, then FIELDHAND_* variables, then overrides."""
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(PREFIX + key)
+        if raw is not None and raw != "":
+            settings[key] = _coerce(raw, default)
+    if overrides:
+        settings.update(overrides)
+    return settings
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return the session secret kept in the instance folder, creating it on first start."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def apply_settings(app: Flask, settings: dict[str, Any]) -> None:
+    """Copy settings into app.config, deriving the database URL and secrets."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config["FIELDHAND"] = settings
+    for key, value in settings.items():
+        app.config[key] = value
+    app.config["SECRET_KEY"] = settings["SECRET_KEY"] or _secret_key(instance)
+    url = settings["DATABASE_URL"] or f"sqlite:///{instance / 'fieldhand.sqlite3'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        engine_options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
+    app.config["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"]
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    # The PWA reads the token from /api/auth/me and sends it as X-CSRFToken on every write;
+    # the token must outlive a long offline shift, so it lives as long as the session.
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
+    app.config["WTF_CSRF_HEADERS"] = ["X-CSRFToken", "X-CSRF-Token"]
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True

@@ -1,0 +1,132 @@
+"""Domain errors and the one JSON error shape: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from flask_wtf.csrf import CSRFError
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A failure the caller can understand and act on; carries its HTTP status and code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    code = "unprocessable"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "unavailable"
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> Response:
+    """Build the project's JSON error response."""
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    return response
+
+
+def validation_error_response(exc: ValidationError) -> Response:
+    """Turn a pydantic validation failure into a 400 (bad JSON) or 422 (bad fields)."""
+    if request.mimetype == "application/json" and request.content_length:
+        if request.get_json(silent=True) is None:
+            return error_response(400, "bad_json", "The request body is not valid JSON.")
+    fields = [
+        {
+            "field": ".".join(str(part) for part in err["loc"]),
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    first = fields[0] if fields else {"field": "", "message": "invalid"}
+    where = f" ({first['field']})" if first["field"] else ""
+    return error_response(
+        422,
+        "validation_failed",
+        f"The request is not valid{where}: {first['message']}.",
+        {"fields": fields},
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register handlers that turn every failure into the JSON error shape."""
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Response:
+        return error_response(
+            400,
+            "csrf_failed",
+            "The security token is missing or expired; reload the page or sign in again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        if exc.response is not None:
+            return exc.response  # already shaped, e.g. by validation_error_response
+        status = exc.code or 500
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            message = "The upload is too large."
+            if limit:
+                message = f"The upload is too large; the limit is {limit // (1024 * 1024)} MB."
+            return error_response(413, "payload_too_large", message, {"limit_bytes": limit})
+        code = _HTTP_CODES.get(status, "http_error")
+        return error_response(status, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on the server.")

@@ -1,0 +1,59 @@
+"""Typed failures every platform adapter raises; the sync worker decides retries from these."""
+
+from __future__ import annotations
+
+
+class PlatformError(Exception):
+    """Base class: something went wrong talking to the platform."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class AuthError(PlatformError):
+    """Credentials rejected, or a fresh token was refused again."""
+
+
+class NotFound(PlatformError):
+    """The thing or group does not exist in this platform stack."""
+
+
+class ValidationFailed(PlatformError):
+    """The platform rejected the request as invalid; retrying cannot fix it."""
+
+
+class Conflict(PlatformError):
+    """The platform refused because of existing state (e.g. duplicate group id)."""
+
+
+class RateLimited(PlatformError):
+    """429: slow down; retry after `retry_after` seconds when given."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
+
+
+class Unavailable(PlatformError):
+    """Network error, timeout or 5xx. `outcome_unknown` when a write may have been applied."""
+
+    retryable = True
+
+    def __init__(
+        self, message: str, *, status: int | None = None, outcome_unknown: bool = False
+    ) -> None:
+        super().__init__(message, status=status)
+        self.outcome_unknown = outcome_unknown
+
+
+class MalformedResponse(PlatformError):
+    """The platform answered 2xx with a body we cannot read; the outcome of a write is unknown."""
+
+    retryable = True
+    outcome_unknown = True

@@ -1,0 +1,39 @@
+"""Serve the built PWA at / with an SPA fallback; the service worker must never be cached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, Response, abort, send_from_directory
+
+from app.errors import error_response
+
+DEFAULT_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
+
+
+def init_app(app: Flask) -> None:
+    """Register the routes that serve the PWA build."""
+    dist = Path(app.config.get("PWA_DIST") or DEFAULT_DIST)
+
+    def pwa(path: str = "") -> Response:
+        if path.startswith("api/"):
+            abort(404)
+        if not (dist / "index.html").exists():
+            return error_response(
+                503, "pwa_not_built", "The web app is not built; run 'make run' or 'make pwa'."
+            )
+        target = dist / path
+        if path and target.is_file():
+            response = send_from_directory(dist, path)
+            if path in {"sw.js", "index.html", "manifest.webmanifest"}:
+                response.headers["Cache-Control"] = "no-cache"
+            elif path.startswith("assets/"):
+                response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            return response
+        response = send_from_directory(dist, "index.html")
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    # Plain Flask rules: these routes are not part of the OpenAPI document.
+    app.add_url_rule("/", endpoint="pwa_index", view_func=pwa)
+    app.add_url_rule("/<path:path>", endpoint="pwa_asset", view_func=pwa)
