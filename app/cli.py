@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.accounts_cli import users_cli
+
 
 def init_app(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
+    app.cli.add_command(users_cli)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Response, jsonify
 from flask_openapi3 import OpenAPI
 
-from app.api import health
+from app.api import access, auth, health
 
 
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
-    for module in (health,):
+    access.init_app(app)
+    for module in (health, auth):
         app.register_api(module.bp)
 
     def openapi_document() -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 from flask_openapi3 import APIBlueprint, Tag
 
-from app.models.base import utcnow
+from app.database import utcnow
 
 bp = APIBlueprint("health", __name__, url_prefix="/api", abp_tags=[Tag(name="health")])
 

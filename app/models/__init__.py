@@ -1,0 +1,19 @@
+"""Persistence: every table, imported here so Alembic sees the whole metadata."""
+
+from app.models.audit import AuditEvent
+from app.models.bulk import BulkJob, BulkJobItem
+from app.models.devices import DeploymentGroup, Device
+from app.models.operations import Operation, OutboxStep, SyncAttempt
+from app.models.users import User
+
+__all__ = [
+    "AuditEvent",
+    "BulkJob",
+    "BulkJobItem",
+    "DeploymentGroup",
+    "Device",
+    "Operation",
+    "OutboxStep",
+    "SyncAttempt",
+    "User",
+]

@@ -1,9 +1,10 @@
-"""Declarative base with a naming convention so Alembic migrations name constraints stably."""
+"""The SQLAlchemy handle: declarative base, UTC datetime type and the Flask-SQLAlchemy object."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -48,3 +49,7 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+# Constraint names follow NAMING_CONVENTION so Alembic migrations name them stably.
+db = SQLAlchemy(model_class=Base)

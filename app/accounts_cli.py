@@ -1,0 +1,34 @@
+"""`flask --app app users ...`: manage accounts from the shell."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from app.errors import DomainError
+from app.models.users import ROLES
+from app.services import accounts
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+@click.option("--display-name", default="", help="Name shown in the app and the history.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def create_user_command(name: str, role: str, display_name: str, password_stdin: bool) -> None:
+    """Create user NAME; the password is prompted for, or read from stdin."""
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(name, password, role, display_name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created {user.role} '{user.username}'.")
