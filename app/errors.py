@@ -63,9 +63,9 @@ def error_response(
 
 def validation_error_response(exc: ValidationError) -> Response:
     """Turn a pydantic validation failure into a 400 (bad JSON) or 422 (bad fields)."""
-    if request.mimetype == "application/json" and request.content_length:
-        if request.get_json(silent=True) is None:
-            return error_response(400, "bad_json", "The request body is not valid JSON.")
+    has_body = request.mimetype == "application/json" and request.content_length
+    if has_body and request.get_json(silent=True) is None:
+        return error_response(400, "bad_json", "The request body is not valid JSON.")
     fields = [
         {
             "field": ".".join(str(part) for part in err["loc"]),

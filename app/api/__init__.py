@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Response, jsonify
 from flask_openapi3 import OpenAPI
 
-from app.api import access, auth, health
+from app.api import access, auth, devices, groups, health, operations
 
 
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     access.init_app(app)
-    for module in (health, auth):
+    for module in (health, auth, operations, devices, groups):
         app.register_api(module.bp)
 
     def openapi_document() -> Response:

@@ -1,0 +1,77 @@
+"""Deployment groups: list (with offline cache), create, rename, delete."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
+
+from app.api.access import SUPERVISORS, require_roles
+from app.api.serializers import iso
+from app.models.devices import DeploymentGroup
+from app.platform.provider import current_platform
+from app.services import groups as groups_service
+
+bp = APIBlueprint("groups", __name__, url_prefix="/api/groups", abp_tags=[Tag(name="groups")])
+
+
+class GroupBody(BaseModel):
+    group_id: str = Field(min_length=1, max_length=80)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class RenameBody(BaseModel):
+    group_id: str = Field(min_length=1, max_length=80)
+
+
+class GroupPath(BaseModel):
+    group_id: str = Field(max_length=80)
+
+
+def group_json(group: DeploymentGroup) -> dict[str, object]:
+    """Serialise a cached group."""
+    return {
+        "group_id": group.group_id,
+        "description": group.description,
+        "follows_convention": groups_service.follows_convention(group.group_id),
+    }
+
+
+@bp.get("")
+@require_roles()
+def list_groups() -> Response:
+    """List deployment groups; from the local cache when the platform is unreachable."""
+    result = groups_service.list_groups(current_platform())
+    return jsonify(
+        {
+            "items": [group_json(g) for g in result.groups],
+            "source": result.source,
+            "synced_at": iso(result.synced_at),
+            "message": result.message,
+            "convention": groups_service.CONVENTION_HELP,
+        }
+    )
+
+
+@bp.post("")
+@require_roles(*SUPERVISORS)
+def create_group(body: GroupBody) -> tuple[Response, int]:
+    """Create a deployment group (id lowercased, non-alphanumerics removed)."""
+    group = groups_service.create_group(current_platform(), body.group_id, body.description)
+    return jsonify(group_json(group)), 201
+
+
+@bp.post("/<group_id>/rename")
+@require_roles(*SUPERVISORS)
+def rename_group(path: GroupPath, body: RenameBody) -> Response:
+    """Rename a group; its devices move with it."""
+    group = groups_service.rename_group(current_platform(), path.group_id, body.group_id)
+    return jsonify(group_json(group))
+
+
+@bp.delete("/<group_id>")
+@require_roles(*SUPERVISORS)
+def delete_group(path: GroupPath) -> Response:
+    """Delete a group; its devices become unassigned."""
+    groups_service.delete_group(current_platform(), path.group_id)
+    return jsonify({"group_id": path.group_id, "deleted": True})

@@ -1,0 +1,68 @@
+"""`make run`: migrate, create demo users once, start the sandbox platform if none is configured,
+run a sync worker in-process and serve the app. Production uses gunicorn + `flask sync run`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.config import load_settings
+from app.services.accounts import ensure_demo_users
+from app.sync.worker import start_in_thread
+
+
+def _sandbox_platform(overrides: dict[str, Any]) -> None:
+    from app.emulator.server import start_emulator
+    from app.emulator.state import EmulatorConfig
+
+    port = int(os.environ.get("FIELDHAND_EMULATOR_PORT", "8081"))
+    emulator = start_emulator(EmulatorConfig(devices=50, seed=2026), port=port)
+    overrides.update(
+        PLATFORM_URL=emulator.base_url,
+        PLATFORM_CLIENT_ID=emulator.client_id,
+        PLATFORM_CLIENT_SECRET=emulator.client_secret,
+    )
+    print(f"Sandbox platform (Thingsee emulator, 50 devices): {emulator.base_url}")
+    sample = sorted(emulator.state.all_tuids())[:3]
+    print(f"  sample device TUIDs: {', '.join(sample)}")
+
+
+def main() -> int:
+    """Start everything for a single machine and block serving HTTP."""
+    overrides: dict[str, Any] = {"SYNC_IN_PROCESS": True}
+    if not load_settings().get("PLATFORM_URL"):
+        _sandbox_platform(overrides)
+    app = create_app(overrides)
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        credentials = ensure_demo_users()
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
+    start_in_thread(app)
+    server = make_server(host, port, app, threaded=True)
+    print(f"Fieldhand is running: open http://{host}:{port}/")
+    print(f"  API documentation: http://{host}:{port}/api/openapi.json")
+    if credentials:
+        credentials_file = Path(app.instance_path) / "demo-credentials.txt"
+        lines = [f"{name} / {password}" for name, password in credentials.items()]
+        credentials_file.write_text("\n".join(lines) + "\n")
+        credentials_file.chmod(0o600)
+        print("  Demo accounts (shown once; also saved to instance/demo-credentials.txt):")
+        for role, line in zip(("technician", "supervisor", "admin"), lines, strict=True):
+            print(f"    {role:<11} {line}")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""Operation kinds: how each technician action is validated and broken into platform steps."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.platform.interface import INSTALLATION_STATUSES, UNASSIGNED
+
+TUID_PATTERN = re.compile(r"^[A-Z0-9]{17}$")
+GROUP_PATTERN = re.compile(r"^[a-z0-9]{1,64}$")
+KINDS = ("set_status", "set_group", "install", "remove", "replace")
+REPLACED_DEVICE_STATUSES = ("uninstalled", "retired")
+
+
+class InvalidOperation(ValueError):
+    """The action's arguments do not make sense; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    tuid: str
+    action: str  # set_status | set_group | copy_group (value = the tuid to copy from)
+    value: str
+
+
+def normalise_tuid(raw: object, field: str = "tuid") -> str:
+    """Return the TUID trimmed and uppercased, or raise InvalidOperation."""
+    tuid = str(raw or "").strip().upper()
+    if not TUID_PATTERN.match(tuid):
+        raise InvalidOperation(f"{field} must be 17 letters and digits (IMC + PSN), got '{raw}'.")
+    return tuid
+
+
+def normalise_group(raw: object) -> str:
+    """Return the deployment group id lowercased, or raise InvalidOperation."""
+    group = str(raw or "").strip().lower()
+    if group == UNASSIGNED:
+        return group
+    if not GROUP_PATTERN.match(group):
+        raise InvalidOperation(
+            f"Deployment group '{raw}' is not valid: use 1 to 64 lowercase letters and digits."
+        )
+    return group
+
+
+def _status(raw: object) -> str:
+    if raw not in INSTALLATION_STATUSES:
+        raise InvalidOperation(
+            f"Installation status '{raw}' is not one of {', '.join(INSTALLATION_STATUSES)}."
+        )
+    return str(raw)
+
+
+def plan_steps(
+    kind: str, tuid: str, args: dict[str, Any]
+) -> tuple[dict[str, Any], list[PlannedStep]]:
+    """Validate args for this kind; return the normalised args and the platform steps in order."""
+    if kind == "set_status":
+        status = _status(args.get("status"))
+        return {"status": status}, [PlannedStep(tuid, "set_status", status)]
+    if kind == "set_group":
+        group = normalise_group(args.get("group_id"))
+        return {"group_id": group}, [PlannedStep(tuid, "set_group", group)]
+    if kind == "install":
+        group = normalise_group(args.get("group_id"))
+        if group == UNASSIGNED:
+            raise InvalidOperation("Pick a deployment group to install the device into.")
+        return {"group_id": group}, [
+            PlannedStep(tuid, "set_status", "installed"),
+            PlannedStep(tuid, "set_group", group),
+        ]
+    if kind == "remove":
+        return {}, [
+            PlannedStep(tuid, "set_group", UNASSIGNED),
+            PlannedStep(tuid, "set_status", "uninstalled"),
+        ]
+    if kind == "replace":
+        new_tuid = normalise_tuid(args.get("new_tuid"), "new_tuid")
+        if new_tuid == tuid:
+            raise InvalidOperation("A device cannot replace itself; scan the new device.")
+        old_status = args.get("old_status", "uninstalled")
+        if old_status not in REPLACED_DEVICE_STATUSES:
+            raise InvalidOperation("The replaced device becomes 'uninstalled' or 'retired'.")
+        return {"new_tuid": new_tuid, "old_status": old_status}, [
+            PlannedStep(new_tuid, "set_status", "installed"),
+            PlannedStep(new_tuid, "copy_group", tuid),
+            PlannedStep(tuid, "set_group", UNASSIGNED),
+            PlannedStep(tuid, "set_status", old_status),
+        ]
+    raise InvalidOperation(f"Unknown action '{kind}'; use one of {', '.join(KINDS)}.")

@@ -1,0 +1,1 @@
+"""The sync worker: drains the outbox to the platform with leases, per-device order and retries."""

@@ -1,0 +1,23 @@
+"""Capped exponential backoff with jitter, honouring a server's Retry-After."""
+
+from __future__ import annotations
+
+import random
+
+
+def retry_delay(
+    attempt: int,
+    *,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds to wait before attempt+1: equal jitter on base*2^(attempt-1), at least Retry-After."""
+    rng = rng or random
+    exponential = min(cap, base * (2 ** max(0, attempt - 1)))
+    delay = exponential / 2 + rng.uniform(0, exponential / 2)
+    if retry_after is not None:
+        # Never earlier than the server asked; a little jitter so a storm does not return at once.
+        delay = max(delay, retry_after + rng.uniform(0, min(1.0, retry_after / 4 + 0.05)))
+    return delay

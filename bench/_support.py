@@ -1,0 +1,91 @@
+"""Shared bench plumbing: run the emulator as its own process, make a migrated database."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def emulator_process(*args: str) -> Iterator[dict[str, Any]]:
+    """Start `thingsee-emulator` in its own process (so it does not share our GIL)."""
+    port = free_port()
+    secret = "bench-secret"
+    command = [
+        str(BIN / "thingsee-emulator"),
+        "--port",
+        str(port),
+        "--client-id",
+        "bench",
+        "--client-secret",
+        secret,
+        *args,
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/_emulator/stats", timeout=0.5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield {
+            "base_url": f"{base}/prod/v1/",
+            "control_url": f"{base}/_emulator/",
+            "client_id": "bench",
+            "client_secret": secret,
+            "pid": proc.pid,
+        }
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def peak_rss_mb(pid: int | None = None) -> float:
+    """Peak resident memory in MB of this process (or of a live child process by pid)."""
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = Path(f"/proc/{pid}/status").read_text()
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def fresh_database(url: str | None, workdir: Path) -> str:
+    """Return a database URL with the schema migrated from scratch."""
+    sys.path.insert(0, str(ROOT))
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import MIGRATIONS_DIR
+    from tests.conftest import _reset_database
+
+    url = url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    _reset_database(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR))
+    os.environ.setdefault("FIELDHAND_SECRET_KEY", "bench")
+    return url
