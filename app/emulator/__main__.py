@@ -1,0 +1,5 @@
+"""Allow `python -m app.emulator`."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,665 @@
+"""The emulator's configuration and its in-memory, thread-safe platform state."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Any
+
+from app.platform.interface import UNASSIGNED
+
+from . import devices as sim
+from . import validation
+from .calls import Call, CallLog
+from .clock import EmulatorClock
+from .devices import Device
+from .errors import ApiError, BadRequest, Conflict, NotFound, Unauthorized
+from .faults import RANDOM_FAULT_STATUSES, ScriptedFault, parse_scripted_faults
+from .ratelimit import RateLimiter
+from .tokens import TokenRefused, TokenStore, bearer_token
+from .tuids import TUID_PATTERN, is_gateway, kind_of, random_tuid
+
+
+@dataclass
+class EmulatorConfig:
+    """How an emulator starts; everything but credentials, devices and seed can change live."""
+
+    client_id: str = "fieldhand-sandbox"
+    client_secret: str | None = None  # None: a random secret is generated at start
+    token_ttl: float = 900.0
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0  # added uniformly in [0, jitter_ms]
+    fail_rate: float = 0.0  # share of API requests answered 500/502/504
+    rate_limit: float = 0.0  # requests per second per credential; 0 turns it off
+    devices: int = 0  # devices seeded at start and again on reset
+    seed: int | None = None
+    auth_failure_status: int = 401  # 403 imitates API Gateway's authorizer (spec §1)
+    read_lag_s: float = 0.0  # writes to status and group become visible this much later
+    message_limit_cap: int = 1000
+    command_allowlist: tuple[int, ...] = (1500, 1501, 12200, 13200)
+    delete_nonempty_group_conflict: bool = False
+    strict_group_naming: bool = False
+    heartbeat_missed_after_s: float = 2 * 3600.0
+    stall_ms: float = 0.0  # extra delay so clients can hit their timeouts
+    stall_paths: tuple[str, ...] = ()  # stall only paths containing one of these; () = all
+    offline_share: float = 0.0  # share of seeded devices that start silent, with an alert
+
+
+# Settings that POST /_emulator/settings and update_settings() may change.
+_FLOAT_SETTINGS = {
+    "token_ttl",
+    "latency_ms",
+    "jitter_ms",
+    "fail_rate",
+    "rate_limit",
+    "read_lag_s",
+    "heartbeat_missed_after_s",
+    "stall_ms",
+}
+_INT_SETTINGS = {"auth_failure_status", "message_limit_cap"}
+_BOOL_SETTINGS = {"delete_nonempty_group_conflict", "strict_group_naming"}
+_LIST_SETTINGS = {"command_allowlist", "stall_paths"}
+_FAULT_QUEUES = {"fail_next", "fail_next_after_apply"}
+SETTING_NAMES = frozenset(
+    _FLOAT_SETTINGS | _INT_SETTINGS | _BOOL_SETTINGS | _LIST_SETTINGS | _FAULT_QUEUES
+)
+
+
+class EmulatorState:
+    """Devices, groups, tokens, faults and the call log behind one lock.
+
+    The lock is never held while a request sleeps for latency, so concurrent requests overlap.
+    """
+
+    def __init__(self, config: EmulatorConfig, clock: EmulatorClock | None = None) -> None:
+        secret = config.client_secret or secrets.token_urlsafe(24)
+        self.initial_config = replace(config, client_secret=secret)
+        self.clock = clock or EmulatorClock()
+        self.rate_limiter = RateLimiter()
+        self._lock = threading.RLock()
+        self._tokens = TokenStore()
+        self._calls = CallLog()
+        self._load_initial()
+
+    # --- lifecycle and settings -------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str:
+        return self.initial_config.client_id
+
+    @property
+    def client_secret(self) -> str:
+        assert self.initial_config.client_secret is not None
+        return self.initial_config.client_secret
+
+    def reset(self) -> None:
+        """Go back to the start: seeded devices only, no tokens or calls, start settings."""
+        with self._lock:
+            self.clock.reset()
+            self._tokens.clear()
+            self._calls.clear()
+            self._load_initial()
+
+    def _load_initial(self) -> None:
+        with self._lock:
+            config = self.initial_config
+            self.settings = config
+            self.rate_limiter.set_rate(config.rate_limit)
+            self._fail_next: list[ScriptedFault] = []
+            self._fail_next_after_apply: list[ScriptedFault] = []
+            seed = config.seed
+            self._rng = random.Random(seed)
+            # Faults and latency draw from their own generator so request timing never changes
+            # which devices a seed produces.
+            self._fault_rng = random.Random(None if seed is None else f"faults-{seed}")
+            self._devices: dict[str, Device] = {}
+            self._groups: dict[str, str | None] = {}
+            self._fleet_gateway = "TSGW01" + random_tuid(self._rng)[6:]
+            self._requests = 0
+            self._token_requests = 0
+            self._tokens_issued = 0
+            self._installations_posted: Counter[str] = Counter()
+            if config.devices:
+                self.add_devices(count=config.devices, offline_share=config.offline_share)
+
+    def settings_snapshot(self) -> dict[str, Any]:
+        """Return the live settings, including the scripted faults still queued."""
+        with self._lock:
+            snapshot: dict[str, Any] = {
+                name: getattr(self.settings, name) for name in SETTING_NAMES - _FAULT_QUEUES
+            }
+            for name in _LIST_SETTINGS:
+                snapshot[name] = list(snapshot[name])
+            snapshot["fail_next"] = [f.to_json() for f in self._fail_next]
+            snapshot["fail_next_after_apply"] = [f.to_json() for f in self._fail_next_after_apply]
+            return snapshot
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change live settings (latency, faults, limits...); raise BadRequest on a bad value."""
+        unknown = set(changes) - SETTING_NAMES
+        if unknown:
+            raise BadRequest(f"unknown settings: {', '.join(sorted(unknown))}")
+        plain: dict[str, Any] = {}
+        queues: dict[str, list[ScriptedFault]] = {}
+        try:
+            for name, value in changes.items():
+                if name in _FAULT_QUEUES:
+                    queues[name] = parse_scripted_faults(value)
+                else:
+                    plain[name] = _coerce_setting(name, value)
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
+        with self._lock:
+            self.settings = replace(self.settings, **plain)
+            if "rate_limit" in plain:
+                self.rate_limiter.set_rate(plain["rate_limit"])
+            if "fail_next" in queues:
+                self._fail_next = queues["fail_next"]
+            if "fail_next_after_apply" in queues:
+                self._fail_next_after_apply = queues["fail_next_after_apply"]
+            return self.settings_snapshot()
+
+    def advance(self, seconds: float) -> float:
+        """Move emulator time forward and return the new Unix time."""
+        return self.clock.advance(seconds)
+
+    # --- request plumbing used by the WSGI app ----------------------------------------------
+
+    def delay_s(self, path: str) -> float:
+        """Pick this request's latency: base plus uniform jitter, plus any stall for the path."""
+        settings = self.settings
+        delay = settings.latency_ms
+        if settings.jitter_ms > 0:
+            delay += self._fault_rng.uniform(0, settings.jitter_ms)
+        if settings.stall_ms > 0 and (
+            not settings.stall_paths or any(part in path for part in settings.stall_paths)
+        ):
+            delay += settings.stall_ms
+        return delay / 1000.0
+
+    def credential_for(self, authorization: str | None) -> str | None:
+        """Return the client id behind a bearer header, even if expired, for rate limiting."""
+        try:
+            token = bearer_token(authorization)
+        except TokenRefused:
+            return None
+        with self._lock:
+            return self._tokens.owner(token)
+
+    def authenticate(self, authorization: str | None) -> str:
+        """Return the client id for a valid bearer token, or raise the configured 401/403."""
+        with self._lock:
+            try:
+                return self._tokens.check(authorization, self.clock.now()).client_id
+            except TokenRefused as refused:
+                status = self.settings.auth_failure_status
+                message = refused.problem.value
+                if status == 403:
+                    # Clients recognise API Gateway's 403 as a token problem by this wording.
+                    message = f"Not authorized: {message}"
+                raise ApiError(message, status=status) from None
+
+    def take_scripted_fault(self, method: str, path: str, *, after_apply: bool) -> int | None:
+        """Pop the first queued fault that applies to this request; return its status."""
+        with self._lock:
+            queue = self._fail_next_after_apply if after_apply else self._fail_next
+            for index, fault in enumerate(queue):
+                if fault.matches(method, path):
+                    del queue[index]
+                    return fault.status
+            return None
+
+    def random_fault(self) -> int | None:
+        """Return 500, 502 or 504 for a share `fail_rate` of requests, else None."""
+        rate = self.settings.fail_rate
+        if rate <= 0:
+            return None
+        with self._lock:
+            if self._fault_rng.random() >= rate:
+                return None
+            return self._fault_rng.choice(RANDOM_FAULT_STATUSES)
+
+    def record_call(
+        self,
+        *,
+        time: float,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        client_id: str | None,
+        fault: str | None,
+    ) -> Call:
+        """Log one answered API request."""
+        with self._lock:
+            self._requests += 1
+            return self._calls.append(
+                time=time,
+                method=method,
+                path=path,
+                query=query,
+                status=status,
+                client_id=client_id,
+                fault=fault,
+            )
+
+    @property
+    def call_log(self) -> list[Call]:
+        """Return every logged API call, oldest first."""
+        return self.calls_since(0)
+
+    def calls_since(self, since_id: int = 0) -> list[Call]:
+        """Return logged calls with an id above `since_id`."""
+        with self._lock:
+            return self._calls.since(since_id)
+
+    def clear_calls(self) -> None:
+        """Empty the call log."""
+        with self._lock:
+            self._calls.clear()
+
+    def stats(self) -> dict[str, Any]:
+        """Count requests, token requests and installation writes per TUID."""
+        with self._lock:
+            return {
+                "requests": self._requests,
+                "token_requests": self._token_requests,
+                "tokens_issued": self._tokens_issued,
+                "installations_by_tuid": dict(self._installations_posted),
+                "devices": len(self._devices),
+                "groups": len(self._groups),
+            }
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    def issue_token(self, client_id: Any, client_secret: Any) -> str:
+        """Check the credentials and return a new token (spec §1)."""
+        with self._lock:
+            self._token_requests += 1
+            if not isinstance(client_id, str) or not isinstance(client_secret, str):
+                raise BadRequest("client_id and client_secret are required")
+            if not (
+                secrets.compare_digest(client_id, self.client_id)
+                and secrets.compare_digest(client_secret, self.client_secret)
+            ):
+                raise Unauthorized("Invalid client credentials")
+            self._tokens_issued += 1
+            return self._tokens.issue(client_id, self.clock.now(), self.settings.token_ttl)
+
+    # --- things -----------------------------------------------------------------------------
+
+    def tuids(self) -> list[str]:
+        """Return every device's TUID in the order they were added."""
+        with self._lock:
+            return list(self._devices)
+
+    def thing_info(self, tuid: str) -> dict[str, Any]:
+        """Return GET /things/{tuid}: battery, latest event time, location, gateway, version."""
+        with self._lock:
+            device = self._live_device(tuid)
+            info: dict[str, Any] = {}
+            if device.battery_level is not None:
+                info["battery_level"] = device.battery_level
+            if device.last_seen is not None:
+                info["timestamp"] = int(device.last_seen)
+            if device.lat is not None and device.lon is not None:
+                info["location"] = {"lat": device.lat, "lon": device.lon}
+            if device.gateway_tuid:
+                info["gateway_tuid"] = device.gateway_tuid
+            if device.version:
+                info["version"] = device.version
+            return info
+
+    def messages(
+        self,
+        tuid: str,
+        limit: int,
+        *,
+        message_ids: list[int] | None = None,
+        event_ids: list[int] | None = None,
+        since: int | None = None,
+        until: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Return a device's messages newest first, filtered, at most min(limit, cap)."""
+        with self._lock:
+            device = self._live_device(tuid)
+            cap = self.settings.message_limit_cap
+            wanted = min(limit, cap) if limit > 0 else cap
+            found: list[dict[str, Any]] = []
+            for message in reversed(device.messages):
+                if len(found) >= wanted:
+                    break
+                if _matches(message, message_ids, event_ids, since, until):
+                    found.append(dict(message))
+            return found
+
+    def commands(
+        self,
+        tuid: str,
+        limit: int | None = None,
+        *,
+        message_ids: list[int] | None = None,
+        event_ids: list[int] | None = None,
+        since: int | None = None,
+        until: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Return commands sent to a device, newest first; limit None or 0 means all."""
+        with self._lock:
+            device = self._device(tuid)
+            found: list[dict[str, Any]] = []
+            for record in reversed(device.commands):
+                if limit and len(found) >= limit:
+                    break
+                if _matches(record["command"], message_ids, event_ids, since, until):
+                    found.append({**record, "command": dict(record["command"])})
+            return found
+
+    def send_commands(self, tuid: str, body: Any, client_id: str) -> dict[str, Any]:
+        """Store commands for a device after checking all of them; stamp tsmTs and tsmDstTuid."""
+        with self._lock:
+            device = self._device(tuid)
+            commands = validation.commands(body, self.settings.command_allowlist)
+            ts = int(self.clock.now())
+            accepted = [{**command, "tsmTs": ts, "tsmDstTuid": tuid} for command in commands]
+            for command in accepted:
+                device.commands.append(
+                    {"tuid": tuid, "timestamp": ts, "responsible": client_id, "command": command}
+                )
+            return {"responsible": client_id, "commands": [dict(c) for c in accepted]}
+
+    def installations(self, tuid: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """Return a device's installation records newest first; limit None or 0 means all."""
+        with self._lock:
+            device = self._device(tuid)
+            visible_until = self.clock.now() - self.settings.read_lag_s
+            records = [
+                _installation_json(tuid, entry)
+                for entry in reversed(device.installations)
+                if self.settings.read_lag_s <= 0 or entry.written_at <= visible_until
+            ]
+            return records[:limit] if limit else records
+
+    def set_installation_status(self, tuid: str, status: Any, client_id: str) -> dict[str, Any]:
+        """Append an installation record with server time and the caller as responsible."""
+        with self._lock:
+            device = self._device(tuid)
+            checked = validation.installation_status(status)
+            now = self.clock.now()
+            device.installations.append(sim.InstallationEntry(checked, int(now), client_id, now))
+            self._installations_posted[tuid] += 1
+            return {"tuid": tuid, "installation_status": checked}
+
+    def installation_history(self, tuid: str) -> list[dict[str, Any]]:
+        """Return every installation record of a device, oldest first, ignoring read lag."""
+        with self._lock:
+            device = self._device(tuid)
+            return [_installation_json(tuid, entry) for entry in device.installations]
+
+    def group_of(self, tuid: str) -> str:
+        """Return the device's deployment group as a reader sees it (after any read lag)."""
+        with self._lock:
+            device = self._device(tuid)
+            lag = self.settings.read_lag_s
+            if lag <= 0:
+                return device.group_id
+            visible_until = self.clock.now() - lag
+            visible = [group for at, group in device.group_changes if at <= visible_until]
+            return visible[-1] if visible else UNASSIGNED
+
+    def assign_group(self, tuid: str, group_id: Any) -> dict[str, Any]:
+        """Put a device into a group, or take it out with `unassigned`."""
+        with self._lock:
+            device = self._device(tuid)
+            target = validation.group_target(group_id)
+            if target != UNASSIGNED and target not in self._groups:
+                raise NotFound(f"Group {target} not found")
+            self._move(device, target)
+            return {"group_id": target, "tuid": tuid}
+
+    # --- deployment groups ------------------------------------------------------------------
+
+    def list_groups(self, q: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Return `unassigned` and every group, filtered by a case-insensitive substring."""
+        with self._lock:
+            listed = [{"group_id": UNASSIGNED}] + [
+                _group_json(group_id, description) for group_id, description in self._groups.items()
+            ]
+            if q:
+                listed = [g for g in listed if q.lower() in g["group_id"].lower()]
+            return listed[:limit] if limit else listed
+
+    def create_group(self, group_id: Any, description: Any = None) -> dict[str, Any]:
+        """Create a deployment group; 409 if the id is taken."""
+        with self._lock:
+            checked = validation.new_group_id(group_id, strict=self.settings.strict_group_naming)
+            if description is not None and not isinstance(description, str):
+                raise BadRequest("group_description must be a string")
+            if checked in self._groups:
+                raise Conflict(f"Group {checked} already exists")
+            self._groups[checked] = description
+            return _group_json(checked, description)
+
+    def rename_group(self, group_id: str, new_group_id: Any) -> dict[str, Any]:
+        """Rename a group, keeping its description and members."""
+        with self._lock:
+            if group_id.lower() == UNASSIGNED:
+                raise BadRequest("'unassigned' cannot be renamed")
+            if group_id not in self._groups:
+                raise NotFound(f"Group {group_id} not found")
+            new_id = validation.new_group_id(new_group_id, strict=self.settings.strict_group_naming)
+            if new_id in self._groups:
+                raise Conflict(f"Group {new_id} already exists")
+            # Rebuild to keep the listing order with the new id in the old one's place.
+            self._groups = {
+                (new_id if key == group_id else key): value for key, value in self._groups.items()
+            }
+            for device in self._members(group_id):
+                self._move(device, new_id)
+            return {"group_id": new_id, "old": group_id, "renamed": True}
+
+    def delete_group(self, group_id: str) -> dict[str, Any]:
+        """Delete a group; its members go to `unassigned` unless the conflict setting is on."""
+        with self._lock:
+            if group_id.lower() == UNASSIGNED:
+                raise BadRequest("'unassigned' cannot be deleted")
+            if group_id not in self._groups:
+                raise NotFound(f"Group {group_id} not found")
+            members = self._members(group_id)
+            if members and self.settings.delete_nonempty_group_conflict:
+                raise Conflict(f"Group {group_id} still has {len(members)} things")
+            for device in members:
+                self._move(device, UNASSIGNED)
+            del self._groups[group_id]
+            return {"group_id": group_id, "deleted": True}
+
+    def group_things(self, group_id: str) -> dict[str, Any]:
+        """Return the TUIDs in a group (or in `unassigned`)."""
+        with self._lock:
+            if group_id != UNASSIGNED and group_id not in self._groups:
+                raise NotFound(f"Group {group_id} not found")
+            return {"group_id": group_id, "tuids": [d.tuid for d in self._members(group_id)]}
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    def alerting_tuids(self) -> list[str]:
+        """Return the TUIDs with an open alert now."""
+        with self._lock:
+            now, threshold = self.clock.now(), self.settings.heartbeat_missed_after_s
+            return [
+                tuid
+                for tuid, device in self._devices.items()
+                if sim.open_alerts(device, now, threshold)
+            ]
+
+    def thing_alerts(
+        self, tuid: str, since: int | None = None, until: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Return a device's alert periods overlapping [since, until], grouped by type."""
+        with self._lock:
+            device = self._device(tuid)
+            return sim.alert_periods(
+                device, self.clock.now(), self.settings.heartbeat_missed_after_s, since, until
+            )
+
+    # --- device simulation (test control) ---------------------------------------------------
+
+    def add_devices(
+        self, tuids: list[str] | None = None, count: int = 0, offline_share: float = 0.0
+    ) -> list[str]:
+        """Add the given TUIDs and/or `count` generated ones; return the TUIDs (existing kept)."""
+        wanted = list(tuids or [])
+        for tuid in wanted:
+            if not isinstance(tuid, str) or not TUID_PATTERN.match(tuid):
+                raise BadRequest(f"not a TUID (17 uppercase alphanumerics): {tuid!r}")
+        if count < 0:
+            raise BadRequest("count must not be negative")
+        with self._lock:
+            now = self.clock.now()
+            while count:
+                tuid = random_tuid(self._rng)
+                if tuid not in self._devices and tuid not in wanted:
+                    wanted.append(tuid)
+                    count -= 1
+            for tuid in wanted:
+                if tuid in self._devices:
+                    continue
+                silent = offline_share > 0 and self._rng.random() < offline_share
+                # A silent device stopped reporting a while ago, so its alert is already open.
+                born = now - self.settings.heartbeat_missed_after_s - 3600 if silent else now
+                device = sim.new_device(tuid, self._rng, born, self._gateway_for(tuid))
+                if silent:
+                    sim.go_offline(device, self._rng, born)
+                self._devices[tuid] = device
+            return wanted
+
+    def power_on(self, tuid: str) -> list[dict[str, Any]]:
+        """Power a device on: it comes online and sends its boot sequence (newest first)."""
+        with self._lock:
+            device = self._live_device(tuid)
+            booted = sim.power_on(
+                device, self._rng, self.clock.now(), self.settings.heartbeat_missed_after_s
+            )
+            return [dict(m) for m in reversed(booted)]
+
+    def set_offline(self, tuid: str) -> dict[str, Any]:
+        """Silence a device; it raises `heartbeat missed` once the threshold passes."""
+        with self._lock:
+            device = self._device(tuid)
+            sim.go_offline(device, self._rng, self.clock.now())
+            return self.thing_snapshot(tuid)
+
+    def thing_snapshot(self, tuid: str) -> dict[str, Any]:
+        """Return everything the emulator holds on a device, history oldest first."""
+        with self._lock:
+            device = self._live_device(tuid)
+            return {
+                "tuid": tuid,
+                "kind": device.kind,
+                "online": device.online,
+                "group_id": device.group_id,
+                "installations": self.installation_history(tuid),
+                "installation_status": device.installations[-1].installation_status,
+                "messages": len(device.messages),
+                "commands": len(device.commands),
+                "last_seen": device.last_seen,
+                "version": device.version,
+                "alerting": bool(
+                    sim.open_alerts(
+                        device, self.clock.now(), self.settings.heartbeat_missed_after_s
+                    )
+                ),
+            }
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _device(self, tuid: str) -> Device:
+        device = self._devices.get(tuid)
+        if device is None:
+            raise NotFound(f"Thing {tuid} not found")
+        return device
+
+    def _live_device(self, tuid: str) -> Device:
+        device = self._device(tuid)
+        sim.catch_up(device, self._rng, self.clock.now())
+        return device
+
+    def _members(self, group_id: str) -> list[Device]:
+        return [d for d in self._devices.values() if d.group_id == group_id]
+
+    def _move(self, device: Device, group_id: str) -> None:
+        # Report anything due first so earlier reports keep the old deploymentGroupId.
+        now = self.clock.now()
+        sim.catch_up(device, self._rng, now)
+        device.group_id = group_id
+        device.group_changes.append((now, group_id))
+
+    def _gateway_for(self, tuid: str) -> str | None:
+        if is_gateway(kind_of(tuid)):
+            return None
+        gateways = [t for t, d in self._devices.items() if is_gateway(d.kind)]
+        return self._rng.choice(gateways) if gateways else self._fleet_gateway
+
+
+def _coerce_setting(name: str, value: Any) -> Any:
+    if name in _BOOL_SETTINGS:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+        return value
+    if name in _LIST_SETTINGS:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{name} must be a list")
+        item_type = int if name == "command_allowlist" else str
+        if not all(isinstance(v, item_type) and not isinstance(v, bool) for v in value):
+            raise ValueError(f"{name} must be a list of {item_type.__name__}")
+        return tuple(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number")
+    if name == "auth_failure_status":
+        if value not in (401, 403):
+            raise ValueError("auth_failure_status must be 401 or 403")
+        return int(value)
+    if name == "message_limit_cap":
+        if int(value) != value or value < 1:
+            raise ValueError("message_limit_cap must be a positive integer")
+        return int(value)
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    if name == "fail_rate" and value > 1:
+        raise ValueError("fail_rate must be between 0 and 1")
+    if name in ("token_ttl", "heartbeat_missed_after_s") and value <= 0:
+        raise ValueError(f"{name} must be positive")
+    return float(value)
+
+
+def _matches(
+    message: dict[str, Any],
+    message_ids: list[int] | None,
+    event_ids: list[int] | None,
+    since: int | None,
+    until: int | None,
+) -> bool:
+    if message_ids and message.get("tsmId") not in message_ids:
+        return False
+    if event_ids and message.get("tsmEv") not in event_ids:
+        return False
+    ts = message.get("tsmTs", 0)
+    return (since is None or ts >= since) and (until is None or ts <= until)
+
+
+def _installation_json(tuid: str, entry: sim.InstallationEntry) -> dict[str, Any]:
+    return {
+        "tuid": tuid,
+        "installation_status": entry.installation_status,
+        "timestamp": entry.timestamp,
+        "responsible": entry.responsible,
+    }
+
+
+def _group_json(group_id: str, description: str | None) -> dict[str, Any]:
+    # The description may be missing in real answers (spec §2.8), so leave it out when unset.
+    if description is None:
+        return {"group_id": group_id}
+    return {"group_id": group_id, "group_description": description}
