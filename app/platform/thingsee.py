@@ -87,6 +87,9 @@ def _segment(value: str, what: str) -> str:
     """Percent-encode one path segment (a TUID or group id), refusing an empty one."""
     if not isinstance(value, str) or not value:
         raise ValidationFailed(f"{what} must be a non-empty string")
+    if value.strip(".") == "":
+        # "." and ".." would be resolved as dot segments and address another resource.
+        return value.replace(".", "%2E")
     return quote(value, safe="")
 
 
