@@ -1,0 +1,1 @@
+"""Thingsee device labels: parse label text, decode label photos, print label sheets."""
