@@ -61,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # Handle SIGINT ourselves too: a shell starting us in the background makes Python ignore it.
+    signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     print(f"Thingsee emulator: {server.base_url}", flush=True)
     print(f"  control:       {server.control_url}", flush=True)

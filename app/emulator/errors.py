@@ -54,9 +54,10 @@ def json_response(
     payload: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """Serialise a payload as an application/json response."""
+    # Werkzeug would send "401 UNAUTHORIZED"; API Gateway sends the usual "401 Unauthorized".
     return Response(
         json.dumps(payload, separators=(",", ":")),
-        status=status,
+        status=f"{status} {_phrase(status)}",
         headers=headers,
         mimetype="application/json",
     )

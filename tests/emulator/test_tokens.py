@@ -49,6 +49,7 @@ def test_bad_credentials_are_401(anon: httpx.Client, credentials: dict[str, str]
     response = anon.post("auth/client-token", json=credentials)
 
     assert_error(response, 401, "Unauthorized")
+    assert response.reason_phrase == "Unauthorized"
 
 
 @pytest.mark.parametrize(
