@@ -90,12 +90,10 @@ def thing(state: EmulatorState, request: Request, client_id: str, tuid: str) -> 
 def messages(state: EmulatorState, request: Request, client_id: str, tuid: str) -> Any:
     """Answer GET /things/{tuid}/messages; `limit` is required."""
     params = request.args.to_dict()
-    if "limit" not in params:
-        raise BadRequest("limit is required")
     limit = validation.optional_int(params, "limit")
-    assert limit is not None
-    filters = _message_filters(params)
-    return state.messages(tuid, limit, **filters)
+    if limit is None:
+        raise BadRequest("limit is required")
+    return state.messages(tuid, limit, **_message_filters(params))
 
 
 def commands(state: EmulatorState, request: Request, client_id: str, tuid: str) -> Any:

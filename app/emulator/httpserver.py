@@ -85,8 +85,12 @@ class KeepAliveWSGIHandler(WSGIRequestHandler):
         app = self.server.get_app()
         assert app is not None
         handler.run(app)
-        self.wfile.write(out.getvalue())
-        self.wfile.flush()
+        try:
+            self.wfile.write(out.getvalue())
+            self.wfile.flush()
+        except OSError:
+            # The client gave up (a timeout test, or stop()); nothing is left to answer.
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: the emulator's call log records every API request."""

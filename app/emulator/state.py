@@ -17,8 +17,9 @@ from .calls import Call, CallLog
 from .clock import EmulatorClock
 from .devices import Device
 from .errors import ApiError, BadRequest, Conflict, NotFound, Unauthorized
-from .faults import RANDOM_FAULT_STATUSES, ScriptedFault, parse_scripted_faults
+from .faults import RANDOM_FAULT_STATUSES, ScriptedFault
 from .ratelimit import RateLimiter
+from .settings import live_settings_json, parse_setting_changes
 from .tokens import TokenRefused, TokenStore, bearer_token
 from .tuids import TUID_PATTERN, is_gateway, kind_of, random_tuid
 
@@ -46,26 +47,6 @@ class EmulatorConfig:
     stall_ms: float = 0.0  # extra delay so clients can hit their timeouts
     stall_paths: tuple[str, ...] = ()  # stall only paths containing one of these; () = all
     offline_share: float = 0.0  # share of seeded devices that start silent, with an alert
-
-
-# Settings that POST /_emulator/settings and update_settings() may change.
-_FLOAT_SETTINGS = {
-    "token_ttl",
-    "latency_ms",
-    "jitter_ms",
-    "fail_rate",
-    "rate_limit",
-    "read_lag_s",
-    "heartbeat_missed_after_s",
-    "stall_ms",
-}
-_INT_SETTINGS = {"auth_failure_status", "message_limit_cap"}
-_BOOL_SETTINGS = {"delete_nonempty_group_conflict", "strict_group_naming"}
-_LIST_SETTINGS = {"command_allowlist", "stall_paths"}
-_FAULT_QUEUES = {"fail_next", "fail_next_after_apply"}
-SETTING_NAMES = frozenset(
-    _FLOAT_SETTINGS | _INT_SETTINGS | _BOOL_SETTINGS | _LIST_SETTINGS | _FAULT_QUEUES
-)
 
 
 class EmulatorState:
@@ -128,29 +109,17 @@ class EmulatorState:
     def settings_snapshot(self) -> dict[str, Any]:
         """Return the live settings, including the scripted faults still queued."""
         with self._lock:
-            snapshot: dict[str, Any] = {
-                name: getattr(self.settings, name) for name in SETTING_NAMES - _FAULT_QUEUES
-            }
-            for name in _LIST_SETTINGS:
-                snapshot[name] = list(snapshot[name])
-            snapshot["fail_next"] = [f.to_json() for f in self._fail_next]
-            snapshot["fail_next_after_apply"] = [f.to_json() for f in self._fail_next_after_apply]
-            return snapshot
+            return live_settings_json(
+                self.settings,
+                fail_next=self._fail_next,
+                fail_next_after_apply=self._fail_next_after_apply,
+            )
 
     def update_settings(self, **changes: Any) -> dict[str, Any]:
         """Change live settings (latency, faults, limits...); raise BadRequest on a bad value."""
-        unknown = set(changes) - SETTING_NAMES
-        if unknown:
-            raise BadRequest(f"unknown settings: {', '.join(sorted(unknown))}")
-        plain: dict[str, Any] = {}
-        queues: dict[str, list[ScriptedFault]] = {}
         try:
-            for name, value in changes.items():
-                if name in _FAULT_QUEUES:
-                    queues[name] = parse_scripted_faults(value)
-                else:
-                    plain[name] = _coerce_setting(name, value)
-        except (TypeError, ValueError) as exc:
+            plain, queues = parse_setting_changes(changes)
+        except ValueError as exc:
             raise BadRequest(str(exc)) from None
         with self._lock:
             self.settings = replace(self.settings, **plain)
@@ -601,37 +570,6 @@ class EmulatorState:
             return None
         gateways = [t for t, d in self._devices.items() if is_gateway(d.kind)]
         return self._rng.choice(gateways) if gateways else self._fleet_gateway
-
-
-def _coerce_setting(name: str, value: Any) -> Any:
-    if name in _BOOL_SETTINGS:
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be true or false")
-        return value
-    if name in _LIST_SETTINGS:
-        if not isinstance(value, list | tuple):
-            raise ValueError(f"{name} must be a list")
-        item_type = int if name == "command_allowlist" else str
-        if not all(isinstance(v, item_type) and not isinstance(v, bool) for v in value):
-            raise ValueError(f"{name} must be a list of {item_type.__name__}")
-        return tuple(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number")
-    if name == "auth_failure_status":
-        if value not in (401, 403):
-            raise ValueError("auth_failure_status must be 401 or 403")
-        return int(value)
-    if name == "message_limit_cap":
-        if int(value) != value or value < 1:
-            raise ValueError("message_limit_cap must be a positive integer")
-        return int(value)
-    if value < 0:
-        raise ValueError(f"{name} must not be negative")
-    if name == "fail_rate" and value > 1:
-        raise ValueError("fail_rate must be between 0 and 1")
-    if name in ("token_ttl", "heartbeat_missed_after_s") and value <= 0:
-        raise ValueError(f"{name} must be positive")
-    return float(value)
 
 
 def _matches(
