@@ -67,6 +67,7 @@ class Emulator:
                     client_secret="bench-secret",
                     latency_ms=args.latency_ms,
                     jitter_ms=0,
+                    token_ttl=args.token_ttl,
                     seed=1,
                 )
             )
@@ -75,6 +76,9 @@ class Emulator:
             self.client_id = self._server.client_id
             self.client_secret = self._server.client_secret
         self._control = httpx.Client(base_url=self.control_url, timeout=30)
+        if args.base_url:
+            settings = {"latency_ms": args.latency_ms, "jitter_ms": 0, "token_ttl": args.token_ttl}
+            self._control.post("settings", json=settings).raise_for_status()
 
     def seed(self, count: int) -> list[str]:
         response = self._control.post("devices", json={"count": count})
@@ -147,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", help="use an external emulator instead of starting one")
     parser.add_argument("--client-id", default="fieldhand-sandbox")
     parser.add_argument("--client-secret", default="")
+    parser.add_argument(
+        "--token-ttl", type=float, default=900.0, help="token lifetime, emulator and client"
+    )
+    parser.add_argument("--token-margin", type=float, default=60.0, help="refresh this early")
     args = parser.parse_args(argv)
 
     emulator = Emulator(args)
@@ -154,8 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     latency_s = args.latency_ms / 1000.0
     try:
         tuids = emulator.seed(args.devices)
-        client = ThingseeClient(emulator.base_url, emulator.client_id, emulator.client_secret)
+        client = ThingseeClient(
+            emulator.base_url,
+            emulator.client_id,
+            emulator.client_secret,
+            token_ttl=args.token_ttl,
+            token_margin=args.token_margin,
+        )
         with client:
+            first_token_at = time.monotonic()
             client.get_installation_status(tuids[0])  # token and one warm connection
             print(
                 f"{args.calls} set_installation_status calls, latency {args.latency_ms:.0f} ms, "
@@ -177,7 +192,15 @@ def main(argv: list[str] | None = None) -> int:
                     f"{result.errors:>6}   cpu {cpu_ms:.2f} ms/call",
                     flush=True,
                 )
-            print(f"token requests in total: client {client.token_requests()}")
+            # Used without pause, the client needs one token per (ttl - margin) seconds.
+            elapsed = time.monotonic() - first_token_at
+            refresh_every = args.token_ttl - args.token_margin
+            lifetimes = int(elapsed // refresh_every) + 1
+            print(
+                f"token requests in total: client {client.token_requests()}, emulator "
+                f"{emulator.token_requests()}; token lifetimes spanned: {lifetimes} "
+                f"({elapsed:.1f} s, refresh every {refresh_every:.0f} s)"
+            )
     finally:
         emulator.close()
     return 0 if all(r.errors == 0 for r in results) else 1

@@ -251,14 +251,11 @@ class ThingseeClient:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ThingseeClient:
         """Build a client from PLATFORM_* settings."""
-        url = config.get("PLATFORM_URL")
-        client_id = config.get("PLATFORM_CLIENT_ID")
-        secret = config.get("PLATFORM_CLIENT_SECRET")
-        if not url or not client_id or not secret:
-            raise ValueError(
-                "the Thingsee platform is not configured: set PLATFORM_URL, "
-                "PLATFORM_CLIENT_ID and PLATFORM_CLIENT_SECRET"
-            )
+        required = ("PLATFORM_URL", "PLATFORM_CLIENT_ID", "PLATFORM_CLIENT_SECRET")
+        missing = [key for key in required if not config.get(key)]
+        if missing:
+            raise ValueError(f"the Thingsee platform is not configured: set {', '.join(missing)}")
+        url, client_id, secret = (str(config[key]) for key in required)
         options: dict[str, Any] = {}
         for key, option in (
             ("PLATFORM_TIMEOUT_S", "timeout"),
@@ -269,7 +266,7 @@ class ThingseeClient:
                 options[option] = float(config[key])
         if config.get("PLATFORM_MAX_RETRIES") is not None:
             options["max_retries"] = int(config["PLATFORM_MAX_RETRIES"])
-        return cls(str(url), str(client_id), str(secret), **options)
+        return cls(url, client_id, secret, **options)
 
     def __repr__(self) -> str:
         return f"ThingseeClient(base_url={self.base_url!r}, client_id={self.client_id!r})"

@@ -7,7 +7,7 @@ import pytest
 from app.platform.errors import Conflict, NotFound, ValidationFailed
 from app.platform.interface import INSTALLATION_STATUSES, UNASSIGNED
 from app.platform.thingsee import ThingseeClient
-from tests.platform.conftest import EmulatorControl
+from tests.platform.harness import EmulatorControl
 
 
 def test_get_thing_reads_a_seeded_device(client: ThingseeClient, control: EmulatorControl) -> None:
@@ -170,7 +170,7 @@ def test_delete_group_moves_members_to_unassigned(
     client.create_group("prfi00gone")
     client.set_group(tuid, "prfi00gone")
 
-    assert client.delete_group("prfi00gone") is None
+    client.delete_group("prfi00gone")
     assert client.get_group(tuid) == UNASSIGNED
     assert "prfi00gone" not in {g.group_id for g in client.list_groups()}
     with pytest.raises(NotFound):

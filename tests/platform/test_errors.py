@@ -18,7 +18,7 @@ from app.platform.errors import (
     ValidationFailed,
 )
 from app.platform.thingsee import ThingseeClient
-from tests.platform.conftest import Answer, EmulatorControl, ScriptedServer
+from tests.platform.harness import Answer, EmulatorControl, ScriptedServer
 
 # ---- against the emulator ------------------------------------------------------------------
 

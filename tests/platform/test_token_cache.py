@@ -9,7 +9,7 @@ import pytest
 
 from app.platform.errors import AuthError, Unavailable
 from app.platform.tokens import TokenCache
-from tests.platform.conftest import ManualClock
+from tests.platform.harness import ManualClock
 
 
 class SlowFetch:

@@ -11,7 +11,7 @@ import pytest
 
 from app.platform.errors import AuthError, PlatformError
 from app.platform.thingsee import ThingseeClient
-from tests.platform.conftest import (
+from tests.platform.harness import (
     Answer,
     EmulatorControl,
     ManualClock,
