@@ -1,0 +1,298 @@
+// The outbox: every technician action as an operation with a client-generated op_id, kept in
+// IndexedDB until the backend has it, and afterwards as the record of what happened to it.
+// Nothing here ever deletes an operation: not on sign-out, not on session expiry, not on a 4xx.
+// Each function is one short transaction with no network inside.
+
+import { getDb } from './db';
+import { notify } from './changes';
+import { effectOnDevices } from './devices';
+import type { IngestResult, Operation, OpError, OpKind, OutboxOp, OperationIn, Seen } from './types';
+
+export interface NewAction {
+  kind: OpKind;
+  tuid: string;
+  args: Record<string, unknown>;
+  seen: Seen;
+}
+
+/** States in which an operation still waits on the phone. */
+export const WAITING_STATES: ReadonlySet<string> = new Set(['queued', 'sending']);
+/** States the backend may still move on from. */
+export const IN_FLIGHT_STATES: ReadonlySet<string> = new Set(['accepted', 'syncing']);
+
+/** A `sending` operation older than this lost its request (tab closed, crash): send it again. */
+export const STALE_SENDING_MS = 90_000;
+/** How long the phone keeps following an operation the backend reported failed. */
+export const FOLLOW_FAILED_MS = 24 * 3600_000;
+
+function sameArgs(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(a).sort();
+  const other = Object.keys(b).sort();
+  return keys.length === other.length && keys.every((k, i) => k === other[i] && a[k] === b[k]);
+}
+
+/** Return a fresh op_id. */
+export function newOpId(): string {
+  return crypto.randomUUID();
+}
+
+/**
+ * Queue an action. A repeat of the same action on the same device that is still queued (a
+ * double tap, the same label read twice) returns the queued one instead of a second operation.
+ */
+export async function enqueue(action: NewAction, username: string, now = Date.now()): Promise<OutboxOp> {
+  const db = await getDb();
+  const tx = db.transaction(['outbox', 'devices'], 'readwrite');
+  const outbox = tx.objectStore('outbox');
+  const sameDevice = await outbox.index('by_tuid').getAll(action.tuid);
+  const repeat = sameDevice.find(
+    (op) =>
+      op.state === 'queued' &&
+      op.username === username &&
+      op.kind === action.kind &&
+      sameArgs(op.args, action.args),
+  );
+  if (repeat) {
+    await tx.done;
+    return repeat;
+  }
+  const op: OutboxOp = {
+    op_id: newOpId(),
+    kind: action.kind,
+    tuid: action.tuid,
+    args: action.args,
+    device_time: new Date(now).toISOString(),
+    seen: action.seen,
+    username,
+    state: 'queued',
+    rejected: false,
+    error: null,
+    attempts: 0,
+    created_at: now,
+    updated_at: now,
+    synced_at: null,
+  };
+  await outbox.add(op);
+  const devices = tx.objectStore('devices');
+  const tuids = [op.tuid, ...(typeof op.args.new_tuid === 'string' ? [op.args.new_tuid] : [])];
+  const before = new Map((await Promise.all(tuids.map((t) => devices.get(t)))).flatMap((d) => (d ? [[d.tuid, d] as const] : [])));
+  for (const device of effectOnDevices(op, before, now)) await devices.put(device);
+  await tx.done;
+  notify('outbox');
+  notify('devices');
+  return op;
+}
+
+/** Store an operation as is (restore, tests); an existing op_id is overwritten, never doubled. */
+export async function put(op: OutboxOp): Promise<void> {
+  const db = await getDb();
+  await db.put('outbox', op);
+  notify('outbox');
+}
+
+/** Return one operation. */
+export async function get(opId: string): Promise<OutboxOp | undefined> {
+  const db = await getDb();
+  return db.get('outbox', opId);
+}
+
+/** Return every operation, oldest first. */
+export async function all(): Promise<OutboxOp[]> {
+  const db = await getDb();
+  return db.getAllFromIndex('outbox', 'by_created');
+}
+
+/** Return the operations for one device, oldest first. */
+export async function forDevice(tuid: string): Promise<OutboxOp[]> {
+  const db = await getDb();
+  const ops = await db.getAllFromIndex('outbox', 'by_tuid', tuid);
+  return ops.sort((a, b) => a.created_at - b.created_at);
+}
+
+/** Return the wire form of an operation. */
+export function toWire(op: OutboxOp): OperationIn {
+  return { op_id: op.op_id, kind: op.kind, tuid: op.tuid, args: op.args, device_time: op.device_time, seen: op.seen };
+}
+
+/** Count what waits to be sent and what needs the user's attention. */
+export async function counts(): Promise<{ waiting: number; failed: number; byUser: Record<string, number> }> {
+  const ops = await all();
+  const byUser: Record<string, number> = {};
+  let waiting = 0;
+  let failed = 0;
+  for (const op of ops) {
+    if (WAITING_STATES.has(op.state)) {
+      waiting += 1;
+      byUser[op.username] = (byUser[op.username] ?? 0) + 1;
+    } else if (needsAttention(op)) {
+      failed += 1;
+    }
+  }
+  return { waiting, failed, byUser };
+}
+
+/** True for a failure the user has not yet retried or discarded. */
+export function needsAttention(op: OutboxOp): boolean {
+  return (op.state === 'failed' || op.state === 'conflict') && !op.superseded_by;
+}
+
+/**
+ * Return the next operations to send for this user, in the order they were made: queued ones,
+ * and `sending` ones whose request was lost long enough ago.
+ */
+export async function nextBatch(username: string, limit: number, now = Date.now()): Promise<OutboxOp[]> {
+  const db = await getDb();
+  const batch: OutboxOp[] = [];
+  let cursor = await db.transaction('outbox').store.index('by_created').openCursor();
+  while (cursor && batch.length < limit) {
+    const op = cursor.value;
+    if (
+      op.username === username &&
+      (op.state === 'queued' || (op.state === 'sending' && now - op.updated_at >= STALE_SENDING_MS))
+    ) {
+      batch.push(op);
+    }
+    cursor = await cursor.continue();
+  }
+  return batch;
+}
+
+async function update(opIds: string[], change: (op: OutboxOp) => OutboxOp | null): Promise<number> {
+  const db = await getDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  let changed = 0;
+  for (const opId of opIds) {
+    const op = await tx.store.get(opId);
+    if (!op) continue;
+    const next = change(op);
+    if (next) {
+      await tx.store.put(next);
+      changed += 1;
+    }
+  }
+  await tx.done;
+  if (changed) notify('outbox');
+  return changed;
+}
+
+/** Mark operations as on their way (before the request, in its own transaction). */
+export function markSending(opIds: string[], now = Date.now()): Promise<number> {
+  return update(opIds, (op) =>
+    op.state === 'queued' || op.state === 'sending'
+      ? { ...op, state: 'sending', attempts: op.attempts + 1, updated_at: now }
+      : null,
+  );
+}
+
+/** Put operations whose request failed back in the queue. */
+export function requeue(opIds: string[], now = Date.now()): Promise<number> {
+  return update(opIds, (op) => (op.state === 'sending' ? { ...op, state: 'queued', updated_at: now } : null));
+}
+
+function fromServer(op: OutboxOp, server: Operation, now: number): OutboxOp {
+  return {
+    ...op,
+    state: server.state,
+    rejected: false,
+    error: server.error ?? null,
+    synced_at: server.synced_at ?? null,
+    updated_at: now,
+  };
+}
+
+/** Record the backend's per-item answer to a batch. */
+export function recordIngest(results: IngestResult[], now = Date.now()): Promise<number> {
+  const byId = new Map(results.map((r) => [r.op_id, r]));
+  return update([...byId.keys()], (op) => {
+    const result = byId.get(op.op_id);
+    if (!result) return null;
+    if (result.result === 'rejected') {
+      return {
+        ...op,
+        state: 'failed',
+        rejected: true,
+        error: result.error ?? { code: 'rejected', message: 'The server refused this action.' },
+        updated_at: now,
+      };
+    }
+    if (result.operation) return fromServer(op, result.operation, now);
+    return { ...op, state: 'accepted', rejected: false, error: null, updated_at: now };
+  });
+}
+
+/** Mark one operation refused by the backend (kept, with the reason, for retry or discard). */
+export function markRejected(opId: string, error: OpError, now = Date.now()): Promise<number> {
+  return update([opId], (op) => ({ ...op, state: 'failed', rejected: true, error, updated_at: now }));
+}
+
+/** Apply the backend's current state of operations we follow. */
+export function applyServerStates(operations: Operation[], now = Date.now()): Promise<number> {
+  const byId = new Map(operations.map((o) => [o.op_id, o]));
+  return update([...byId.keys()], (op) => {
+    const server = byId.get(op.op_id);
+    if (!server || op.state === 'discarded') return null;
+    if (server.state === op.state && (server.error?.message ?? null) === (op.error?.message ?? null) && server.synced_at === op.synced_at) {
+      return null;
+    }
+    return fromServer(op, server, now);
+  });
+}
+
+/** Return this user's operations whose state the backend may still change. */
+export async function toFollow(username: string, now = Date.now()): Promise<OutboxOp[]> {
+  const ops = await all();
+  return ops.filter(
+    (op) =>
+      op.username === username &&
+      !op.rejected &&
+      !op.superseded_by &&
+      (IN_FLIGHT_STATES.has(op.state) ||
+        ((op.state === 'failed' || op.state === 'conflict') && now - op.updated_at < FOLLOW_FAILED_MS)),
+  );
+}
+
+/**
+ * Try a failed operation again. One the backend refused and never stored goes back in the queue
+ * with the same op_id; one the backend stored and then failed becomes a new operation (a repeat
+ * op_id would only return the stored failure), and the old one points at it.
+ */
+export async function retry(opId: string, now = Date.now()): Promise<OutboxOp | null> {
+  const db = await getDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  const op = await tx.store.get(opId);
+  if (!op || !needsAttention(op)) {
+    await tx.done;
+    return null;
+  }
+  let result: OutboxOp;
+  if (op.rejected) {
+    result = { ...op, state: 'queued', rejected: false, error: null, attempts: 0, updated_at: now };
+    await tx.store.put(result);
+  } else {
+    result = {
+      ...op,
+      op_id: newOpId(),
+      device_time: new Date(now).toISOString(),
+      state: 'queued',
+      rejected: false,
+      error: null,
+      attempts: 0,
+      created_at: now,
+      updated_at: now,
+      synced_at: null,
+    };
+    await tx.store.add(result);
+    await tx.store.put({ ...op, superseded_by: result.op_id, updated_at: now });
+  }
+  await tx.done;
+  notify('outbox');
+  return result;
+}
+
+/** Set a failed operation aside at the user's request; it stays in the history as discarded. */
+export async function discard(opId: string, now = Date.now()): Promise<boolean> {
+  const changed = await update([opId], (op) =>
+    needsAttention(op) ? { ...op, state: 'discarded', updated_at: now } : null,
+  );
+  return changed > 0;
+}

@@ -1,0 +1,15 @@
+// Ask the browser to keep our storage under pressure, so it never evicts queued actions.
+// (navigator.storage exists in windows and workers alike.)
+
+export type PersistenceResult = 'granted' | 'denied' | 'unsupported';
+
+/** Request persistent storage; report whether the browser agreed. */
+export async function requestPersistentStorage(storage: StorageManager | undefined = globalThis.navigator?.storage): Promise<PersistenceResult> {
+  if (!storage?.persist) return 'unsupported';
+  try {
+    if (storage.persisted && (await storage.persisted())) return 'granted';
+    return (await storage.persist()) ? 'granted' : 'denied';
+  } catch {
+    return 'denied';
+  }
+}

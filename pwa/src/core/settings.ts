@@ -1,0 +1,28 @@
+// Small preferences kept with the rest of the phone's data.
+
+import { getMeta, setMeta } from './db';
+import { notify } from './changes';
+
+export type Language = 'en' | 'fi';
+
+export interface Settings {
+  language: Language | null;
+  /** Last action chosen for continuous batch scanning. */
+  batchAction: 'install' | 'remove' | 'quarantine' | 'retire';
+}
+
+const KEY = 'settings';
+const DEFAULTS: Settings = { language: null, batchAction: 'install' };
+
+/** Return the stored settings, with defaults filled in. */
+export async function loadSettings(): Promise<Settings> {
+  return { ...DEFAULTS, ...((await getMeta<Partial<Settings>>(KEY)) ?? {}) };
+}
+
+/** Change some settings. */
+export async function saveSettings(change: Partial<Settings>): Promise<Settings> {
+  const next = { ...(await loadSettings()), ...change };
+  await setMeta(KEY, next);
+  notify('settings');
+  return next;
+}

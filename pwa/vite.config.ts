@@ -1,0 +1,72 @@
+/// <reference types="vitest/config" />
+import { defineConfig, type Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+
+/**
+ * zxing-wasm keeps a jsDelivr URL as its default place to fetch the decoder from. We always
+ * override it with our own precached copy (src/ui/scanner/zxing.ts), so cut the CDN URL out of
+ * the bundle: nothing we ship may point at a CDN.
+ */
+function noZxingCdn(): Plugin {
+  return {
+    name: 'fieldhand-no-zxing-cdn',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/zxing-wasm[\\/]dist[\\/]/.test(id) || !code.includes('jsdelivr')) return null;
+      const replaced = code.replace(/`https:\/\/fastly\.jsdelivr\.net\/npm\/zxing-wasm@[^`]*`/g, '"./zxing-wasm-not-configured.wasm"');
+      if (replaced.includes('jsdelivr')) this.error('zxing-wasm: could not remove its CDN URL; check the new version');
+      return { code: replaced, map: null };
+    },
+  };
+}
+
+export default defineConfig({
+  build: {
+    target: 'es2022',
+    assetsInlineLimit: 0,
+    sourcemap: false,
+  },
+  plugins: [
+    noZxingCdn(),
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
+      registerType: 'prompt',
+      injectRegister: false,
+      includeAssets: ['icons/*.png', 'favicon.svg'],
+      manifest: {
+        name: 'Fieldhand',
+        short_name: 'Fieldhand',
+        description: 'Scan Thingsee device labels and install, remove or replace devices, even offline.',
+        id: '/',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'portrait',
+        background_color: '#ffffff',
+        theme_color: '#0b4f8a',
+        lang: 'en',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icons/maskable-192.png', sizes: '192x192', type: 'image/png', purpose: 'maskable' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      injectManifest: {
+        globPatterns: ['**/*.{js,css,html,wasm,png,svg,ico,webmanifest}'],
+        // The ZXing decoder is about 1 MB and must be precached so scanning works offline.
+        maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
+        rollupFormat: 'iife',
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
+  test: {
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
+    restoreMocks: true,
+  },
+});
