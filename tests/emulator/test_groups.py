@@ -10,7 +10,7 @@ from app.emulator.server import EmulatorServer
 from .conftest import assert_error
 
 
-def group_ids(api: httpx.Client, **params: object) -> list[str]:
+def group_ids(api: httpx.Client, **params: str | int) -> list[str]:
     return [g["group_id"] for g in api.get("groups", params=params).json()["data"]]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -10,10 +12,10 @@ from app.emulator.server import EmulatorServer
 from .conftest import assert_error
 
 
-def messages(api: httpx.Client, tuid: str, **params: object) -> list[dict[str, object]]:
+def messages(api: httpx.Client, tuid: str, **params: str | int) -> list[dict[str, Any]]:
     response = api.get(f"things/{tuid}/messages", params={"limit": 100, **params})
     assert response.status_code == 200, response.text
-    data: list[dict[str, object]] = response.json()["data"]
+    data: list[dict[str, Any]] = response.json()["data"]
     return data
 
 
