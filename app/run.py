@@ -29,7 +29,7 @@ def _sandbox_platform(overrides: dict[str, Any]) -> None:
         PLATFORM_CLIENT_SECRET=emulator.client_secret,
     )
     print(f"Sandbox platform (Thingsee emulator, 50 devices): {emulator.base_url}")
-    sample = sorted(emulator.state.all_tuids())[:3]
+    sample = sorted(emulator.state.tuids())[:3]
     print(f"  sample device TUIDs: {', '.join(sample)}")
 
 

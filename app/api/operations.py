@@ -19,13 +19,12 @@ bp = APIBlueprint(
 
 
 class OperationsBatch(BaseModel):
-    operations: list[dict[str, Any]] = Field(
+    operations: list[Any] = Field(
         min_length=1,
         description=(
             "Operations as recorded on the phone: {op_id, kind, tuid, args, device_time, seen}. "
             "Each is validated on its own so one bad item does not reject the batch."
         ),
-        json_schema_extra={"items": operations_service.OperationIn.model_json_schema()},
     )
 
 

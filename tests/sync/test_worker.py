@@ -145,7 +145,8 @@ def test_unknown_outcome_is_verified_before_retrying_so_history_has_no_duplicate
     tuids = emulator.state.add_devices(count=4)
     api = login("technician")
     # The platform applies these writes, then answers 504: the worker cannot know they landed.
-    emulator.state.update_settings(fail_next_after_apply=[504, 504, 504, 504])
+    write_fault = {"status": 504, "method": "POST", "path": "/installations"}
+    emulator.state.update_settings(fail_next_after_apply=[write_fault] * 4)
     api.post(
         "/api/operations",
         json={"operations": [op("set_status", t, at=T, status="installed") for t in tuids]},
@@ -188,8 +189,8 @@ def test_token_expiry_during_a_run_refreshes_once(
         json={"operations": [op("set_status", t, at=T, status="installed") for t in tuids[:3]]},
     )
     run_worker(concurrency=1)
-    tokens_before = emulator.state.token_requests
-    emulator.state.advance(emulator.state.token_ttl + 5)  # every issued token is now expired
+    tokens_before = emulator.state.stats()["token_requests"]
+    emulator.state.advance(emulator.state.settings.token_ttl + 5)  # every issued token is now expired
     api.post(
         "/api/operations",
         json={"operations": [op("set_status", t, at=T, status="installed") for t in tuids[3:]]},
@@ -197,7 +198,7 @@ def test_token_expiry_during_a_run_refreshes_once(
     run_worker(concurrency=1)
 
     assert set(_states(app).values()) == {"synced"}
-    assert emulator.state.token_requests - tokens_before == 1
+    assert emulator.state.stats()["token_requests"] - tokens_before == 1
     for tuid in tuids:
         assert _history(emulator, tuid) == ["new", "installed"]
 
