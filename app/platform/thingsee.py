@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -231,8 +231,9 @@ class ThingseeClient:
         else:
             seconds = float(timeout)
             timeouts = httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT_S, seconds), pool=seconds)
+        # No httpx base_url: we join base + path ourselves (as the apps do) and encode the query,
+        # so httpx parses each URL once instead of three times; it shows at 32 threads.
         self._http = httpx.Client(
-            base_url=self.base_url,
             timeout=timeouts,
             limits=httpx.Limits(
                 max_connections=POOL_SIZE,
@@ -547,11 +548,12 @@ class ThingseeClient:
         headers = {"Authorization": f"Bearer {token.value}"}
         if content is not None:
             headers["Content-Type"] = JSON_CONTENT_TYPE
+        url = self.base_url + path
+        if params:
+            url += "?" + urlencode(params)
         started = time.perf_counter()
         try:
-            response = self._http.request(
-                method, path, params=params, content=content, headers=headers
-            )
+            response = self._http.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise self._transport_error(method, path, exc, is_write=method != "GET") from None
         log.debug(
@@ -605,7 +607,9 @@ class ThingseeClient:
         response = None
         for attempt in range(2):
             try:
-                response = self._http.post(TOKEN_PATH, content=content, headers=headers)
+                response = self._http.post(
+                    self.base_url + TOKEN_PATH, content=content, headers=headers
+                )
                 break
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 if attempt == 1:
