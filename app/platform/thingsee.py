@@ -16,10 +16,11 @@ repr and never in an exception message.
 
 Errors map to app.platform.errors: 400/422 and other unfixable 4xx -> ValidationFailed (with
 the platform's message), 404 -> NotFound, 409 -> Conflict, 429 -> RateLimited (with
-Retry-After), 5xx, timeouts and connection errors -> Unavailable, a 2xx we cannot read ->
-MalformedResponse. `Unavailable.outcome_unknown` is True when a write may have reached the
-platform (read/write timeouts, dropped connections, 5xx answers to writes) and False when it
-cannot have (connect errors and timeouts, no free pooled connection, GETs).
+Retry-After), a 403 that is not about tokens -> AuthError without a refresh, 5xx, timeouts and
+connection errors -> Unavailable, a 2xx we cannot read -> MalformedResponse.
+`Unavailable.outcome_unknown` is True when a write may have reached the platform (read/write
+timeouts, dropped connections, 5xx answers to writes) and False when it cannot have (connect
+errors and timeouts, no free pooled connection, GETs).
 
 Retry policy, deliberately small because the sync worker owns retries:
 - GETs are safe to repeat: they retry on Unavailable up to `max_retries` times, sleeping
@@ -623,10 +624,13 @@ class ThingseeClient:
             "platform token requested (#%d): HTTP %s", self._tokens.requests, response.status_code
         )
         if response.status_code in (400, 401, 403):
+            # Should the platform ever echo what it was sent, keep the secret out of our errors.
+            message = _error_message(response).replace(self._client_secret, "***")
             raise AuthError(
-                f"the platform refused the client credentials: {_error_message(response)}",
+                f"the platform refused the client credentials: {message}",
                 status=response.status_code,
             )
+        # "GET": a failed token request applied nothing, so its outcome is never unknown.
         data = self._read_data(response, "GET")
         token = data.get("token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token.strip():

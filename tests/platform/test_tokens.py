@@ -218,3 +218,14 @@ def test_secrets_and_tokens_never_reach_logs_or_reprs(
     for text in (caplog.text, repr(client), repr(client._tokens), *map(str, errors)):
         assert secret not in text
         assert token not in text
+
+
+def test_an_echoed_secret_is_scrubbed_from_the_error(
+    scripted: ScriptedServer, scripted_client: ThingseeClient
+) -> None:
+    echo = Answer(401, {"message": "bad client_secret 'scripted-secret'"})
+    scripted.script("POST", "auth/client-token", echo)
+    with pytest.raises(AuthError) as caught:
+        scripted_client.get_thing("T1")
+    assert "scripted-secret" not in str(caught.value)
+    assert "***" in caught.value.message
