@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Response, jsonify
 from flask_openapi3 import OpenAPI
 
-from app.api import access, auth, devices, groups, health, operations
+from app.api import access, auth, bulk, devices, groups, health, history, inbox, operations
 
 
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     access.init_app(app)
-    for module in (health, auth, operations, devices, groups):
+    for module in (health, auth, operations, devices, groups, history, inbox, bulk):
         app.register_api(module.bp)
 
     def openapi_document() -> Response:

@@ -1,0 +1,251 @@
+"""Bulk retire, quarantine, uninstall and move: dry-run preview, counted confirm, progress."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import Response, current_app, jsonify, stream_with_context
+from flask_openapi3 import APIBlueprint, FileStorage, Tag
+from pydantic import BaseModel, Field, model_validator
+
+from app.api.access import SUPERVISORS, current_account, require_roles
+from app.api.serializers import iso
+from app.database import utcnow
+from app.errors import Unprocessable
+from app.models.bulk import BulkJob, BulkJobItem
+from app.models.users import User
+from app.platform.provider import current_platform
+from app.services import bulk as bulk_service
+from app.services import bulk_targets, exports
+from app.services.paging import MAX_PAGE_SIZE, Page
+
+bp = APIBlueprint("bulk", __name__, url_prefix="/api/bulk", abp_tags=[Tag(name="bulk")])
+
+BulkAction = Literal["retire", "quarantine", "uninstall", "move"]
+ITEMS_IN_PREVIEW = 100
+
+
+class PreviewBody(BaseModel):
+    """Exactly one source: `tuids` (a list), `text` (one device or label per line) or `group_id`."""
+
+    action: BulkAction
+    target_group: str | None = Field(default=None, max_length=80, description="for move")
+    tuids: list[str] | None = Field(default=None, description="TUIDs or label texts")
+    text: str | None = Field(default=None, description="pasted lines")
+    group_id: str | None = Field(default=None, max_length=80, description="every device in it")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PreviewBody:
+        given = [n for n in ("tuids", "text", "group_id") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of tuids, text or group_id")
+        return self
+
+
+class PreviewUpload(BaseModel):
+    file: FileStorage = Field(description="CSV: a column named tuid, else the first column")
+    action: BulkAction
+    target_group: str | None = Field(default=None, max_length=80)
+
+
+class JobPath(BaseModel):
+    job_id: int
+
+
+class JobsQuery(BaseModel):
+    state: str | None = Field(default=None, max_length=16)
+    page: int = Field(default=0, ge=0)
+    size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class ItemsQuery(BaseModel):
+    verdict: Literal["change", "already", "unknown", "duplicate", "invalid", "error"] | None = None
+    page: int = Field(default=0, ge=0)
+    size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
+
+
+class ConfirmBody(BaseModel):
+    expected_count: int = Field(ge=0, description="how many devices the preview says will change")
+
+
+class ResultsQuery(BaseModel):
+    bom: bool = True
+
+
+def _user_json(user: User | None) -> dict[str, str] | None:
+    return {"username": user.username, "display_name": user.display_name} if user else None
+
+
+def job_json(
+    job: BulkJob, creator: User | None, progress: bulk_service.Progress | None
+) -> dict[str, Any]:
+    """Serialise a bulk job with its progress (null while it is only a preview)."""
+    action = bulk_service.JobAction(job.action, job.target_group)
+    return {
+        "id": job.id,
+        "action": job.action,
+        "kind": action.kind,
+        "target": action.target,
+        "target_group": job.target_group,
+        "source": job.source,
+        "source_detail": job.source_detail,
+        "state": job.state,
+        "created_by": _user_json(creator),
+        "created_at": iso(job.created_at),
+        "confirmed_at": iso(job.confirmed_at),
+        "finished_at": iso(job.finished_at),
+        "cancelled_at": iso(job.cancelled_at),
+        "summary": job.summary,
+        "progress": progress.json() if progress is not None else None,
+    }
+
+
+def item_json(item: BulkJobItem) -> dict[str, Any]:
+    """Serialise one line of a bulk job."""
+    return {
+        "line_no": item.line_no,
+        "raw": item.raw,
+        "tuid": item.tuid,
+        "verdict": item.verdict,
+        "current_status": item.current_status,
+        "current_group": item.current_group,
+        "message": item.message,
+        "will_change": item.verdict == bulk_service.CHANGE,
+    }
+
+
+def _limit() -> int:
+    return int(current_app.config.get("BULK_MAX_DEVICES", 50_000))
+
+
+def _concurrency() -> int:
+    return int(current_app.config.get("BULK_PREVIEW_CONCURRENCY", bulk_service.PREVIEW_CONCURRENCY))
+
+
+def _preview_response(job: BulkJob) -> tuple[Response, int]:
+    items = bulk_service.items_page(job.id, None, 0, ITEMS_IN_PREVIEW)
+    creator = current_account()
+    return jsonify({"job": job_json(job, creator, None), "items": items.json(item_json)}), 201
+
+
+@bp.post("/preview")
+@require_roles(*SUPERVISORS)
+def preview(body: PreviewBody) -> tuple[Response, int]:
+    """Dry-run a bulk action over a list or a whole group: what would change for each device."""
+    action = bulk_service.job_action(body.action, body.target_group)
+    platform = current_platform()
+    known_group = None
+    if body.group_id is not None:
+        lines = bulk_targets.from_group(platform, body.group_id, _limit())
+        source, detail = "group", body.group_id.strip().lower()
+        known_group = detail
+    elif body.tuids is not None:
+        lines = bulk_targets.from_entries(body.tuids, _limit())
+        source, detail = "list", f"{len(body.tuids)} entries"
+    else:
+        text = body.text or ""
+        lines = bulk_targets.from_text(text, _limit())
+        source, detail = "list", f"{len(text.splitlines())} lines"
+    job = bulk_service.create_preview(
+        action=action,
+        lines=lines,
+        source=source,
+        source_detail=detail,
+        user=current_account(),
+        platform=platform,
+        known_group=known_group,
+        concurrency=_concurrency(),
+    )
+    return _preview_response(job)
+
+
+@bp.post("/preview/upload")
+@require_roles(*SUPERVISORS)
+def preview_upload(form: PreviewUpload) -> tuple[Response, int]:
+    """Dry-run a bulk action over an uploaded CSV of TUIDs or label texts."""
+    action = bulk_service.job_action(form.action, form.target_group)
+    data = form.file.read()
+    if not data.strip():
+        raise Unprocessable("The uploaded file is empty.", {"field": "file"})
+    lines = bulk_targets.from_csv(data, _limit())
+    job = bulk_service.create_preview(
+        action=action,
+        lines=lines,
+        source="csv",
+        source_detail=(form.file.filename or "upload.csv")[:200],
+        user=current_account(),
+        platform=current_platform(),
+        concurrency=_concurrency(),
+    )
+    return _preview_response(job)
+
+
+@bp.get("")
+@require_roles(*SUPERVISORS)
+def list_jobs(query: JobsQuery) -> Response:
+    """List bulk jobs, newest first, each with its progress."""
+    page = bulk_service.jobs_page(query.state, query.page, query.size)
+    users = bulk_service.creators([job for job, _ in page.items])
+    shaped: Page[dict[str, Any]] = page.map(
+        lambda pair: job_json(pair[0], users.get(pair[0].created_by_id), pair[1])
+    )
+    return jsonify(shaped.json())
+
+
+def _job_response(job: BulkJob) -> Response:
+    progress = None if job.state == bulk_service.PREVIEW else bulk_service.job_progress(job)
+    creator = bulk_service.creators([job]).get(job.created_by_id)
+    return jsonify(job_json(job, creator, progress))
+
+
+@bp.get("/<int:job_id>")
+@require_roles(*SUPERVISORS)
+def get_job(path: JobPath) -> Response:
+    """Return a job: its preview summary and, once confirmed, its progress."""
+    return _job_response(bulk_service.get_job(path.job_id))
+
+
+@bp.get("/<int:job_id>/items")
+@require_roles(*SUPERVISORS)
+def list_items(path: JobPath, query: ItemsQuery) -> Response:
+    """Page through the job's lines in input order, optionally one verdict only."""
+    page = bulk_service.items_page(path.job_id, query.verdict, query.page, query.size)
+    return jsonify(page.json(item_json))
+
+
+@bp.post("/<int:job_id>/confirm")
+@require_roles(*SUPERVISORS)
+def confirm(path: JobPath, body: ConfirmBody) -> Response:
+    """Start the job; `expected_count` must name how many devices will change."""
+    job = bulk_service.confirm(path.job_id, body.expected_count, current_account())
+    return _job_response(job)
+
+
+@bp.post("/<int:job_id>/cancel")
+@require_roles(*SUPERVISORS)
+def cancel(path: JobPath) -> Response:
+    """Stop the job: what has not been sent is cancelled, what was sent stays."""
+    job = bulk_service.cancel(path.job_id, current_account())
+    return _job_response(job)
+
+
+@bp.get("/<int:job_id>/results.csv")
+@require_roles(*SUPERVISORS)
+def results(path: JobPath, query: ResultsQuery) -> Response:
+    """Stream one row per input line: the preview verdict and what happened on the platform."""
+    job = bulk_service.get_job(path.job_id)
+    body = exports.csv_chunks(
+        exports.RESULTS_HEADER,
+        bulk_service.iter_results(job.id),
+        exports.result_cells,
+        bom=query.bom,
+    )
+    filename = exports.attachment_name(f"fieldhand-bulk-{job.id}-results", utcnow().date())
+    return Response(
+        stream_with_context(body),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
