@@ -34,7 +34,7 @@ export default defineConfig({
       filename: 'sw.ts',
       registerType: 'prompt',
       injectRegister: false,
-      includeAssets: ['icons/*.png', 'favicon.svg'],
+      includeManifestIcons: false,
       manifest: {
         name: 'Fieldhand',
         short_name: 'Fieldhand',
@@ -55,7 +55,7 @@ export default defineConfig({
         ],
       },
       injectManifest: {
-        globPatterns: ['**/*.{js,css,html,wasm,png,svg,ico,webmanifest}'],
+        globPatterns: ['**/*.{js,css,html,wasm,png,svg,ico}'],
         // The ZXing decoder is about 1 MB and must be precached so scanning works offline.
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
         rollupFormat: 'iife',

@@ -1,5 +1,5 @@
 // Ask the browser to keep our storage under pressure, so it never evicts queued actions.
-// (navigator.storage exists in windows and workers alike.)
+// persist() is a window API, so this lives with the page, not in the shared core.
 
 export type PersistenceResult = 'granted' | 'denied' | 'unsupported';
 

@@ -1,0 +1,150 @@
+// Start the app: load what the phone knows, render, and wire the sync triggers (start, `online`,
+// the page becoming visible, Background Sync via the service worker, the timer, the user).
+
+import './styles.css';
+import { render } from 'lit-html';
+import { Api } from './core/api';
+import { subscribe, type ChangeTopic } from './core/changes';
+import { cachedGroups, selectedGroup } from './core/groups';
+import * as outbox from './core/outbox';
+import { csrfToken, loadSession, refreshSession } from './core/session';
+import { loadSettings } from './core/settings';
+import { OutboxSync } from './core/sync';
+import { registerServiceWorker } from './browser/sw-bridge';
+import { requestPersistentStorage } from './browser/persistence';
+import { Controller, hashToRoute } from './ui/controller';
+import { chooseLanguage, setLanguage } from './ui/i18n';
+import { getState, initState, onChange, update } from './ui/state';
+import { appView } from './ui/view';
+
+async function cameraAlreadyAllowed(): Promise<boolean> {
+  try {
+    const status = await navigator.permissions?.query({ name: 'camera' as PermissionName });
+    return status?.state === 'granted';
+  } catch {
+    return false;
+  }
+}
+
+async function boot(): Promise<void> {
+  const root = document.getElementById('app');
+  if (!root) return;
+  const api = new Api({ csrf: csrfToken });
+  const sync = new OutboxSync({ api });
+  const controller = new Controller(api, sync);
+
+  const [session, settings, group, groups, ops, counts] = await Promise.all([
+    loadSession(),
+    loadSettings(),
+    selectedGroup(),
+    cachedGroups(),
+    outbox.all(),
+    outbox.counts(),
+  ]);
+  const lang = chooseLanguage(settings.language, navigator.languages?.length ? navigator.languages : [navigator.language]);
+  setLanguage(lang);
+  initState({
+    ready: true,
+    route: hashToRoute(window.location.hash),
+    lang,
+    session,
+    settings,
+    selectedGroup: group,
+    groups,
+    counts,
+    ops,
+    todayRemote: [],
+    sync: { ...sync.status },
+    updateReady: null,
+    persistence: null,
+    persistDismissed: false,
+    toast: null,
+    dialog: null,
+    device: null,
+    replace: null,
+    scan: {
+      cameraOn: false,
+      starting: false,
+      error: null,
+      decoder: null,
+      torchSupported: false,
+      torchOn: false,
+      batch: false,
+      items: [],
+      message: null,
+      photoBusy: false,
+      photoCodes: [],
+    },
+    signin: { busy: false, error: null },
+    groupUi: { filter: '', busy: false, message: null },
+  });
+
+  let shownRoute = '';
+  const draw = () => {
+    const state = getState();
+    render(appView(state, controller), root);
+    const dialog = root.querySelector<HTMLDialogElement>('dialog.dialog');
+    if (dialog && !dialog.open) dialog.showModal();
+    // Move focus to the new screen's heading so screen readers announce it.
+    const routeKey = JSON.stringify(state.route) + String(Boolean(state.session.user));
+    if (routeKey !== shownRoute) {
+      const first = shownRoute === '';
+      shownRoute = routeKey;
+      if (!first) root.querySelector<HTMLElement>('main h1')?.focus();
+    }
+  };
+  onChange(draw);
+  draw();
+  controller.showRoute(getState().route);
+
+  // Re-read stored data when any context (this tab, another, the service worker) changes it.
+  const pending = new Set<ChangeTopic>();
+  let refreshTimer: number | null = null;
+  subscribe((topic) => {
+    pending.add(topic);
+    if (refreshTimer !== null) return;
+    refreshTimer = window.setTimeout(() => {
+      refreshTimer = null;
+      const topics = new Set(pending);
+      pending.clear();
+      void controller.refresh(topics);
+    }, 50);
+  });
+
+  let wasOnline: boolean | null = null;
+  sync.onStatus((status) => {
+    update({ sync: status });
+    if (status.online && wasOnline !== true) {
+      const s = getState();
+      if (s.session.user && !s.session.expired) void controller.refreshGroupList(false);
+    }
+    wasOnline = status.online;
+  });
+
+  window.addEventListener('hashchange', () => controller.showRoute(hashToRoute(window.location.hash)));
+  window.addEventListener('online', () => void sync.trigger('online'));
+  window.addEventListener('offline', () => void sync.trigger('offline'));
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      void sync.trigger('visible');
+      const { route } = getState();
+      if ((route.name === 'scan' || route.name === 'replace') && controller.cameraWanted) controller.requestCamera();
+    } else {
+      controller.stopCamera();
+    }
+  });
+
+  void registerServiceWorker({
+    onUpdateReady: (apply) => update({ updateReady: apply }),
+    onSyncRequested: () => void sync.trigger('background-sync'),
+  });
+  void requestPersistentStorage().then((persistence) => update({ persistence }));
+  void cameraAlreadyAllowed().then((allowed) => {
+    if (allowed) controller.requestCamera();
+  });
+
+  await sync.trigger('start');
+  if (session.user && !session.expired && sync.status.online) await refreshSession(api);
+}
+
+void boot();

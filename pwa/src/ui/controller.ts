@@ -1,0 +1,555 @@
+// What the user's taps do: each action calls the offline core (never IndexedDB directly),
+// updates the view state, and nudges the sync engine.
+
+import { ApiError, NetworkError, type Api } from '../core/api';
+import * as outbox from '../core/outbox';
+import { cachedDevice, lookupDevice } from '../core/devices';
+import { cachedGroups, createGroup, refreshGroups, selectGroup, selectedGroup, normaliseGroupId, followsConvention } from '../core/groups';
+import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
+import { loadSettings, saveSettings, type Language } from '../core/settings';
+import { deviceTypeFor, isGateway, tryParseLabel, type LabelError } from '../core/label';
+import type { OutboxSync } from '../core/sync';
+import type { InstallationStatus, Label } from '../core/types';
+import { requestBackgroundSync } from '../browser/sw-bridge';
+import { setLanguage, t, isKey } from './i18n';
+import { getState, update, type BatchAction, type Route } from './state';
+import { describeOp } from './format';
+
+const TOAST_MS = 4_000;
+let toastTimer: number | null = null;
+
+export class Controller {
+  constructor(
+    readonly api: Api,
+    readonly sync: OutboxSync,
+  ) {}
+
+  // ---- data refresh -------------------------------------------------------------------------
+
+  /** Re-read what the views show from the core. */
+  async refresh(topics: ReadonlySet<string> = new Set(['outbox', 'session', 'settings', 'groups'])): Promise<void> {
+    const patch: Partial<ReturnType<typeof getState>> = {};
+    if (topics.has('outbox')) {
+      patch.ops = await outbox.all();
+      patch.counts = await outbox.counts();
+    }
+    if (topics.has('session')) patch.session = await loadSession();
+    if (topics.has('settings')) {
+      patch.settings = await loadSettings();
+      patch.selectedGroup = await selectedGroup();
+    }
+    if (topics.has('groups')) patch.groups = await cachedGroups();
+    update(patch);
+  }
+
+  // ---- navigation ---------------------------------------------------------------------------
+
+  /** Go to a screen (through the URL hash, so Back works). */
+  go(route: Route): void {
+    const hash = routeToHash(route);
+    if (window.location.hash !== hash) window.location.hash = hash;
+    else this.showRoute(route);
+  }
+
+  /** Show the screen for a route (called on hash change). */
+  showRoute(route: Route): void {
+    const previous = getState().route;
+    update({ route });
+    if (route.name !== 'scan' && route.name !== 'replace') this.stopCamera();
+    if (route.name === 'device' && (previous.name !== 'device' || previous.tuid !== route.tuid)) void this.openDevice(route.tuid);
+    if (route.name === 'replace' && (previous.name !== 'replace' || previous.tuid !== route.tuid)) void this.startReplace(route.tuid);
+    if (route.name === 'queue') void this.loadTodayRemote();
+    if (route.name === 'group' && getState().sync.online) void this.refreshGroupList(false);
+  }
+
+  // ---- messages -----------------------------------------------------------------------------
+
+  toast(text: string, kind: 'info' | 'error' | 'success' = 'info'): void {
+    update({ toast: { text, kind } });
+    if (toastTimer !== null) window.clearTimeout(toastTimer);
+    toastTimer = window.setTimeout(() => update({ toast: null }), TOAST_MS);
+  }
+
+  /** Ask the user to confirm; resolves true on confirm. */
+  confirm(message: string, confirmLabel = t('confirm'), danger = false): Promise<boolean> {
+    return new Promise((resolve) => {
+      update({
+        dialog: {
+          message,
+          confirmLabel,
+          danger,
+          resolve: (ok) => {
+            update({ dialog: null });
+            resolve(ok);
+          },
+        },
+      });
+    });
+  }
+
+  errorText(error: unknown): string {
+    if (error instanceof NetworkError) return t('networkError');
+    if (error instanceof Error) return error.message;
+    return String(error);
+  }
+
+  // ---- session ------------------------------------------------------------------------------
+
+  async signIn(username: string, password: string): Promise<void> {
+    update({ signin: { busy: true, error: null } });
+    try {
+      await coreSignIn(this.api, username, password);
+      update({ signin: { busy: false, error: null } });
+      await this.refresh();
+      void this.sync.trigger('signed-in');
+      void this.refreshGroupList(false);
+      this.go(getState().selectedGroup ? { name: 'scan' } : { name: 'group' });
+    } catch (error) {
+      let message = this.errorText(error);
+      if (error instanceof ApiError && error.status === 401) message = t('invalidCredentials');
+      else if (error instanceof ApiError && error.status === 429) message = t('tooManyAttempts');
+      else if (error instanceof NetworkError) message = t('signInOffline');
+      update({ signin: { busy: false, error: message } });
+    }
+  }
+
+  async signOut(): Promise<void> {
+    const { session, counts } = getState();
+    const mine = session.user ? (counts.byUser[session.user.username] ?? 0) : 0;
+    if (mine > 0 && !(await this.confirm(t('signOutConfirm', { count: mine, user: session.user?.username ?? '' }), t('signOut')))) return;
+    this.stopCamera();
+    await coreSignOut(this.api);
+    await this.refresh();
+    this.go({ name: 'signin' });
+  }
+
+  /** Note a 401 seen outside the sync engine (device card, groups, photo decode). */
+  private async sessionExpired(): Promise<void> {
+    await markSessionExpired();
+    await this.refresh(new Set(['session']));
+  }
+
+  // ---- settings -----------------------------------------------------------------------------
+
+  async setLanguage(language: Language): Promise<void> {
+    setLanguage(language);
+    await saveSettings({ language });
+    update({ lang: language });
+  }
+
+  dismissPersistence(): void {
+    update({ persistDismissed: true });
+  }
+
+  async setBatchAction(batchAction: BatchAction): Promise<void> {
+    await saveSettings({ batchAction });
+  }
+
+  // ---- groups -------------------------------------------------------------------------------
+
+  async refreshGroupList(announce = true): Promise<void> {
+    update((s) => ({ groupUi: { ...s.groupUi, busy: true, message: null } }));
+    try {
+      const groups = await refreshGroups(this.api);
+      update((s) => ({ groups, groupUi: { ...s.groupUi, busy: false, message: announce ? { text: t('groupRefreshed'), kind: 'success' } : null } }));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) await this.sessionExpired();
+      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: announce ? { text: this.errorText(error), kind: 'error' } : null } }));
+    }
+  }
+
+  setGroupFilter(filter: string): void {
+    update((s) => ({ groupUi: { ...s.groupUi, filter } }));
+  }
+
+  async chooseGroup(groupId: string): Promise<void> {
+    await selectGroup(groupId);
+    await this.refresh(new Set(['settings']));
+    this.go({ name: 'scan' });
+  }
+
+  async createGroup(rawId: string, description: string): Promise<boolean> {
+    const id = normaliseGroupId(rawId);
+    if (!id) return false;
+    if (!followsConvention(id) && !(await this.confirm(t('groupConvention'), t('groupCreate')))) return false;
+    update((s) => ({ groupUi: { ...s.groupUi, busy: true, message: null } }));
+    try {
+      const group = await createGroup(this.api, id, description);
+      await selectGroup(group.group_id);
+      await this.refresh(new Set(['groups', 'settings']));
+      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: { text: t('groupCreated', { group: group.group_id }), kind: 'success' } } }));
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) await this.sessionExpired();
+      const text = error instanceof ApiError && error.status === 409 ? t('groupExists') : this.errorText(error);
+      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: { text, kind: 'error' } } }));
+      return false;
+    }
+  }
+
+  // ---- scanning -----------------------------------------------------------------------------
+
+  /** Explain why a text is not a device label, in the user's language. */
+  labelProblem(error: LabelError): string {
+    const key = `reason.${error.reason}`;
+    let text = isKey(key) ? t(key, { length: error.hint.length ?? '' }) : t('reason.not_a_device_label');
+    if (error.hint.didYouMean) text += ' ' + t('reason.didYouMean', { tuid: error.hint.didYouMean });
+    return `${text} ${t('reasonTail')}`;
+  }
+
+  private lastText: string | null = null;
+  private lastTextAt = 0;
+
+  /** Handle codes read by the camera (or chosen from a photo). */
+  async handleCodes(texts: string[]): Promise<void> {
+    const { route, scan } = getState();
+    for (const text of texts) {
+      // The camera sees the same label many times a second: act on it once.
+      const now = Date.now();
+      if (text === this.lastText && (scan.batch || now - this.lastTextAt < 3_000)) {
+        this.lastTextAt = now;
+        continue;
+      }
+      this.lastText = text;
+      this.lastTextAt = now;
+      const parsed = tryParseLabel(text);
+      if ('error' in parsed) {
+        navigator.vibrate?.([60, 60, 60]);
+        this.setScanMessage({ text: this.labelProblem(parsed.error), kind: 'error' });
+        continue;
+      }
+      if (route.name === 'replace') {
+        this.replaceScanned(parsed.label);
+        return;
+      }
+      if (scan.batch) {
+        await this.batchScanned(parsed.label);
+        continue;
+      }
+      navigator.vibrate?.(40);
+      this.stopCamera();
+      this.go({ name: 'device', tuid: parsed.label.tuid });
+      return;
+    }
+  }
+
+  /** Clear the "just read" memory (a new batch, or leaving the scan screen). */
+  forgetLastCode(): void {
+    this.lastText = null;
+  }
+
+  private setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success' } | null): void {
+    update((s) => ({ scan: { ...s.scan, message } }));
+  }
+
+  private async batchScanned(label: Label): Promise<void> {
+    const { scan, settings, selectedGroup: group, session } = getState();
+    if (scan.items.some((item) => item.tuid === label.tuid)) {
+      this.setScanMessage({ text: `${label.tuid}: ${t('batchAlready')}`, kind: 'info' });
+      return;
+    }
+    const action = settings.batchAction;
+    if (action === 'install' && !group) {
+      this.setScanMessage({ text: t('pickGroupFirst'), kind: 'error' });
+      return;
+    }
+    if (!session.user) return;
+    const known = await cachedDevice(label.tuid);
+    const status = known?.status ?? null;
+    const risky = action === 'install' ? ['installed', 'quarantine', 'retired'] : action === 'retire' ? [] : ['retired'];
+    const item = { tuid: label.tuid, deviceType: label.device_type, at: Date.now(), status };
+    if (status && risky.includes(status)) {
+      navigator.vibrate?.([60, 60, 60]);
+      update((s) => ({ scan: { ...s.scan, items: [{ ...item, outcome: 'needs-look' as const }, ...s.scan.items], message: null } }));
+      return;
+    }
+    const op = batchOperation(action, label.tuid, group);
+    await outbox.enqueue({ ...op, seen: { status, group: known?.group ?? null } }, session.user.username);
+    navigator.vibrate?.(40);
+    update((s) => ({ scan: { ...s.scan, items: [{ ...item, outcome: 'queued' as const }, ...s.scan.items], message: null } }));
+    this.kickSync();
+  }
+
+  /** Open a device from typed text (a TUID or any label text). */
+  manualEntry(text: string): boolean {
+    const parsed = tryParseLabel(text);
+    if ('error' in parsed) {
+      this.setScanMessage({ text: this.labelProblem(parsed.error), kind: 'error' });
+      return false;
+    }
+    if (getState().route.name === 'replace') {
+      this.replaceScanned(parsed.label);
+      return true;
+    }
+    this.stopCamera();
+    this.go({ name: 'device', tuid: parsed.label.tuid });
+    return true;
+  }
+
+  /** Send a photo to the server decoder (online only). */
+  async decodePhoto(file: File): Promise<void> {
+    update((s) => ({ scan: { ...s.scan, photoBusy: true, photoCodes: [], message: { text: t('photoDecoding'), kind: 'info' } } }));
+    try {
+      const result = await this.api.decodeLabelPhoto(file, file.name || 'label.jpg');
+      const codes = result.codes.map((c) => ({ text: c.text, tuid: c.label?.tuid ?? null, error: c.error }));
+      update((s) => ({ scan: { ...s.scan, photoBusy: false, photoCodes: codes.length > 1 ? codes : [], message: null } }));
+      if (codes.length === 0) this.setScanMessage({ text: t('photoNothing'), kind: 'error' });
+      else if (codes.length === 1) await this.handleCodes([codes[0]!.text]);
+      else this.setScanMessage({ text: t('photoPick'), kind: 'info' });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) await this.sessionExpired();
+      update((s) => ({ scan: { ...s.scan, photoBusy: false, message: { text: this.errorText(error), kind: 'error' } } }));
+    }
+  }
+
+  // ---- camera -------------------------------------------------------------------------------
+
+  private scanner: import('./scanner/camera').CameraScanner | null = null;
+  private video: HTMLVideoElement | null = null;
+  /** The user wants the camera on the scan screen (started it, or allowed it before). */
+  cameraWanted = false;
+
+  /** The scan screen's <video> appeared (or went away). */
+  videoReady(video: HTMLVideoElement | undefined): void {
+    if (!video) {
+      this.video = null;
+      if (this.scanner) queueMicrotask(() => this.stopCamera());
+      return;
+    }
+    this.video = video;
+    const { scan } = getState();
+    if (this.cameraWanted && !this.scanner && !scan.starting && !scan.error) void this.startCamera(video);
+  }
+
+  /** The user asked for the camera. */
+  requestCamera(): void {
+    this.cameraWanted = true;
+    update((s) => ({ scan: { ...s.scan, error: null } }));
+    if (this.video) void this.startCamera(this.video);
+  }
+
+  async startCamera(video: HTMLVideoElement): Promise<void> {
+    if (this.scanner || getState().scan.starting) return;
+    update((s) => ({ scan: { ...s.scan, starting: true, error: null } }));
+    const { CameraScanner } = await import('./scanner/camera');
+    const scanner = new CameraScanner(video, { onCodes: (texts) => void this.handleCodes(texts) });
+    this.scanner = scanner;
+    try {
+      await scanner.start();
+      if (this.scanner !== scanner) return scanner.stop(); // stopped while starting
+      update((s) => ({ scan: { ...s.scan, starting: false, cameraOn: true, decoder: scanner.decoder, torchSupported: scanner.torchSupported, torchOn: false } }));
+    } catch (error) {
+      scanner.stop();
+      if (this.scanner === scanner) this.scanner = null;
+      const reason = error instanceof Error ? error.message || error.name : String(error);
+      update((s) => ({ scan: { ...s.scan, starting: false, cameraOn: false, error: t('cameraDenied', { reason }) } }));
+    }
+  }
+
+  /** Release the camera; `byUser` also stops it coming back on by itself. */
+  stopCamera(byUser = false): void {
+    if (byUser) this.cameraWanted = false;
+    this.scanner?.stop();
+    this.scanner = null;
+    this.forgetLastCode();
+    const { scan } = getState();
+    if (scan.cameraOn || scan.starting || scan.torchOn) update((s) => ({ scan: { ...s.scan, cameraOn: false, starting: false, torchOn: false } }));
+  }
+
+  async toggleTorch(): Promise<void> {
+    if (!this.scanner) return;
+    try {
+      await this.scanner.setTorch(!this.scanner.torchOn);
+    } catch {
+      // some cameras claim a torch they cannot switch
+    }
+    update((s) => ({ scan: { ...s.scan, torchOn: this.scanner?.torchOn ?? false } }));
+  }
+
+  setBatch(batch: boolean): void {
+    this.forgetLastCode();
+    update((s) => ({ scan: { ...s.scan, batch, message: null } }));
+  }
+
+  clearBatch(): void {
+    this.forgetLastCode();
+    update((s) => ({ scan: { ...s.scan, items: [], message: null } }));
+  }
+
+  // ---- device card --------------------------------------------------------------------------
+
+  async openDevice(tuid: string): Promise<void> {
+    update({ device: { tuid, lookup: null, loading: true, error: null } });
+    try {
+      const lookup = await lookupDevice(this.api, tuid, getState().sync.online !== false);
+      if (getState().device?.tuid === tuid) update({ device: { tuid, lookup, loading: false, error: null } });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        await this.sessionExpired();
+        const lookup = await lookupDevice(this.api, tuid, false);
+        update({ device: { tuid, lookup, loading: false, error: null } });
+        return;
+      }
+      update({ device: { tuid, lookup: null, loading: false, error: this.errorText(error) } });
+    }
+  }
+
+  /** Queue an action from the device card, after the confirmations it needs. */
+  async act(kind: 'install' | 'remove' | 'quarantine' | 'retire'): Promise<void> {
+    const { device, selectedGroup: group, session } = getState();
+    const lookup = device?.lookup;
+    if (!device || !lookup || !session.user) return;
+    const { tuid } = device;
+    const status = lookup.device.status;
+    const seen = { status, group: lookup.device.group };
+    let message: string | null = null;
+    if (kind === 'install') {
+      if (!group) {
+        this.toast(t('pickGroupFirst'), 'error');
+        this.go({ name: 'group' });
+        return;
+      }
+      if (status === 'installed') message = t('confirmInstallInstalled', { group: lookup.device.group ? t('inGroup', { group: lookup.device.group }) : '', target: group });
+      else if (status === 'quarantine') message = t('confirmInstallQuarantine', { target: group });
+      else if (status === 'retired') message = t('confirmInstallRetired', { target: group });
+    } else if (kind === 'remove') message = t('confirmRemove', { tuid });
+    else if (kind === 'quarantine') message = t('confirmQuarantine', { tuid });
+    else if (kind === 'retire') message = t('confirmRetire', { tuid });
+    if (message && !(await this.confirm(message, t('confirm'), kind === 'retire' || kind === 'install'))) return;
+
+    const op = batchOperation(kind, tuid, group);
+    const queued = await outbox.enqueue({ ...op, seen }, session.user.username);
+    this.kickSync();
+    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success');
+    this.go({ name: 'scan' });
+  }
+
+  // ---- replace ------------------------------------------------------------------------------
+
+  async startReplace(oldTuid: string): Promise<void> {
+    const oldDevice = (await cachedDevice(oldTuid)) ?? null;
+    this.forgetLastCode();
+    update({ replace: { oldTuid, oldDevice, newTuid: null, newType: null, oldStatus: 'uninstalled' }, scan: { ...getState().scan, message: null } });
+  }
+
+  private replaceScanned(label: Label): void {
+    const replace = getState().replace;
+    if (!replace) return;
+    if (label.tuid === replace.oldTuid) {
+      navigator.vibrate?.([60, 60, 60]);
+      this.setScanMessage({ text: t('replaceSame'), kind: 'error' });
+      return;
+    }
+    navigator.vibrate?.(40);
+    this.stopCamera();
+    update({ replace: { ...replace, newTuid: label.tuid, newType: label.device_type }, scan: { ...getState().scan, message: null } });
+  }
+
+  setReplaceOldStatus(oldStatus: 'uninstalled' | 'retired'): void {
+    const replace = getState().replace;
+    if (replace) update({ replace: { ...replace, oldStatus } });
+  }
+
+  rescanReplacement(): void {
+    const replace = getState().replace;
+    if (replace) update({ replace: { ...replace, newTuid: null, newType: null } });
+  }
+
+  async confirmReplace(): Promise<void> {
+    const { replace, session } = getState();
+    if (!replace?.newTuid || !session.user) return;
+    const oldType = replace.oldDevice?.device_type ?? deviceTypeFor(replace.oldTuid);
+    const newType = replace.newType ?? deviceTypeFor(replace.newTuid);
+    const compatible = oldType === newType || (isGateway(oldType) && isGateway(newType));
+    if (!compatible && !(await this.confirm(t('replaceTypeMismatch', { newType, oldType }), t('replaceConfirm'), true))) return;
+    const queued = await outbox.enqueue(
+      {
+        kind: 'replace',
+        tuid: replace.oldTuid,
+        args: { new_tuid: replace.newTuid, old_status: replace.oldStatus },
+        seen: { status: replace.oldDevice?.status ?? null, group: replace.oldDevice?.group ?? null },
+      },
+      session.user.username,
+    );
+    this.kickSync();
+    update({ replace: null });
+    this.toast(t('queuedToast', { action: describeOp(queued), tuid: queued.tuid }), 'success');
+    this.go({ name: 'scan' });
+  }
+
+  // ---- queue --------------------------------------------------------------------------------
+
+  /** Send now (the user's trigger). */
+  sendNow(): void {
+    void this.sync.trigger('user');
+  }
+
+  async retry(opId: string): Promise<void> {
+    if (await outbox.retry(opId)) {
+      this.toast(t('retried'), 'success');
+      this.kickSync();
+    }
+  }
+
+  async discard(opId: string, tuid: string): Promise<void> {
+    if (!(await this.confirm(t('discardConfirm', { tuid }), t('discard'), true))) return;
+    if (await outbox.discard(opId)) this.toast(t('discarded'));
+  }
+
+  /** Fetch today's actions the server has for this user (other phones included). */
+  async loadTodayRemote(): Promise<void> {
+    const { session, sync } = getState();
+    if (!session.user || session.expired || sync.online === false) return;
+    const since = new Date();
+    since.setHours(0, 0, 0, 0);
+    try {
+      const { items } = await this.api.myOperationsSince(since.toISOString());
+      update({ todayRemote: items });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) await this.sessionExpired();
+    }
+  }
+
+  /** After queueing: send soon, and ask for Background Sync in case the app is closed first. */
+  kickSync(): void {
+    void requestBackgroundSync();
+    void this.sync.trigger('queued');
+  }
+
+  /** The user currently signed in (or whose session expired), if any. */
+  username(): string | null {
+    return currentSession().user?.username ?? null;
+  }
+}
+
+function batchOperation(action: BatchAction, tuid: string, group: string | null): { kind: 'install' | 'remove' | 'set_status'; tuid: string; args: Record<string, unknown> } {
+  switch (action) {
+    case 'install':
+      return { kind: 'install', tuid, args: { group_id: group } };
+    case 'remove':
+      return { kind: 'remove', tuid, args: {} };
+    case 'quarantine':
+      return { kind: 'set_status', tuid, args: { status: 'quarantine' satisfies InstallationStatus } };
+    case 'retire':
+      return { kind: 'set_status', tuid, args: { status: 'retired' satisfies InstallationStatus } };
+  }
+}
+
+/** Return the hash for a route. */
+export function routeToHash(route: Route): string {
+  switch (route.name) {
+    case 'device':
+    case 'replace':
+      return `#/${route.name}/${encodeURIComponent(route.tuid)}`;
+    default:
+      return `#/${route.name}`;
+  }
+}
+
+/** Return the route for a hash (unknown hashes go to the scan screen). */
+export function hashToRoute(hash: string): Route {
+  const [, name, arg] = hash.replace(/^#/, '').split('/');
+  if ((name === 'device' || name === 'replace') && arg) return { name, tuid: decodeURIComponent(arg) };
+  if (name === 'queue' || name === 'group' || name === 'signin' || name === 'scan') return { name };
+  return { name: 'scan' };
+}

@@ -1,0 +1,64 @@
+// The device card: TUID, type, last known status and group (fresh when online, cached when not),
+// the user's own actions on it, and the actions to queue.
+
+import { html, nothing, type TemplateResult } from 'lit-html';
+import type { AppState } from '../state';
+import type { Controller } from '../controller';
+import { t } from '../i18n';
+import { describeOp, formatTime, statusName } from '../format';
+import { deviceTypeFor } from '../../core/label';
+import type { DeviceLookup } from '../../core/devices';
+
+function freshness(lookup: DeviceLookup): TemplateResult {
+  const d = lookup.device;
+  let text: string;
+  if (lookup.source === 'server') text = d.source === 'backend' ? t('deviceFromBackend', { time: formatTime(d.fetched_at) }) : t('deviceFromPlatform', { time: formatTime(d.fetched_at) });
+  else if (lookup.source === 'cache') text = t('deviceFromCache', { time: formatTime(d.fetched_at ?? d.updated_at) });
+  else text = t('deviceNeverSeen');
+  return html`<p class="note" data-testid="device-source">${text} ${d.source === 'queued' && lookup.source !== 'none' ? t('deviceFromQueued') : nothing}</p>`;
+}
+
+export function deviceScreen(s: AppState, c: Controller): TemplateResult {
+  const route = s.route.name === 'device' ? s.route : null;
+  const device = s.device;
+  const tuid = route?.tuid ?? device?.tuid ?? '';
+  const lookup = device?.tuid === tuid ? device.lookup : null;
+  const d = lookup?.device;
+  const mine = s.ops.filter((op) => op.tuid === tuid || op.args.new_tuid === tuid).slice(-5).reverse();
+  const group = s.selectedGroup;
+  return html`<section class="screen" aria-labelledby="device-title">
+    <h1 id="device-title" tabindex="-1"><span class="visually-hidden">${t('deviceTitle')} </span><span class="mono tuid" data-testid="device-tuid">${tuid}</span></h1>
+    ${device?.loading ? html`<p class="note" role="status">${t('deviceLoading')}</p>` : nothing}
+    ${device?.error ? html`<p class="msg msg-error" role="alert">${device.error}</p>` : nothing}
+    <dl class="facts">
+      <dt>${t('deviceType')}</dt><dd>${d?.device_type ?? deviceTypeFor(tuid)}</dd>
+      <dt>${t('deviceStatus')}</dt><dd data-testid="device-status"><strong class="status status-${d?.status ?? 'unknown'}">${statusName(d?.status)}</strong></dd>
+      <dt>${t('deviceGroup')}</dt><dd class="mono" data-testid="device-group">${d?.group ?? t('deviceUnknown')}</dd>
+      ${d?.battery_level != null ? html`<dt>${t('deviceBattery')}</dt><dd>${d.battery_level} %</dd>` : nothing}
+    </dl>
+    ${lookup ? freshness(lookup) : nothing}
+    ${d?.platform_found === false ? html`<p class="msg msg-error">${t('deviceNotInStack')}</p>` : nothing}
+    ${d?.platform_message ? html`<p class="note">${d.platform_message}</p>` : nothing}
+
+    <h2>${t('deviceActions')}</h2>
+    <div class="actions">
+      <button type="button" class="btn btn-primary btn-block" data-testid="action-install" ?disabled=${!lookup}
+        @click=${() => void c.act('install')}>${group ? t('actionInstall', { group }) : t('actionInstallNoGroup')}</button>
+      <button type="button" class="btn btn-block" data-testid="action-remove" ?disabled=${!lookup} @click=${() => void c.act('remove')}>${t('actionRemove')}</button>
+      <button type="button" class="btn btn-block" data-testid="action-replace" ?disabled=${!lookup} @click=${() => c.go({ name: 'replace', tuid })}>${t('actionReplace')}</button>
+      <button type="button" class="btn btn-block" data-testid="action-quarantine" ?disabled=${!lookup} @click=${() => void c.act('quarantine')}>${t('actionQuarantine')}</button>
+      <button type="button" class="btn btn-block btn-danger-outline" data-testid="action-retire" ?disabled=${!lookup} @click=${() => void c.act('retire')}>${t('actionRetire')}</button>
+    </div>
+
+    ${mine.length
+      ? html`<h2>${t('deviceQueuedHere')}</h2>
+          <ul class="list">
+            ${mine.map(
+              (op) => html`<li class="op"><span>${describeOp(op)}</span>
+                <span class="state state-${op.state}">${t(`state.${op.state}`)}</span>
+                <span class="sub">${formatTime(op.created_at)}${op.error ? ` · ${op.error.message}` : ''}</span></li>`,
+            )}
+          </ul>`
+      : nothing}
+  </section>`;
+}

@@ -1,0 +1,72 @@
+// Pick the deployment group for this visit from the cached list; supervisors and admins can
+// create one when online.
+
+import { html, nothing, type TemplateResult } from 'lit-html';
+import type { AppState } from '../state';
+import type { Controller } from '../controller';
+import { t } from '../i18n';
+import { formatTime } from '../format';
+
+export function groupScreen(s: AppState, c: Controller): TemplateResult {
+  const filter = s.groupUi.filter.trim().toLowerCase();
+  const groups = s.groups.groups.filter(
+    (g) => !filter || g.group_id.includes(filter) || (g.description ?? '').toLowerCase().includes(filter),
+  );
+  const canCreate = s.session.user?.role === 'supervisor' || s.session.user?.role === 'admin';
+  const online = s.sync.online === true;
+  const create = async (e: SubmitEvent) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    if (await c.createGroup(String(data.get('group_id') ?? ''), String(data.get('description') ?? ''))) form.reset();
+  };
+  return html`<section class="screen" aria-labelledby="group-title">
+    <h1 id="group-title" tabindex="-1">${t('groupTitle')}</h1>
+    <p class="lead">${t('groupLead')}</p>
+    <p class="current" data-testid="current-group">${s.selectedGroup ? t('groupCurrent', { group: s.selectedGroup }) : t('groupNone')}</p>
+
+    <div class="row">
+      <label class="grow">
+        <span class="visually-hidden">${t('groupFilter')}</span>
+        <input type="search" placeholder=${t('groupFilter')} .value=${s.groupUi.filter} autocapitalize="none"
+          @input=${(e: InputEvent) => c.setGroupFilter((e.target as HTMLInputElement).value)} />
+      </label>
+      <button type="button" class="btn" ?disabled=${s.groupUi.busy || !online} @click=${() => void c.refreshGroupList(true)}>${t('groupRefresh')}</button>
+    </div>
+    <p class="note">
+      ${s.groups.fetched_at ? t('groupListAge', { time: formatTime(s.groups.fetched_at) }) : t('groupListNever')}
+      ${s.groups.backend_source === 'cache' ? t('groupServedFromCache') : nothing}
+    </p>
+    ${s.groupUi.message ? html`<p class="msg msg-${s.groupUi.message.kind}" role="status">${s.groupUi.message.text}</p>` : nothing}
+
+    <ul class="list" aria-label=${t('groupTitle')}>
+      ${groups.length === 0 ? html`<li class="empty">${t('groupEmpty')}</li>` : nothing}
+      ${groups.map(
+        (g) => html`<li>
+          <button type="button" class="list-button ${g.group_id === s.selectedGroup ? 'selected' : ''}"
+            aria-pressed=${g.group_id === s.selectedGroup} @click=${() => void c.chooseGroup(g.group_id)}>
+            <span class="mono">${g.group_id}</span>
+            ${g.description ? html`<span class="sub">${g.description}</span>` : nothing}
+          </button>
+        </li>`,
+      )}
+    </ul>
+
+    ${canCreate
+      ? html`<details class="panel">
+          <summary>${t('groupCreateTitle')}</summary>
+          ${online
+            ? html`<form class="form" @submit=${create}>
+                <label for="new-group">${t('groupCreateId')}</label>
+                <input id="new-group" name="group_id" required autocapitalize="none" spellcheck="false" pattern="[A-Za-z0-9 _-]{1,80}"
+                  aria-describedby="new-group-help" />
+                <p id="new-group-help" class="note">${t('groupCreateIdHelp')}</p>
+                <label for="new-group-desc">${t('groupCreateDescription')}</label>
+                <input id="new-group-desc" name="description" maxlength="500" />
+                <button class="btn btn-primary" type="submit" ?disabled=${s.groupUi.busy}>${t('groupCreate')}</button>
+              </form>`
+            : html`<p class="note">${t('groupCreateOffline')}</p>`}
+        </details>`
+      : nothing}
+  </section>`;
+}

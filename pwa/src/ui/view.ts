@@ -1,0 +1,158 @@
+// The app shell: header with the waiting badge and connection state, banners, the current
+// screen, the bottom navigation, the toast and the confirm dialog.
+
+import { html, nothing, type TemplateResult } from 'lit-html';
+import type { AppState } from './state';
+import type { Controller } from './controller';
+import { t } from './i18n';
+import { signinScreen } from './screens/signin';
+import { groupScreen } from './screens/group';
+import { scanScreen } from './screens/scan';
+import { deviceScreen } from './screens/device';
+import { queueScreen } from './screens/queue';
+import { icon } from './icons';
+
+function connection(s: AppState): TemplateResult {
+  const online = s.sync.online;
+  const label = online === null ? t('checking') : online ? t('online') : t('offline');
+  return html`<span class="conn ${online === null ? 'conn-unknown' : online ? 'conn-on' : 'conn-off'}" role="status">
+    <span class="dot" aria-hidden="true"></span>${label}</span>`;
+}
+
+function badge(s: AppState, c: Controller): TemplateResult {
+  const { waiting, failed } = s.counts;
+  return html`<a class="badge ${waiting ? 'badge-waiting' : ''} ${failed ? 'badge-failed' : ''}" href="#/queue"
+    aria-label=${t('waitingBadgeLabel', { count: waiting }) + (failed ? ` · ${failed} ${t('state.failed').toLowerCase()}` : '')}
+    @click=${(e: Event) => {
+      e.preventDefault();
+      c.go({ name: 'queue' });
+    }}>
+    ${icon('queue')}<span class="badge-count" data-testid="waiting-count">${waiting}</span>${failed
+      ? html`<span class="badge-failed-count" aria-hidden="true">!${failed}</span>`
+      : nothing}
+  </a>`;
+}
+
+function menu(s: AppState, c: Controller): TemplateResult {
+  return html`<details class="menu">
+    <summary aria-label=${t('language') + ' / ' + t('signOut')}>${icon('menu')}</summary>
+    <div class="menu-panel">
+      <fieldset class="lang">
+        <legend>${t('language')}</legend>
+        ${(['en', 'fi'] as const).map(
+          (lang) => html`<button type="button" class="btn btn-small ${s.lang === lang ? 'btn-primary' : ''}" aria-pressed=${s.lang === lang}
+            lang=${lang} @click=${() => void c.setLanguage(lang)}>${lang === 'en' ? 'English' : 'Suomi'}</button>`,
+        )}
+      </fieldset>
+      ${s.session.user
+        ? html`<p class="menu-user">${s.session.user.display_name} (${s.session.user.username})</p>
+            <button type="button" class="btn" @click=${() => void c.signOut()}>${t('signOut')}</button>`
+        : nothing}
+    </div>
+  </details>`;
+}
+
+function banners(s: AppState, c: Controller): TemplateResult {
+  const mine = s.session.user ? (s.counts.byUser[s.session.user.username] ?? 0) : 0;
+  return html`
+    ${s.updateReady
+      ? html`<div class="banner banner-info" role="status">
+          <span>${t('updateReady')}</span>
+          <button type="button" class="btn btn-small btn-primary" @click=${() => s.updateReady?.()}>${t('reload')}</button>
+        </div>`
+      : nothing}
+    ${s.session.user && s.session.expired && s.route.name !== 'signin'
+      ? html`<div class="banner banner-warn" role="alert" data-testid="session-expired">
+          <span>${t('sessionExpired', { count: mine })}</span>
+          <button type="button" class="btn btn-small btn-primary" @click=${() => c.go({ name: 'signin' })}>${t('signInAgain')}</button>
+        </div>`
+      : nothing}
+    ${s.persistence === 'denied' && !s.persistDismissed
+      ? html`<div class="banner banner-warn" role="status">
+          <span>${t('persistDenied')}</span>
+          <button type="button" class="btn btn-small" @click=${() => c.dismissPersistence()}>${t('dismiss')}</button>
+        </div>`
+      : nothing}
+    ${s.sync.online === false && s.session.user && s.route.name !== 'signin'
+      ? html`<div class="banner banner-offline" role="status">${t('offlineBanner')}</div>`
+      : nothing}
+  `;
+}
+
+function screen(s: AppState, c: Controller): TemplateResult {
+  const needsSignIn = !s.session.user || s.route.name === 'signin';
+  if (needsSignIn) return signinScreen(s, c);
+  switch (s.route.name) {
+    case 'group':
+      return groupScreen(s, c);
+    case 'device':
+      return deviceScreen(s, c);
+    case 'queue':
+      return queueScreen(s, c);
+    case 'replace':
+    case 'scan':
+    default:
+      return scanScreen(s, c);
+  }
+}
+
+function nav(s: AppState, c: Controller): TemplateResult {
+  const item = (name: 'scan' | 'queue' | 'group', label: string, extra: TemplateResult | typeof nothing = nothing) => {
+    const current = s.route.name === name || (name === 'scan' && (s.route.name === 'device' || s.route.name === 'replace'));
+    return html`<a href="#/${name}" class="nav-item" aria-current=${current ? 'page' : 'false'}
+      @click=${(e: Event) => {
+        e.preventDefault();
+        c.go({ name });
+      }}>${icon(name)}<span>${label}</span>${extra}</a>`;
+  };
+  const waiting = s.counts.waiting;
+  return html`<nav class="nav" aria-label="Fieldhand">
+    ${item('scan', t('navScan'))}
+    ${item('queue', t('navQueue'), waiting ? html`<span class="nav-count" aria-label=${t('waitingBadgeLabel', { count: waiting })}>${waiting}</span>` : nothing)}
+    ${item('group', t('navGroup'))}
+  </nav>`;
+}
+
+function dialog(s: AppState): TemplateResult {
+  const d = s.dialog;
+  if (!d) return html``;
+  return html`<dialog class="dialog" aria-labelledby="dialog-text" @cancel=${(e: Event) => {
+    e.preventDefault();
+    d.resolve(false);
+  }}>
+    <p id="dialog-text">${d.message}</p>
+    <div class="row row-end">
+      <button type="button" class="btn" @click=${() => d.resolve(false)}>${t('cancel')}</button>
+      <button type="button" class="btn ${d.danger ? 'btn-danger' : 'btn-primary'}" data-testid="confirm" @click=${() => d.resolve(true)}>${d.confirmLabel}</button>
+    </div>
+  </dialog>`;
+}
+
+/** Render the whole app for a state. */
+export function appView(s: AppState, c: Controller): TemplateResult {
+  const signedIn = Boolean(s.session.user) && s.route.name !== 'signin';
+  return html`
+    <a class="skip" href="#main" @click=${(e: Event) => {
+      e.preventDefault();
+      document.getElementById('main')?.focus();
+    }}>${t('skipToContent')}</a>
+    <header class="top">
+      <span class="brand">${icon('logo')}<span>${t('appName')}</span></span>
+      ${signedIn && s.selectedGroup
+        ? html`<a class="chip" href="#/group" @click=${(e: Event) => {
+            e.preventDefault();
+            c.go({ name: 'group' });
+          }} aria-label=${t('groupCurrent', { group: s.selectedGroup })}>${s.selectedGroup}</a>`
+        : nothing}
+      <span class="spacer"></span>
+      ${connection(s)} ${badge(s, c)} ${menu(s, c)}
+    </header>
+    ${banners(s, c)}
+    <main id="main" tabindex="-1">${s.ready ? screen(s, c) : nothing}</main>
+    ${signedIn ? nav(s, c) : nothing}
+    <div class="toast-region" aria-live="polite" role="status">
+      ${s.toast ? html`<div class="toast toast-${s.toast.kind}">${s.toast.text}</div>` : nothing}
+    </div>
+    ${dialog(s)}
+  `;
+}
