@@ -76,7 +76,8 @@ class Operation(db.Model):  # type: ignore[name-defined,misc]
 class OutboxStep(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_state_available", "state", "available_at"),
+        # Claims walk pending steps in order and stop after a handful: keep that a range scan.
+        Index("ix_outbox_state_order", "state", "order_at", "id"),
         Index("ix_outbox_tuid_state_order", "tuid", "state", "order_at"),
         Index("ix_outbox_lease_owner", "lease_owner"),
     )

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.database import db, utcnow
+from app.labels.device_types import device_type_for
 from app.models.devices import Device
 from app.models.operations import (
     ACCEPTED,
@@ -28,7 +29,6 @@ from app.models.operations import (
 )
 from app.models.users import User
 from app.services.operation_plans import InvalidOperation, normalise_tuid, plan_steps
-from app.labels.device_types import device_type_for
 
 # A phone clock this far ahead of ours is wrong; order its actions by arrival instead.
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)

@@ -13,7 +13,7 @@ def retry_delay(
     retry_after: float | None = None,
     rng: random.Random | None = None,
 ) -> float:
-    """Seconds to wait before attempt+1: equal jitter on base*2^(attempt-1), at least Retry-After."""
+    """Return seconds to wait: jittered base*2^(attempt-1), capped, never below Retry-After."""
     rng = rng or random
     exponential = min(cap, base * (2 ** max(0, attempt - 1)))
     delay = exponential / 2 + rng.uniform(0, exponential / 2)

@@ -14,8 +14,22 @@ import random
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from app.labels.device_types import device_type_for
@@ -40,28 +54,135 @@ from app.sync.backoff import retry_delay
 from app.sync.step_runner import ClaimedStep, StepOutcome
 
 
-def _claimable(step: type[OutboxStep], now: datetime):  # type: ignore[no-untyped-def]
-    earlier = aliased(OutboxStep)
-    before_in_op = aliased(OutboxStep)
-    ready = or_(
-        and_(step.state == STEP_PENDING, step.available_at <= now),
-        and_(step.state == STEP_LEASED, step.lease_until < now),
-    )
+def _no_earlier_work():  # type: ignore[no-untyped-def]
+    """No unfinished step comes before this one on its device or in its operation."""
+    earlier = aliased(OutboxStep, name="earlier")
+    before_in_op = aliased(OutboxStep, name="before_in_op")
     earlier_on_device = exists().where(
-        earlier.tuid == step.tuid,
-        earlier.id != step.id,
+        earlier.tuid == OutboxStep.tuid,
+        earlier.id != OutboxStep.id,
         earlier.state.in_((STEP_PENDING, STEP_LEASED)),
         or_(
-            earlier.order_at < step.order_at,
-            and_(earlier.order_at == step.order_at, earlier.id < step.id),
+            earlier.order_at < OutboxStep.order_at,
+            and_(earlier.order_at == OutboxStep.order_at, earlier.id < OutboxStep.id),
         ),
     )
     earlier_in_operation = exists().where(
-        before_in_op.operation_id == step.operation_id,
-        before_in_op.step_no < step.step_no,
+        before_in_op.operation_id == OutboxStep.operation_id,
+        before_in_op.step_no < OutboxStep.step_no,
         before_in_op.state != STEP_DONE,
     )
-    return and_(ready, ~earlier_on_device, ~earlier_in_operation)
+    return and_(~earlier_on_device, ~earlier_in_operation)
+
+
+# Statements are built once: constructing these aliased EXISTS clauses costs more than running
+# them, and the claim runs many times a second. Values come in as bound parameters.
+_NOW = bindparam("now", type_=OutboxStep.__table__.c.available_at.type)
+_NO_EARLIER_WORK = _no_earlier_work()
+_READY = or_(
+    and_(OutboxStep.state == STEP_PENDING, OutboxStep.available_at <= _NOW),
+    and_(OutboxStep.state == STEP_LEASED, OutboxStep.lease_until < _NOW),
+)
+_PENDING_CANDIDATES = (
+    select(OutboxStep.id)
+    .where(OutboxStep.state == STEP_PENDING, OutboxStep.available_at <= _NOW)
+    .where(_NO_EARLIER_WORK)
+    .order_by(OutboxStep.state, OutboxStep.order_at, OutboxStep.id)
+)
+_EXPIRED_CANDIDATES = (
+    select(OutboxStep.id)
+    .where(OutboxStep.state == STEP_LEASED, OutboxStep.lease_until < _NOW)
+    .where(_NO_EARLIER_WORK)
+    .order_by(OutboxStep.order_at, OutboxStep.id)
+)
+_LEASE = (
+    update(OutboxStep)
+    .where(OutboxStep.id.in_(bindparam("ids", expanding=True)), _READY, _NO_EARLIER_WORK)
+    .values(
+        # An expired lease means a worker died mid-call: the write may have happened.
+        outcome_uncertain=or_(OutboxStep.outcome_uncertain, OutboxStep.state == STEP_LEASED),
+        state=STEP_LEASED,
+        lease_owner=bindparam("token"),
+        lease_until=bindparam("lease_until", type_=OutboxStep.__table__.c.lease_until.type),
+        attempts=OutboxStep.attempts + 1,
+    )
+    .execution_options(synchronize_session=False)
+)
+_LEASED_BY_TOKEN = (
+    select(
+        OutboxStep.id,
+        OutboxStep.operation_id,
+        OutboxStep.tuid,
+        OutboxStep.action,
+        OutboxStep.value,
+        OutboxStep.attempts,
+        OutboxStep.outcome_uncertain,
+    )
+    .where(OutboxStep.lease_owner == bindparam("token"), OutboxStep.state == STEP_LEASED)
+    .order_by(OutboxStep.order_at, OutboxStep.id)
+)
+
+
+_STEPS = OutboxStep.__table__
+_OPERATIONS = Operation.__table__
+_DEVICES = Device.__table__
+# Core executemany statements with one parameter set per row: the ORM's bulk-update path costs
+# more Python per row than SQLite spends executing it.
+_STEP_RESULT = (
+    _STEPS.update()
+    .where(_STEPS.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        result=bindparam("b_result"),
+        completed_at=bindparam("b_completed_at"),
+        available_at=bindparam("b_available_at"),
+        last_error=bindparam("b_last_error"),
+        outcome_uncertain=bindparam("b_outcome_uncertain"),
+        lease_owner=None,
+        lease_until=None,
+    )
+)
+_OPERATION_STATE = (
+    _OPERATIONS.update()
+    .where(_OPERATIONS.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        synced_at=bindparam("b_synced_at"),
+        error_code=bindparam("b_error_code"),
+        error_message=bindparam("b_error_message"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+# None means "unchanged": one statement serves status and group confirmations alike.
+_DEVICE_CONFIRMED = (
+    _DEVICES.update()
+    .where(_DEVICES.c.tuid == bindparam("b_tuid"))
+    .values(
+        status=func.coalesce(bindparam("b_status", type_=String), _DEVICES.c.status),
+        group_id=func.coalesce(bindparam("b_group_id", type_=String), _DEVICES.c.group_id),
+        source="platform",
+        updated_at=bindparam("b_updated_at", type_=_DEVICES.c.updated_at.type),
+    )
+)
+
+
+@lru_cache(maxsize=256)
+def _candidate_queries(postgresql: bool, limit: int) -> tuple[Select[Any], Select[Any]]:
+    queries = (_EXPIRED_CANDIDATES.limit(limit), _PENDING_CANDIDATES.limit(limit))
+    if postgresql:
+        return tuple(q.with_for_update(skip_locked=True, of=OutboxStep) for q in queries)  # type: ignore[return-value]
+    return queries
+
+
+def _candidates(session: Session, now: datetime, limit: int) -> list[int]:
+    # Two narrow queries rather than one OR: each walks an index in order and stops early.
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    expired, _ = _candidate_queries(postgresql, limit)
+    ids = list(session.scalars(expired, {"now": now}))
+    if len(ids) < limit:
+        _, pending = _candidate_queries(postgresql, limit - len(ids))
+        ids += session.scalars(pending, {"now": now})
+    return ids
 
 
 def claim_steps(
@@ -70,47 +191,14 @@ def claim_steps(
     """Lease up to `limit` claimable steps for this worker and return them."""
     if limit <= 0:
         return []
-    query = (
-        select(OutboxStep.id)
-        .where(_claimable(OutboxStep, now))
-        .order_by(OutboxStep.order_at, OutboxStep.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=OutboxStep)
-    ids = list(session.scalars(query))
+    ids = _candidates(session, now, limit)
     if not ids:
         session.rollback()
         return []
     token = f"{worker[:40]}:{uuid.uuid4().hex[:12]}"
-    session.execute(
-        update(OutboxStep)
-        .where(OutboxStep.id.in_(ids), _claimable(OutboxStep, now))
-        .values(
-            # An expired lease means a worker died mid-call: the write may have happened.
-            outcome_uncertain=or_(OutboxStep.outcome_uncertain, OutboxStep.state == STEP_LEASED),
-            state=STEP_LEASED,
-            lease_owner=token,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=OutboxStep.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    claimed = list(
-        session.execute(
-            select(
-                OutboxStep.id,
-                OutboxStep.operation_id,
-                OutboxStep.tuid,
-                OutboxStep.action,
-                OutboxStep.value,
-                OutboxStep.attempts,
-                OutboxStep.outcome_uncertain,
-            )
-            .where(OutboxStep.lease_owner == token, OutboxStep.state == STEP_LEASED)
-            .order_by(OutboxStep.order_at, OutboxStep.id)
-        )
-    )
+    lease_until = now + timedelta(seconds=lease_seconds)
+    session.execute(_LEASE, {"ids": ids, "now": now, "token": token, "lease_until": lease_until})
+    claimed = list(session.execute(_LEASED_BY_TOKEN, {"token": token}))
     if claimed:
         session.execute(
             update(Operation)
@@ -136,7 +224,11 @@ def claim_steps(
 
 
 class OutcomeRecorder:
-    """Write step outcomes, attempts, operation states and the device cache in one transaction."""
+    """Write step outcomes, attempts, operation states and the device cache in one transaction.
+
+    Set-based statements, not ORM objects: this runs on the worker's single database thread
+    for every platform call, so its cost bounds the worker's throughput.
+    """
 
     def __init__(
         self,
@@ -158,109 +250,185 @@ class OutcomeRecorder:
         outcomes = list(outcomes)
         if not outcomes:
             return
-        steps = {
-            s.id: s
-            for s in session.scalars(
-                select(OutboxStep).where(OutboxStep.id.in_([o.step.id for o in outcomes]))
+        connection = session.connection()
+        connection.execute(SyncAttempt.__table__.insert(), [self._attempt_row(o) for o in outcomes])
+        held = {
+            row.id: row
+            for row in session.execute(
+                select(
+                    OutboxStep.id,
+                    OutboxStep.operation_id,
+                    OutboxStep.step_no,
+                    OutboxStep.attempts,
+                    OutboxStep.state,
+                    OutboxStep.lease_owner,
+                ).where(OutboxStep.id.in_([o.step.id for o in outcomes]))
             )
         }
-        touched_ops: set[int] = set()
+        step_updates: list[dict[str, object]] = []
+        device_values: dict[str, dict[str, str | None]] = {}
+        failed: list[tuple[int, int]] = []
         for outcome in outcomes:
-            step = steps.get(outcome.step.id)
-            session.add(self._attempt_row(outcome))
+            row = held.get(outcome.step.id)
             if (
-                step is None
-                or step.state != STEP_LEASED
-                or step.lease_owner != outcome.step.lease_token
+                row is None
+                or row.state != STEP_LEASED
+                or row.lease_owner != outcome.step.lease_token
             ):
                 continue  # our lease expired and another worker took over; it will verify first
-            self._apply(step, outcome, now)
-            touched_ops.add(step.operation_id)
-        for operation in session.scalars(select(Operation).where(Operation.id.in_(touched_ops))):
-            derive_operation_state(operation, now)
+            step_updates.append(self._step_update(outcome, row.attempts, now))
+            if step_updates[-1]["b_state"] == STEP_DONE:
+                action = "status" if outcome.step.action == "set_status" else "group_id"
+                device_values.setdefault(outcome.step.tuid, {})[action] = outcome.result
+            elif step_updates[-1]["b_state"] == STEP_FAILED:
+                failed.append((row.operation_id, row.step_no))
+        if step_updates:
+            connection.execute(_STEP_RESULT, step_updates)
+        for operation_id, step_no in failed:
+            session.execute(
+                update(OutboxStep)
+                .where(
+                    OutboxStep.operation_id == operation_id,
+                    OutboxStep.step_no > step_no,
+                    OutboxStep.state == STEP_PENDING,
+                )
+                .values(state=STEP_BLOCKED)
+            )
+        _confirm_devices(session, device_values, now)
+        touched = {held[u["b_id"]].operation_id for u in step_updates}  # type: ignore[index]
+        refresh_operation_states(session, touched, now)
         session.commit()
 
-    def _attempt_row(self, outcome: StepOutcome) -> SyncAttempt:
-        return SyncAttempt(
-            step_id=outcome.step.id,
-            operation_id=outcome.step.operation_id,
-            attempt_no=outcome.step.attempt_no,
-            worker=self.worker[:64],
-            started_at=_from_ts(outcome.started_at),
-            finished_at=_from_ts(outcome.finished_at),
-            outcome=outcome.kind,
-            http_status=outcome.http_status,
-            message=outcome.message,
-        )
+    def _attempt_row(self, outcome: StepOutcome) -> dict[str, object]:
+        return {
+            "step_id": outcome.step.id,
+            "operation_id": outcome.step.operation_id,
+            "attempt_no": outcome.step.attempt_no,
+            "worker": self.worker[:64],
+            "started_at": _from_ts(outcome.started_at),
+            "finished_at": _from_ts(outcome.finished_at),
+            "outcome": outcome.kind,
+            "http_status": outcome.http_status,
+            "message": outcome.message,
+        }
 
-    def _apply(self, step: OutboxStep, outcome: StepOutcome, now: datetime) -> None:
-        step.lease_owner = None
-        step.lease_until = None
+    def _step_update(self, outcome: StepOutcome, attempts: int, now: datetime) -> dict[str, object]:
+        values: dict[str, object] = {
+            "b_id": outcome.step.id,
+            "b_result": None,
+            "b_completed_at": None,
+            "b_available_at": now,
+            "b_last_error": outcome.message,
+            "b_outcome_uncertain": outcome.outcome_uncertain,
+        }
         if outcome.kind in ("applied", "already_applied"):
-            step.state = STEP_DONE
-            step.result = outcome.result
-            step.completed_at = now
-            step.last_error = None
-            step.outcome_uncertain = False
-            _confirm_device(step, outcome.result, now)
-            return
-        step.last_error = outcome.message
-        gave_up = self.max_attempts and step.attempts >= self.max_attempts
+            values.update(
+                b_state=STEP_DONE,
+                b_result=outcome.result,
+                b_completed_at=now,
+                b_last_error=None,
+                b_outcome_uncertain=False,
+            )
+            return values
+        gave_up = self.max_attempts and attempts >= self.max_attempts
         if outcome.kind == "retry" and not gave_up:
             delay = retry_delay(
-                step.attempts,
+                attempts,
                 base=self.backoff_base,
                 cap=self.backoff_cap,
                 retry_after=outcome.retry_after,
                 rng=self.rng,
             )
-            step.state = STEP_PENDING
-            step.available_at = now + timedelta(seconds=delay)
-            step.outcome_uncertain = outcome.outcome_uncertain
-            return
-        step.state = STEP_FAILED
-        step.outcome_uncertain = outcome.outcome_uncertain
-        for later in step.operation.steps:
-            if later.step_no > step.step_no and later.state == STEP_PENDING:
-                later.state = STEP_BLOCKED
+            values.update(b_state=STEP_PENDING, b_available_at=now + timedelta(seconds=delay))
+        else:
+            values.update(b_state=STEP_FAILED)
+        return values
+
+
+def refresh_operation_states(session: Session, operation_ids: set[int], now: datetime) -> None:
+    """Derive each operation's state from its steps (conflict and discarded are left alone)."""
+    if not operation_ids:
+        return
+    steps: dict[int, list[Any]] = {}
+    for row in session.execute(
+        select(OutboxStep.operation_id, OutboxStep.state, OutboxStep.last_error)
+        .join(Operation, Operation.id == OutboxStep.operation_id)
+        .where(
+            OutboxStep.operation_id.in_(operation_ids),
+            Operation.state.not_in((CONFLICT, DISCARDED)),
+        )
+        .order_by(OutboxStep.operation_id, OutboxStep.step_no)
+    ):
+        steps.setdefault(row.operation_id, []).append(row)
+    updates = [
+        {
+            "b_id": operation_id,
+            "b_updated_at": now,
+            "b_synced_at": None,
+            **{f"b_{k}": v for k, v in _derived_state(rows, now).items()},
+        }
+        for operation_id, rows in steps.items()
+    ]
+    if updates:
+        session.connection().execute(_OPERATION_STATE, updates)
+
+
+def _derived_state(rows: list[Any], now: datetime) -> dict[str, object]:
+    failed = next((r for r in rows if r.state == STEP_FAILED), None)
+    if all(r.state == STEP_DONE for r in rows):
+        return {"state": SYNCED, "synced_at": now, "error_code": None, "error_message": None}
+    if failed is not None:
+        return {
+            "state": FAILED,
+            "error_code": "platform_rejected",
+            "error_message": failed.last_error,
+        }
+    retrying = next((r for r in rows if r.state == STEP_PENDING and r.last_error), None)
+    return {
+        "state": SYNCING,
+        "error_code": "retrying" if retrying else None,
+        "error_message": retrying.last_error if retrying else None,
+    }
 
 
 def derive_operation_state(operation: Operation, now: datetime) -> None:
-    """Set the operation's state from its steps (conflict and discarded are left alone)."""
+    """Set an already loaded operation's state from its steps (for services holding ORM rows)."""
     if operation.state in (CONFLICT, DISCARDED):
         return
-    steps = operation.steps
-    failed = next((s for s in steps if s.state == STEP_FAILED), None)
-    if steps and all(s.state == STEP_DONE for s in steps):
-        operation.state = SYNCED
-        operation.synced_at = now
-        operation.error_code = None
-        operation.error_message = None
-    elif failed is not None:
-        operation.state = FAILED
-        operation.error_code = "platform_rejected"
-        operation.error_message = failed.last_error
-    else:
-        operation.state = SYNCING
-        retrying = next((s for s in steps if s.state == STEP_PENDING and s.last_error), None)
-        operation.error_code = "retrying" if retrying else None
-        operation.error_message = retrying.last_error if retrying else None
+    for key, value in _derived_state(list(operation.steps), now).items():
+        setattr(operation, key, value)
     operation.updated_at = now
 
 
-def _confirm_device(step: OutboxStep, value: str | None, now: datetime) -> None:
-    session = Session.object_session(step)
-    assert session is not None
-    device = session.get(Device, step.tuid)
-    if device is None:
-        device = Device(tuid=step.tuid, device_type=device_type_for(step.tuid))
-        session.add(device)
-    if step.action == "set_status":
-        device.status = value
-    else:
-        device.group_id = value
-    device.source = "platform"
-    device.updated_at = now
+def _confirm_devices(
+    session: Session, values: dict[str, dict[str, str | None]], now: datetime
+) -> None:
+    """Record what the platform now holds for these devices in the local cache."""
+    if not values:
+        return
+    connection = session.connection()
+    insert_missing = (
+        sqlite_insert(_DEVICES) if connection.dialect.name == "sqlite" else pg_insert(_DEVICES)
+    ).on_conflict_do_nothing(index_elements=["tuid"])
+    connection.execute(
+        insert_missing,
+        [
+            {"tuid": t, "device_type": device_type_for(t), "source": "platform", "updated_at": now}
+            for t in values
+        ],
+    )
+    connection.execute(
+        _DEVICE_CONFIRMED,
+        [
+            {
+                "b_tuid": tuid,
+                "b_status": changed.get("status"),
+                "b_group_id": changed.get("group_id"),
+                "b_updated_at": now,
+            }
+            for tuid, changed in values.items()
+        ],
+    )
 
 
 def _from_ts(ts: float) -> datetime:

@@ -59,9 +59,9 @@ def run_step(platform: Platform, step: ClaimedStep) -> StepOutcome:
             # The replacement joins whatever group the old device is in right now.
             target = platform.get_group(step.value or "")
             action = "set_group"
-        if step.verify_first and target is not None:
-            if _current_value(platform, action, step.tuid) == target:
-                return outcome("already_applied", result=target)
+        already = step.verify_first and target is not None
+        if already and _current_value(platform, action, step.tuid) == target:
+            return outcome("already_applied", result=target)
         if action == "set_status":
             platform.set_installation_status(step.tuid, target or "")
         elif action == "set_group":

@@ -26,6 +26,8 @@ from app.sync.step_runner import StepOutcome, run_step
 
 log = logging.getLogger(__name__)
 
+FLUSH_INTERVAL_S = 0.025
+
 
 @dataclass
 class WorkerSettings:
@@ -80,31 +82,39 @@ class SyncWorker:
 
     def run(self, *, until_idle: bool = False) -> int:
         """Run the loop; with until_idle, return once nothing is claimable or in flight."""
-        pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="sync")
+        concurrency = self.settings.concurrency
+        pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sync")
         in_flight: set[Future[StepOutcome]] = set()
+        finished: list[StepOutcome] = []
+        last_flush = time.monotonic()
         try:
             with self.app.app_context():
                 while True:
                     if not self.stop_event.is_set() and time.monotonic() >= self.paused_until:
-                        room = self.settings.concurrency * 2 - len(in_flight)
-                        if room >= max(1, self.settings.concurrency // 2) or not in_flight:
+                        room = concurrency * 2 - len(in_flight)
+                        if room >= max(1, concurrency // 2) or not in_flight:
                             for step in claim_steps(
                                 db.session, self.name, room, utcnow(), self.settings.lease_seconds
                             ):
                                 in_flight.add(pool.submit(run_step, self.platform, step))
-                    if not in_flight:
+                    if not in_flight and not finished:
                         if self.stop_event.is_set() or (until_idle and not self._has_waiting()):
                             break
                         self.stop_event.wait(self._idle_wait())
                         continue
-                    done, in_flight = wait(
-                        in_flight, timeout=self.settings.poll_seconds, return_when=FIRST_COMPLETED
-                    )
-                    # Gather everything finished in this instant into one transaction.
-                    time.sleep(0.002)
-                    more = {f for f in in_flight if f.done()}
-                    in_flight -= more
-                    self._record([f.result() for f in done | more])
+                    if in_flight:
+                        done, in_flight = wait(
+                            in_flight,
+                            timeout=self.settings.poll_seconds,
+                            return_when=FIRST_COMPLETED,
+                        )
+                        finished.extend(f.result() for f in done)
+                    # Commit in batches: each transaction has a fixed cost on the loop thread.
+                    due = time.monotonic() - last_flush >= FLUSH_INTERVAL_S
+                    if finished and (due or len(finished) >= concurrency // 2 or not in_flight):
+                        self._record(finished)
+                        finished = []
+                        last_flush = time.monotonic()
         finally:
             pool.shutdown(wait=True)
             if self._owns_platform:

@@ -146,9 +146,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_state_order', ['state', 'order_at', 'id'], unique=False)
         batch_op.create_index('ix_outbox_lease_owner', ['lease_owner'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_operation_id'), ['operation_id'], unique=False)
-        batch_op.create_index('ix_outbox_state_available', ['state', 'available_at'], unique=False)
         batch_op.create_index('ix_outbox_tuid_state_order', ['tuid', 'state', 'order_at'], unique=False)
 
     op.create_table('sync_attempts',
@@ -181,8 +181,8 @@ def downgrade():
 
     op.drop_table('sync_attempts')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_state_order')
         batch_op.drop_index('ix_outbox_tuid_state_order')
-        batch_op.drop_index('ix_outbox_state_available')
         batch_op.drop_index(batch_op.f('ix_outbox_operation_id'))
         batch_op.drop_index('ix_outbox_lease_owner')
 
