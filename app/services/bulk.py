@@ -3,9 +3,9 @@
 A job is a row with progress (style habit 6). The preview reads each device from the platform
 in a bounded thread pool (the shared client is thread-safe) and writes every verdict on the
 request thread in one transaction. Confirming turns the devices that will change into ordinary
-operations through the technicians' ingest path, in chunks, so ordering, conflicts, retries and
-the worker are the same as for any action. Operation ids are derived from the job item, so a
-confirm interrupted half-way can simply be confirmed again: ingest returns the stored rows.
+operations in the same outbox, in chunks (bulk_enqueue: the ingest rules, written set-wise), so
+ordering, conflicts, retries and the worker are the same as for any action. Operation ids are
+derived from the job item, so a confirm interrupted half-way can simply be confirmed again.
 """
 
 from __future__ import annotations
@@ -19,15 +19,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app.database import db, utcnow
 from app.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
-from app.labels.device_types import device_type_for
 from app.models.audit import AuditEvent
 from app.models.bulk import BulkJob, BulkJobItem
-from app.models.devices import Device
 from app.models.operations import (
     ACCEPTED,
     CONFLICT,
@@ -45,9 +42,9 @@ from app.models.operations import (
 from app.models.users import User
 from app.platform import errors as platform_errors
 from app.platform.interface import UNASSIGNED, Platform
+from app.services.bulk_enqueue import ChunkItem, enqueue_chunk
 from app.services.bulk_targets import TargetLine
 from app.services.operation_plans import InvalidOperation, normalise_group
-from app.services.operations import ingest
 from app.services.paging import Page, count
 
 # What each bulk action does to a device.
@@ -453,66 +450,18 @@ def bulk_op_id(job_id: int, item_id: int) -> str:
     return str(uuid.uuid5(_OP_ID_NAMESPACE, f"bulk-job:{job_id}:item:{item_id}"))
 
 
-def _remember_platform_state(items: Sequence[Any], now: datetime) -> list[Device]:
-    """Add the devices the preview read to the device cache; return the chunk's cached rows.
-
-    Holding the returned rows keeps them in the session's identity map, so ingest finds each
-    device there instead of querying for it one by one.
-    """
-    tuids = [i.tuid for i in items if i.tuid]
-    known = set(db.session.scalars(select(Device.tuid).where(Device.tuid.in_(tuids))))
-    missing = [
-        {
-            "tuid": i.tuid,
-            "device_type": device_type_for(i.tuid),
-            "status": i.current_status,
-            "group_id": i.current_group,
-            "source": "platform",
-            "updated_at": now,
-        }
-        for i in items
-        if i.tuid and i.tuid not in known
-    ]
-    if missing:
-        try:
-            db.session.execute(insert(Device), missing)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()  # another confirm of this job cached them first
-    return list(db.session.scalars(select(Device).where(Device.tuid.in_(tuids))))
-
-
 def _enqueue_chunk(job_id: int, action: JobAction, items: Sequence[Any], user: User) -> None:
-    """Ingest operations for one chunk of items (id, tuid, current_status, current_group rows)."""
-    now = utcnow()
-    keep_cached = _remember_platform_state(items, now)
-    payload = [
-        {
-            "op_id": bulk_op_id(job_id, item.id),
-            "kind": action.kind,
-            "tuid": item.tuid,
-            "args": action.args,
-            "device_time": now,
-            "seen": {"status": item.current_status, "group": item.current_group},
-        }
-        for item in items
-    ]
-    item_of_op = {p["op_id"]: item.id for p, item in zip(payload, items, strict=True)}
-    ingest(payload, user)  # commits the operations and their outbox steps together
-    del keep_cached
-    created = db.session.execute(
-        select(Operation.id, Operation.op_id).where(Operation.op_id.in_(list(item_of_op)))
+    """Create operations for one chunk of item rows (id, tuid, current_status, current_group)."""
+    enqueue_chunk(
+        job_id,
+        action.kind,
+        action.args,
+        [
+            ChunkItem(i.id, bulk_op_id(job_id, i.id), i.tuid, i.current_status, i.current_group)
+            for i in items
+        ],
+        user,
     )
-    links = [{"id": item_of_op[op_id], "operation_id": pk} for pk, op_id in created]
-    db.session.execute(
-        update(Operation)
-        .where(Operation.op_id.in_(list(item_of_op)))
-        .values(bulk_job_id=job_id)
-        .execution_options(synchronize_session=False)
-    )
-    if links:
-        db.session.execute(update(BulkJobItem), links)
-    db.session.commit()
 
 
 def confirm(

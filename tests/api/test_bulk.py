@@ -394,3 +394,41 @@ def test_nothing_to_change_is_done_at_once(login: Any, fleet: dict[str, Any]) ->
     job = _preview(api, action="retire", tuids=[fleet["tuids"][2]])["job"]
     done = api.post(f"/api/bulk/{job['id']}/confirm", json={"expected_count": 0}).json
     assert done["state"] == "done" and done["progress"]["total"] == 0
+
+
+def test_an_interrupted_confirm_can_be_confirmed_again_without_duplicates(
+    app: Any, login: Any, emulator: Any, run_worker: Any
+) -> None:
+    from app.models.devices import Device
+    from app.models.users import User
+    from app.services import bulk as bulk_service
+
+    tuids = emulator.state.add_devices(count=5)
+    api = login("supervisor", username="sue")
+    job = _preview(api, action="retire", tuids=tuids)["job"]
+
+    def crash(_: int) -> None:
+        raise RuntimeError("web process killed")
+
+    with app.app_context():
+        sue = db.session.scalar(select(User).where(User.username == "sue"))
+        assert sue is not None
+        with pytest.raises(RuntimeError):
+            bulk_service.confirm(job["id"], 5, sue, chunk=2, on_chunk=crash)
+        db.session.remove()
+    half = api.get(f"/api/bulk/{job['id']}").json
+    assert half["state"] == "confirming" and half["progress"]["total"] == 2
+
+    again = api.post(f"/api/bulk/{job['id']}/confirm", json={"expected_count": 5})
+    assert again.status_code == 200 and again.json["state"] == "running"
+    assert again.json["progress"]["total"] == 5
+    with app.app_context():
+        ops = list(db.session.scalars(select(Operation).where(Operation.bulk_job_id == job["id"])))
+        assert sorted(o.tuid for o in ops) == sorted(tuids)
+        # The device cache shows the intent until the platform confirms it, as for any action.
+        cached = {d.tuid: (d.status, d.source) for d in db.session.scalars(select(Device))}
+        assert {cached[t] for t in tuids} == {("retired", "local")}
+    run_worker()
+    assert api.get(f"/api/bulk/{job['id']}").json["state"] == "done"
+    for tuid in tuids:
+        assert _statuses(emulator, tuid) == ["new", "retired"]
