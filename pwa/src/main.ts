@@ -17,15 +17,6 @@ import { chooseLanguage, setLanguage } from './ui/i18n';
 import { getState, initState, onChange, update } from './ui/state';
 import { appView } from './ui/view';
 
-async function cameraAlreadyAllowed(): Promise<boolean> {
-  try {
-    const status = await navigator.permissions?.query({ name: 'camera' as PermissionName });
-    return status?.state === 'granted';
-  } catch {
-    return false;
-  }
-}
-
 async function boot(): Promise<void> {
   const root = document.getElementById('app');
   if (!root) return;
@@ -57,7 +48,6 @@ async function boot(): Promise<void> {
     sync: { ...sync.status },
     updateReady: null,
     persistence: null,
-    persistDismissed: false,
     toast: null,
     dialog: null,
     device: null,
@@ -69,7 +59,6 @@ async function boot(): Promise<void> {
       decoder: null,
       torchSupported: false,
       torchOn: false,
-      batch: false,
       items: [],
       message: null,
       photoBusy: false,
@@ -121,7 +110,10 @@ async function boot(): Promise<void> {
     wasOnline = status.online;
   });
 
-  window.addEventListener('hashchange', () => controller.showRoute(hashToRoute(window.location.hash)));
+  window.addEventListener('hashchange', () => {
+    const route = hashToRoute(window.location.hash);
+    if (JSON.stringify(route) !== JSON.stringify(getState().route)) controller.showRoute(route);
+  });
   window.addEventListener('online', () => void sync.trigger('online'));
   window.addEventListener('offline', () => void sync.trigger('offline'));
   document.addEventListener('visibilitychange', () => {
@@ -139,9 +131,6 @@ async function boot(): Promise<void> {
     onSyncRequested: () => void sync.trigger('background-sync'),
   });
   void requestPersistentStorage().then((persistence) => update({ persistence }));
-  void cameraAlreadyAllowed().then((allowed) => {
-    if (allowed) controller.requestCamera();
-  });
 
   await sync.trigger('start');
   if (session.user && !session.expired && sync.status.online) await refreshSession(api);

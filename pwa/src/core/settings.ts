@@ -9,10 +9,14 @@ export interface Settings {
   language: Language | null;
   /** Last action chosen for continuous batch scanning. */
   batchAction: 'install' | 'remove' | 'quarantine' | 'retire';
+  /** Continuous scanning: each new label is queued with batchAction at once. */
+  batchMode: boolean;
+  /** The user has read the warning that the browser may evict storage. */
+  persistWarningDismissed: boolean;
 }
 
 const KEY = 'settings';
-const DEFAULTS: Settings = { language: null, batchAction: 'install' };
+const DEFAULTS: Settings = { language: null, batchAction: 'install', batchMode: false, persistWarningDismissed: false };
 
 /** Return the stored settings, with defaults filled in. */
 export async function loadSettings(): Promise<Settings> {

@@ -13,7 +13,7 @@ import type { InstallationStatus, Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
 import { setLanguage, t, isKey } from './i18n';
 import { getState, update, type BatchAction, type Route } from './state';
-import { describeOp } from './format';
+import { describeOp, statusName } from './format';
 
 const TOAST_MS = 4_000;
 let toastTimer: number | null = null;
@@ -47,8 +47,8 @@ export class Controller {
   /** Go to a screen (through the URL hash, so Back works). */
   go(route: Route): void {
     const hash = routeToHash(route);
+    this.showRoute(route);
     if (window.location.hash !== hash) window.location.hash = hash;
-    else this.showRoute(route);
   }
 
   /** Show the screen for a route (called on hash change). */
@@ -100,10 +100,11 @@ export class Controller {
     try {
       await coreSignIn(this.api, username, password);
       update({ signin: { busy: false, error: null } });
+      const group = await selectedGroup();
+      this.go(group ? { name: 'scan' } : { name: 'group' });
       await this.refresh();
       void this.sync.trigger('signed-in');
       void this.refreshGroupList(false);
-      this.go(getState().selectedGroup ? { name: 'scan' } : { name: 'group' });
     } catch (error) {
       let message = this.errorText(error);
       if (error instanceof ApiError && error.status === 401) message = t('invalidCredentials');
@@ -137,11 +138,13 @@ export class Controller {
     update({ lang: language });
   }
 
-  dismissPersistence(): void {
-    update({ persistDismissed: true });
+  async dismissPersistence(): Promise<void> {
+    update((s) => ({ settings: { ...s.settings, persistWarningDismissed: true } }));
+    await saveSettings({ persistWarningDismissed: true });
   }
 
   async setBatchAction(batchAction: BatchAction): Promise<void> {
+    update((s) => ({ settings: { ...s.settings, batchAction } }));
     await saveSettings({ batchAction });
   }
 
@@ -202,11 +205,12 @@ export class Controller {
 
   /** Handle codes read by the camera (or chosen from a photo). */
   async handleCodes(texts: string[]): Promise<void> {
-    const { route, scan } = getState();
+    const { route, settings } = getState();
+    const batch = settings.batchMode && route.name === 'scan';
     for (const text of texts) {
       // The camera sees the same label many times a second: act on it once.
       const now = Date.now();
-      if (text === this.lastText && (scan.batch || now - this.lastTextAt < 3_000)) {
+      if (text === this.lastText && (batch || now - this.lastTextAt < 3_000)) {
         this.lastTextAt = now;
         continue;
       }
@@ -222,7 +226,7 @@ export class Controller {
         this.replaceScanned(parsed.label);
         return;
       }
-      if (scan.batch) {
+      if (batch) {
         await this.batchScanned(parsed.label);
         continue;
       }
@@ -260,13 +264,25 @@ export class Controller {
     const item = { tuid: label.tuid, deviceType: label.device_type, at: Date.now(), status };
     if (status && risky.includes(status)) {
       navigator.vibrate?.([60, 60, 60]);
-      update((s) => ({ scan: { ...s.scan, items: [{ ...item, outcome: 'needs-look' as const }, ...s.scan.items], message: null } }));
+      update((s) => ({
+        scan: {
+          ...s.scan,
+          items: [{ ...item, outcome: 'needs-look' as const }, ...s.scan.items],
+          message: { text: `${label.tuid}: ${t('batchNeedsLook', { status: statusName(status) })}`, kind: 'error' },
+        },
+      }));
       return;
     }
     const op = batchOperation(action, label.tuid, group);
     await outbox.enqueue({ ...op, seen: { status, group: known?.group ?? null } }, session.user.username);
     navigator.vibrate?.(40);
-    update((s) => ({ scan: { ...s.scan, items: [{ ...item, outcome: 'queued' as const }, ...s.scan.items], message: null } }));
+    update((s) => ({
+      scan: {
+        ...s.scan,
+        items: [{ ...item, outcome: 'queued' as const }, ...s.scan.items],
+        message: { text: `${label.tuid}: ${t('batchQueued')} · ${t('batchCount', { count: s.scan.items.length + 1 })}`, kind: 'success' },
+      },
+    }));
     this.kickSync();
   }
 
@@ -306,8 +322,11 @@ export class Controller {
 
   private scanner: import('./scanner/camera').CameraScanner | null = null;
   private video: HTMLVideoElement | null = null;
-  /** The user wants the camera on the scan screen (started it, or allowed it before). */
+  /** The user started the camera in this page session: bring it back on the scan screen. */
   cameraWanted = false;
+
+  /** The ref callback for the scan screen's <video>: one function, so lit calls it only on change. */
+  readonly videoRef = (element: Element | undefined): void => this.videoReady(element as HTMLVideoElement | undefined);
 
   /** The scan screen's <video> appeared (or went away). */
   videoReady(video: HTMLVideoElement | undefined): void {
@@ -366,9 +385,10 @@ export class Controller {
     update((s) => ({ scan: { ...s.scan, torchOn: this.scanner?.torchOn ?? false } }));
   }
 
-  setBatch(batch: boolean): void {
+  async setBatch(batchMode: boolean): Promise<void> {
     this.forgetLastCode();
-    update((s) => ({ scan: { ...s.scan, batch, message: null } }));
+    update((s) => ({ settings: { ...s.settings, batchMode }, scan: { ...s.scan, message: null } }));
+    await saveSettings({ batchMode });
   }
 
   clearBatch(): void {

@@ -36,7 +36,7 @@ const en = {
   signInAgain: 'Sign in again',
   updateReady: 'A new version of Fieldhand is ready.',
   reload: 'Reload',
-  persistDenied: 'This browser may clear stored data when space runs low. Send queued actions when you can, or install the app to the home screen.',
+  persistDenied: 'The browser did not promise to keep this app’s data. Installing the app to the home screen helps.',
   dismiss: 'Dismiss',
   offlineBanner: 'Offline: actions are queued on this phone and sent when the connection returns.',
 
@@ -115,6 +115,7 @@ const en = {
   deviceUnknown: 'Not known',
   deviceFromPlatform: 'From the platform, {time}.',
   deviceFromBackend: 'From Fieldhand records, {time}; the platform did not answer.',
+  deviceFromRecords: 'From Fieldhand records, {time}.',
   deviceFromCache: 'Offline: last known on this phone ({time}).',
   deviceFromQueued: 'Includes your queued actions.',
   deviceNeverSeen: 'Offline and never looked up on this phone: status not known.',
@@ -236,7 +237,7 @@ const fi: Record<MessageKey, string> = {
   signInAgain: 'Kirjaudu uudelleen',
   updateReady: 'Fieldhandin uusi versio on valmis.',
   reload: 'Lataa uudelleen',
-  persistDenied: 'Selain voi tyhjentää tallennetut tiedot, jos tila loppuu. Lähetä jonossa olevat toimenpiteet kun voit, tai asenna sovellus kotinäytölle.',
+  persistDenied: 'Selain ei luvannut säilyttää sovelluksen tietoja. Sovelluksen asentaminen kotinäytölle auttaa.',
   dismiss: 'Sulje',
   offlineBanner: 'Ei yhteyttä: toimenpiteet jonotetaan puhelimeen ja lähetetään, kun yhteys palaa.',
 
@@ -311,6 +312,7 @@ const fi: Record<MessageKey, string> = {
   deviceUnknown: 'Ei tiedossa',
   deviceFromPlatform: 'Alustalta, {time}.',
   deviceFromBackend: 'Fieldhandin tiedoista, {time}; alusta ei vastannut.',
+  deviceFromRecords: 'Fieldhandin tiedoista, {time}.',
   deviceFromCache: 'Ei yhteyttä: viimeisin tieto tässä puhelimessa ({time}).',
   deviceFromQueued: 'Sisältää jonossa olevat toimenpiteesi.',
   deviceNeverSeen: 'Ei yhteyttä, eikä laitetta ole haettu tällä puhelimella: tila ei tiedossa.',

@@ -53,7 +53,6 @@ export interface AppState {
   sync: SyncStatus;
   updateReady: (() => void) | null;
   persistence: PersistenceResult | null;
-  persistDismissed: boolean;
   toast: Message | null;
   dialog: DialogRequest | null;
   device: { tuid: string; lookup: DeviceLookup | null; loading: boolean; error: string | null } | null;
@@ -71,7 +70,6 @@ export interface AppState {
     decoder: DecoderName | null;
     torchSupported: boolean;
     torchOn: boolean;
-    batch: boolean;
     items: BatchItem[];
     message: Message | null;
     photoBusy: boolean;

@@ -67,10 +67,10 @@ function banners(s: AppState, c: Controller): TemplateResult {
           <button type="button" class="btn btn-small btn-primary" @click=${() => c.go({ name: 'signin' })}>${t('signInAgain')}</button>
         </div>`
       : nothing}
-    ${s.persistence === 'denied' && !s.persistDismissed
+    ${s.persistence === 'denied' && !s.settings.persistWarningDismissed
       ? html`<div class="banner banner-warn" role="status">
           <span>${t('persistDenied')}</span>
-          <button type="button" class="btn btn-small" @click=${() => c.dismissPersistence()}>${t('dismiss')}</button>
+          <button type="button" class="btn btn-small" @click=${() => void c.dismissPersistence()}>${t('dismiss')}</button>
         </div>`
       : nothing}
     ${s.sync.online === false && s.session.user && s.route.name !== 'signin'

@@ -12,7 +12,10 @@ import type { DeviceLookup } from '../../core/devices';
 function freshness(lookup: DeviceLookup): TemplateResult {
   const d = lookup.device;
   let text: string;
-  if (lookup.source === 'server') text = d.source === 'backend' ? t('deviceFromBackend', { time: formatTime(d.fetched_at) }) : t('deviceFromPlatform', { time: formatTime(d.fetched_at) });
+  if (lookup.source === 'server') {
+    const time = formatTime(d.fetched_at);
+    text = d.platform_found === null ? t('deviceFromBackend', { time }) : d.platform_found ? t('deviceFromPlatform', { time }) : t('deviceFromRecords', { time });
+  }
   else if (lookup.source === 'cache') text = t('deviceFromCache', { time: formatTime(d.fetched_at ?? d.updated_at) });
   else text = t('deviceNeverSeen');
   return html`<p class="note" data-testid="device-source">${text} ${d.source === 'queued' && lookup.source !== 'none' ? t('deviceFromQueued') : nothing}</p>`;
@@ -38,7 +41,7 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
     </dl>
     ${lookup ? freshness(lookup) : nothing}
     ${d?.platform_found === false ? html`<p class="msg msg-error">${t('deviceNotInStack')}</p>` : nothing}
-    ${d?.platform_message ? html`<p class="note">${d.platform_message}</p>` : nothing}
+    ${d?.platform_message && d.platform_found !== false ? html`<p class="note">${d.platform_message}</p>` : nothing}
 
     <h2>${t('deviceActions')}</h2>
     <div class="actions">

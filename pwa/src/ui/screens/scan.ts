@@ -19,7 +19,7 @@ const BATCH_ACTIONS: { value: BatchAction; label: (group: string | null) => stri
 function camera(s: AppState, c: Controller): TemplateResult {
   const scan = s.scan;
   return html`<div class="camera ${scan.cameraOn ? 'camera-on' : ''}">
-      <video id="scan-video" muted playsinline aria-label=${t('scanLead')} ${ref((el) => c.videoReady(el as HTMLVideoElement | undefined))}></video>
+      <video id="scan-video" muted playsinline aria-label=${t('scanLead')} ${ref(c.videoRef)}></video>
       ${scan.cameraOn ? html`<div class="aim" aria-hidden="true"></div>` : html`<div class="camera-off">${icon('camera')}</div>`}
     </div>
     <div class="row">
@@ -37,14 +37,13 @@ function camera(s: AppState, c: Controller): TemplateResult {
 }
 
 function batchControls(s: AppState, c: Controller): TemplateResult {
-  const scan = s.scan;
   return html`<div class="panel">
     <label class="switch">
-      <input type="checkbox" role="switch" .checked=${scan.batch} data-testid="batch-mode"
-        @change=${(e: Event) => c.setBatch((e.target as HTMLInputElement).checked)} />
+      <input type="checkbox" role="switch" .checked=${s.settings.batchMode} data-testid="batch-mode"
+        @change=${(e: Event) => void c.setBatch((e.target as HTMLInputElement).checked)} />
       <span>${t('batchMode')}</span>
     </label>
-    ${scan.batch
+    ${s.settings.batchMode
       ? html`<p class="note">${t('batchHelp')}</p>
           <label for="batch-action">${t('batchAction')}</label>
           <select id="batch-action" data-testid="batch-action" @change=${(e: Event) => void c.setBatchAction((e.target as HTMLSelectElement).value as BatchAction)}>
@@ -59,7 +58,7 @@ function batchControls(s: AppState, c: Controller): TemplateResult {
 
 function batchList(s: AppState, c: Controller): TemplateResult {
   const items = s.scan.items;
-  if (!s.scan.batch && items.length === 0) return html``;
+  if (!s.settings.batchMode && items.length === 0) return html``;
   return html`<section aria-labelledby="batch-title">
     <div class="row row-between">
       <h2 id="batch-title" data-testid="batch-count">${t('batchCount', { count: items.length })}</h2>
