@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.database import db, utcnow
@@ -24,6 +25,7 @@ from app.models.operations import (
     STEP_DONE,
     STEP_HELD,
     STEP_LEASED,
+    STEP_PENDING,
     Operation,
     OutboxStep,
 )
@@ -62,7 +64,7 @@ class OperationIn(BaseModel):
 class IngestResult:
     op_id: str
     result: str  # accepted | duplicate | rejected
-    operation: Operation | None = None
+    operation: Any = None  # the stored Operation, or an object with the same attributes
     error_code: str | None = None
     error_message: str | None = None
 
@@ -118,12 +120,18 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
 
     tuids = {step.tuid for _, _, _, steps in valid for step in steps}
     newest_sent = _newest_sent_order(tuids)
-    new_ops: dict[str, Operation] = {}
+    op_rows: list[dict[str, Any]] = []
+    planned: dict[str, list[Any]] = {}
+    intents: dict[str, dict[str, str]] = {}
+    accepted_index: dict[str, int] = {}
     for index, parsed, args, steps in sorted(valid, key=lambda v: v[1].device_time):
         op_id = str(parsed.op_id)
-        stored = existing.get(op_id) or new_ops.get(op_id)
+        stored = existing.get(op_id)
         if stored is not None:
             results[index] = IngestResult(op_id, "duplicate", stored)
+            continue
+        if op_id in accepted_index:
+            results[index] = IngestResult(op_id, "duplicate")  # operation filled in below
             continue
         device_time_plausible = parsed.device_time <= now + CLOCK_SKEW_TOLERANCE
         order_at = parsed.device_time if device_time_plausible else now
@@ -132,44 +140,101 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
             for s in steps
             if s.tuid in newest_sent and newest_sent[s.tuid] > order_at
         ]
-        operation = Operation(
-            op_id=op_id,
-            kind=parsed.kind,
-            tuid=parsed.tuid,
-            args=args,
-            user_id=user.id,
-            device_time=parsed.device_time,
-            received_at=now,
-            seen_status=parsed.seen.status,
-            seen_group=parsed.seen.group,
-            state=CONFLICT if stale_against else ACCEPTED,
-        )
+        row: dict[str, Any] = {
+            "op_id": op_id,
+            "kind": parsed.kind,
+            "tuid": parsed.tuid,
+            "args": args,
+            "user_id": user.id,
+            "device_time": parsed.device_time,
+            "received_at": now,
+            "updated_at": now,
+            "seen_status": parsed.seen.status,
+            "seen_group": parsed.seen.group,
+            "state": ACCEPTED,
+            "error_code": None,
+            "error_message": None,
+        }
         if stale_against:
-            operation.error_code = "out_of_order"
-            operation.error_message = (
-                "A later action on this device reached the platform first "
-                f"(performed {max(stale_against).isoformat(timespec='seconds')}). This older "
-                "action was held so it does not undo it; a supervisor can apply or discard it."
+            row.update(
+                state=CONFLICT,
+                error_code="out_of_order",
+                error_message=(
+                    "A later action on this device reached the platform first "
+                    f"(performed {max(stale_against).isoformat(timespec='seconds')}). This "
+                    "older action was held so it does not undo it; a supervisor can apply or "
+                    "discard it."
+                ),
             )
-        for step_no, step in enumerate(steps):
-            operation.steps.append(
-                OutboxStep(
-                    step_no=step_no,
-                    tuid=step.tuid,
-                    action=step.action,
-                    value=step.value,
-                    order_at=order_at,
-                    state=STEP_HELD if stale_against else "pending",
-                    available_at=now,
-                )
+        else:
+            _collect_intent(intents, steps)
+        op_rows.append(row)
+        planned[op_id] = [
+            (step, order_at, STEP_HELD if stale_against else STEP_PENDING) for step in steps
+        ]
+        accepted_index[op_id] = index
+    if op_rows:
+        connection = db.session.connection()
+        ids = {
+            r.op_id: r.id
+            for r in connection.execute(
+                Operation.__table__.insert().returning(
+                    Operation.__table__.c.id, Operation.__table__.c.op_id
+                ),
+                op_rows,
             )
-        if not stale_against:
-            _remember_intent(parsed.tuid, steps, now)
-        db.session.add(operation)
-        new_ops[op_id] = operation
-        results[index] = IngestResult(op_id, "accepted", operation)
+        }
+        step_rows = [
+            {
+                "operation_id": ids[op_id],
+                "step_no": step_no,
+                "tuid": step.tuid,
+                "action": step.action,
+                "value": step.value,
+                "order_at": order_at,
+                "state": state,
+                "available_at": now,
+                "attempts": 0,
+                "outcome_uncertain": False,
+            }
+            for op_id, steps in planned.items()
+            for step_no, (step, order_at, state) in enumerate(steps)
+        ]
+        connection.execute(OutboxStep.__table__.insert(), step_rows)
+        _remember_intents(intents, now)
     db.session.commit()
+    # Answer from what we just wrote rather than reading it back: this is the hot path.
+    views = {row["op_id"]: _stored_view(row, ids[row["op_id"]], user, planned) for row in op_rows}
+    for index, result in enumerate(results):
+        if result.op_id in views and result.operation is None:
+            kind = "accepted" if accepted_index.get(result.op_id) == index else "duplicate"
+            results[index] = IngestResult(result.op_id, kind, views[result.op_id])
     return results
+
+
+def _stored_view(row: dict[str, Any], op_pk: int, user: User, planned: dict[str, list[Any]]) -> Any:
+    """An object shaped like the stored Operation (same attributes), built without a query."""
+    steps = [
+        SimpleNamespace(
+            tuid=step.tuid,
+            action=step.action,
+            value=step.value,
+            state=state,
+            attempts=0,
+            result=None,
+            last_error=None,
+        )
+        for step, _order_at, state in planned[row["op_id"]]
+    ]
+    return SimpleNamespace(
+        id=op_pk,
+        **row,
+        synced_at=None,
+        bulk_job_id=None,
+        user=user,
+        steps=steps,
+        offline_delay_s=max(0.0, (row["received_at"] - row["device_time"]).total_seconds()),
+    )
 
 
 def _rejected(op_id: str, message: str) -> IngestResult:
@@ -188,21 +253,56 @@ def _newest_sent_order(tuids: set[str]) -> dict[str, datetime]:
     return {tuid: newest for tuid, newest in rows}
 
 
-def _remember_intent(tuid: str, steps: list[Any], now: datetime) -> None:
-    """Update the device cache with what the action will make true, marked as not yet confirmed."""
+def _collect_intent(intents: dict[str, dict[str, str]], steps: list[Any]) -> None:
+    """Fold what these steps will make true into the per-device intent (later wins)."""
     for step in steps:
-        if step.action == "copy_group":
-            continue
-        device = db.session.get(Device, step.tuid)
-        if device is None:
-            device = Device(tuid=step.tuid, device_type=device_type_for(step.tuid))
-            db.session.add(device)
         if step.action == "set_status":
-            device.status = step.value
-        else:
-            device.group_id = step.value
-        device.source = "local"
-        device.updated_at = now
+            intents.setdefault(step.tuid, {})["status"] = step.value
+        elif step.action == "set_group":
+            intents.setdefault(step.tuid, {})["group_id"] = step.value
+
+
+_DEVICE_INTENT = (
+    Device.__table__.update()
+    .where(Device.__table__.c.tuid == bindparam("b_tuid"))
+    .values(
+        status=func.coalesce(bindparam("b_status", type_=String), Device.__table__.c.status),
+        group_id=func.coalesce(bindparam("b_group_id", type_=String), Device.__table__.c.group_id),
+        source="local",
+        updated_at=bindparam("b_updated_at", type_=Device.__table__.c.updated_at.type),
+    )
+)
+
+
+def _remember_intents(intents: dict[str, dict[str, str]], now: datetime) -> None:
+    """Update the device cache with what the actions will make true, marked not yet confirmed."""
+    if not intents:
+        return
+    known = set(db.session.scalars(select(Device.tuid).where(Device.tuid.in_(intents))))
+    connection = db.session.connection()
+    missing = [
+        {"tuid": t, "device_type": device_type_for(t), "source": "local", "updated_at": now, **v}
+        for t, v in intents.items()
+        if t not in known
+    ]
+    if missing:
+        # Rows differ in which of status/group they carry; give every row both keys.
+        for row in missing:
+            row.setdefault("status", None)
+            row.setdefault("group_id", None)
+        connection.execute(Device.__table__.insert(), missing)
+    present = [
+        {
+            "b_tuid": t,
+            "b_status": v.get("status"),
+            "b_group_id": v.get("group_id"),
+            "b_updated_at": now,
+        }
+        for t, v in intents.items()
+        if t in known
+    ]
+    if present:
+        connection.execute(_DEVICE_INTENT, present)
 
 
 def get_by_op_ids(op_ids: list[str]) -> list[Operation]:
