@@ -1,0 +1,109 @@
+"""Browser end-to-end fixtures: the real app over HTTP with a sync worker, and Debian's Chromium.
+
+Never downloads a browser: Playwright drives the Chromium at FIELDHAND_CHROMIUM
+(default /usr/bin/chromium), which `make test` installs from Debian's packages.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from app.emulator.server import EmulatorServer
+from app.sync.worker import SyncWorker
+
+ROOT = Path(__file__).resolve().parents[2]
+PWA_DIST = ROOT / "pwa" / "dist"
+CHROMIUM = os.environ.get("FIELDHAND_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+    emulator: EmulatorServer
+    worker: SyncWorker
+
+
+@pytest.fixture
+def live_server(
+    app_config: dict[str, Any], emulator: EmulatorServer
+) -> Iterator[LiveServer]:
+    """The app on a free loopback port serving the built PWA, with a sync worker thread."""
+    if not (PWA_DIST / "index.html").exists():
+        pytest.fail("pwa/dist is not built: run `make pwa` (make test does it)")
+    from app import create_app
+    from tests.conftest import _empty_tables
+
+    config = dict(app_config, PWA_DIST=str(PWA_DIST), LOGIN_RATE_LIMIT="1000 per minute")
+    application = create_app(config)
+    _empty_tables(application)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, application, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    worker = SyncWorker(application)
+    working = threading.Thread(target=worker.run, daemon=True)
+    working.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", application, emulator, worker)
+    finally:
+        worker.stop()
+        working.join(15)
+        server.shutdown()
+        serving.join(10)
+        _empty_tables(application)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Any]:
+    """Playwright's sync API, started once."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture
+def browser(playwright_instance: Any) -> Iterator[Any]:
+    """A fresh headless Chromium."""
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def technician(live_server: LiveServer) -> tuple[str, str]:
+    """A technician account on the live server: (username, password)."""
+    from app.services.accounts import create_user
+
+    with live_server.app.app_context():
+        create_user("terttu", "field work 2026", "technician", display_name="Terttu Tekninen")
+    return "terttu", "field work 2026"
