@@ -38,7 +38,7 @@ def main() -> None:
     from app.database import db
     from app.services.accounts import create_user
     from app.services.operations import ingest
-    from app.sync.worker import SyncWorker, WorkerSettings
+    from app.sync.worker import SyncWorker, WorkerSettings, favour_io_threads
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -109,6 +109,7 @@ def main() -> None:
         settings = WorkerSettings.from_config(app.config)
         settings.concurrency = args.concurrency
         settings.poll_seconds = 0.05
+        favour_io_threads()  # as `flask sync run` does
         worker = SyncWorker(app, settings, name="bench")
         started = time.perf_counter()
         done = worker.run(until_idle=True)

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.sync.worker import SyncWorker, WorkerSettings
+from app.sync.worker import SyncWorker, WorkerSettings, favour_io_threads
 
 sync_cli = AppGroup("sync", help="Push accepted operations to the platform.")
 
@@ -20,6 +20,7 @@ sync_cli = AppGroup("sync", help="Push accepted operations to the platform.")
 @click.option("--name", default=None, help="Worker name shown in the audit trail.")
 def run_command(concurrency: int | None, until_idle: bool, name: str | None) -> None:
     """Drain the outbox until stopped (SIGTERM/SIGINT finish the calls in flight first)."""
+    favour_io_threads()
     settings = WorkerSettings.from_config(current_app.config)
     if concurrency:
         settings.concurrency = concurrency
