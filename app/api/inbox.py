@@ -55,7 +55,7 @@ def list_inbox(query: HistoryQuery) -> Response:
     page = inbox_service.inbox_page(
         history_filter(query), sort_keys(query.sort), query.page, query.size
     )
-    return jsonify(page.json(history_row_json))
+    return jsonify({**page.json(history_row_json), "counts": inbox_service.inbox_counts()})
 
 
 @bp.post("/<op_id>/retry")

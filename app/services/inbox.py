@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from app.database import db, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
@@ -54,6 +54,18 @@ def inbox_page(
     states = [s for s in flt.states if s in INBOX_STATES] if flt.states else list(INBOX_STATES)
     flt.states = states or ["-none-"]
     return history_page(flt, sort or (SortKey("received_at", True),), page, size)
+
+
+def inbox_counts() -> dict[str, int]:
+    """Return how many operations wait in the inbox, per state (for the console's badge)."""
+    rows = db.session.execute(
+        select(Operation.state, func.count())
+        .where(Operation.state.in_(INBOX_STATES))
+        .group_by(Operation.state)
+    )
+    counts = dict.fromkeys(INBOX_STATES, 0)
+    counts.update({state: n for state, n in rows})
+    return counts
 
 
 def _load(op_id: str) -> Operation:

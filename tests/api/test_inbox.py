@@ -80,6 +80,7 @@ def test_inbox_lists_failed_and_conflicting_operations_with_the_platform_message
     api = login("supervisor")
     page = api.get("/api/inbox").json
     assert page["totalElements"] == 2
+    assert page["counts"] == {"failed": 1, "conflict": 1}
     rows = {r["op_id"]: r for r in page["items"]}
     failed = rows[failed_install["op_id"]]
     assert failed["state"] == "failed"
