@@ -79,7 +79,10 @@ async function boot(): Promise<void> {
     if (routeKey !== shownRoute) {
       const first = shownRoute === '';
       shownRoute = routeKey;
-      if (!first) root.querySelector<HTMLElement>('main h1')?.focus();
+      if (!first) {
+        window.scrollTo(0, 0);
+        root.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
+      }
     }
   };
   onChange(draw);

@@ -140,7 +140,6 @@ const en = {
   cancel: 'Cancel',
   inGroup: ' in {group}',
   queuedToast: '{action} queued for {tuid}.',
-  scanNext: 'Scan next',
 
   // replace
   replaceTitle: 'Replace a device',
@@ -150,6 +149,7 @@ const en = {
   replaceTypeMismatch: 'The new device is {newType}, the old one {oldType}. Replace anyway?',
   replaceOldBecomes: 'The old device becomes',
   replaceConfirm: 'Replace',
+  replaceRescan: 'Scan another',
   replaceNoGroup: 'The old device has no known group; the new one gets the old one’s group when the server applies it.',
 
   // statuses
@@ -337,7 +337,6 @@ const fi: Record<MessageKey, string> = {
   cancel: 'Peruuta',
   inGroup: ' ryhmään {group}',
   queuedToast: '{action} jonossa laitteelle {tuid}.',
-  scanNext: 'Skannaa seuraava',
 
   replaceTitle: 'Vaihda laite',
   replaceOld: 'Vanha laite',
@@ -346,6 +345,7 @@ const fi: Record<MessageKey, string> = {
   replaceTypeMismatch: 'Uusi laite on {newType}, vanha {oldType}. Vaihdetaanko silti?',
   replaceOldBecomes: 'Vanhan laitteen tilaksi tulee',
   replaceConfirm: 'Vaihda',
+  replaceRescan: 'Skannaa toinen',
   replaceNoGroup: 'Vanhan laitteen ryhmä ei ole tiedossa; uusi saa vanhan ryhmän, kun palvelin tekee vaihdon.',
 
   'status.new': 'Uusi',

@@ -144,7 +144,7 @@ function replacePanel(s: AppState, c: Controller): TemplateResult {
       )}
     </fieldset>
     <div class="row">
-      <button type="button" class="btn" @click=${() => c.rescanReplacement()}>${t('scanNext')}</button>
+      <button type="button" class="btn" @click=${() => c.rescanReplacement()}>${t('replaceRescan')}</button>
       <button type="button" class="btn btn-primary" data-testid="confirm-replace" @click=${() => void c.confirmReplace()}>${t('replaceConfirm')}</button>
     </div>
   </section>`;
