@@ -29,7 +29,7 @@ from app.sync.step_runner import StepOutcome, run_step
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL_S = 0.025
+FLUSH_INTERVAL_S = 0.04
 IO_SWITCH_INTERVAL_S = 0.001
 
 
@@ -96,7 +96,7 @@ class SyncWorker:
                 while True:
                     if not self.stop_event.is_set() and time.monotonic() >= self.paused_until:
                         room = concurrency * 2 - len(in_flight)
-                        if room >= max(1, concurrency // 2) or not in_flight:
+                        if room >= concurrency or not in_flight:
                             for step in claim_steps(
                                 db.session, self.name, room, utcnow(), self.settings.lease_seconds
                             ):
