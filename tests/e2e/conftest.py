@@ -75,6 +75,11 @@ def live_server(
         working.join(15)
         server.shutdown()
         serving.join(10)
+        from app.platform.provider import EXTENSION_KEY
+
+        platform = application.extensions.pop(EXTENSION_KEY, None)
+        if platform is not None:
+            platform.close()  # its HTTP connections to the emulator
         _empty_tables(application)
 
 
