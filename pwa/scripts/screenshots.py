@@ -39,6 +39,7 @@ GROUPS = [
     {"group_id": "prfi00kauppatori", "description": "Market hall"},
     {"group_id": "unassigned", "description": None},
 ]
+REFUSED = "Deployment group 'Acme HQ' is not valid: use 1 to 64 lowercase letters and digits."
 DEVICES = {
     "TSPR04EZU31901021": ("PRESENCE", "installed", "prfi00acmehq", 86),
     "TSPD02ABC12345678": ("ENVIRONMENT", "new", "unassigned", 100),
@@ -77,30 +78,69 @@ class FakeApi:
         if path == "api/health":
             return self.json(route, 200, {"status": "ok", "time": now()})
         if self.expired and path != "api/auth/login":
-            return self.json(route, 401, {"error": {"code": "unauthenticated", "message": "Sign in."}})
+            return self.json(
+                route, 401, {"error": {"code": "unauthenticated", "message": "Sign in."}}
+            )
         if path == "api/auth/login" or path == "api/auth/me":
             self.expired = False
             return self.json(route, 200, {"user": USER, "csrf_token": "csrf"})
         if path == "api/groups":
-            return self.json(route, 200, {"items": GROUPS, "source": "platform", "synced_at": now()})
+            return self.json(
+                route, 200, {"items": GROUPS, "source": "platform", "synced_at": now()}
+            )
         if path.startswith("api/devices/"):
             tuid = path.rsplit("/", 1)[1]
             kind, status, group, battery = DEVICES.get(tuid, ("unknown", None, None, None))
-            platform = {"reachable": True, "found": tuid in DEVICES, "status": status, "group": group,
-                        "battery_level": battery, "last_seen": None, "version": None, "message": None}
-            return self.json(route, 200, {"tuid": tuid, "imc": tuid[:6], "psn": tuid[6:], "device_type": kind,
-                                          "local": None, "platform": platform, "history": []})
+            platform = {
+                "reachable": True,
+                "found": tuid in DEVICES,
+                "status": status,
+                "group": group,
+                "battery_level": battery,
+                "last_seen": None,
+                "version": None,
+                "message": None,
+            }
+            return self.json(
+                route,
+                200,
+                {
+                    "tuid": tuid,
+                    "imc": tuid[:6],
+                    "psn": tuid[6:],
+                    "device_type": kind,
+                    "local": None,
+                    "platform": platform,
+                    "history": [],
+                },
+            )
         if path == "api/operations" and method == "POST":
             results = []
             for op in json.loads(request.post_data or "{}")["operations"]:
                 if op["tuid"] in self.reject_tuids:
-                    results.append({"op_id": op["op_id"], "result": "rejected", "operation": None,
-                                    "error": {"code": "validation_failed",
-                                              "message": "Deployment group 'Acme HQ' is not valid: use 1 to 64 lowercase letters and digits."}})
+                    results.append(
+                        {
+                            "op_id": op["op_id"],
+                            "result": "rejected",
+                            "operation": None,
+                            "error": {
+                                "code": "validation_failed",
+                                "message": REFUSED,
+                            },
+                        }
+                    )
                     continue
-                stored = {**op, "state": "synced", "received_at": now(), "synced_at": now(), "error": None}
+                stored = {
+                    **op,
+                    "state": "synced",
+                    "received_at": now(),
+                    "synced_at": now(),
+                    "error": None,
+                }
                 self.operations[op["op_id"]] = stored
-                results.append({"op_id": op["op_id"], "result": "accepted", "operation": stored, "error": None})
+                results.append(
+                    {"op_id": op["op_id"], "result": "accepted", "operation": stored, "error": None}
+                )
             return self.json(route, 200, {"results": results})
         if path == "api/operations":
             return self.json(route, 200, {"items": list(self.operations.values())})
@@ -129,14 +169,17 @@ def main() -> None:
     if not (DIST / "index.html").exists():
         raise SystemExit("build the PWA first: make pwa")
     OUT.mkdir(parents=True, exist_ok=True)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SpaHandler, directory=str(DIST)))
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(SpaHandler, directory=str(DIST))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     suffix = "" if args.lang == "en" else f"-{args.lang}"
     api = FakeApi()
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=os.environ.get("FIELDHAND_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+            executable_path=os.environ.get("FIELDHAND_CHROMIUM", "/usr/bin/chromium"),
+            args=CHROMIUM_ARGS,
         )
         context = browser.new_context(
             viewport={"width": 360, "height": 640},
@@ -149,7 +192,7 @@ def main() -> None:
         page.set_default_timeout(10_000)
         page.goto(base + "/")
         page.wait_for_selector("#username")
-        # Headless Chromium never grants persistent storage; the warning shows once, then is dismissed.
+        # Headless Chromium never grants persistent storage: the warning shows, then is dismissed.
         page.wait_for_selector(".banner-warn")
         shot(page, f"01-sign-in{suffix}")
         page.locator(".banner-warn button").click()

@@ -1,4 +1,4 @@
-"""A fake camera for Chromium: QR label images as a Y4M video (--use-file-for-fake-video-capture)."""
+"""A fake camera for Chromium: QR labels as a Y4M video (--use-file-for-fake-video-capture)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def label_image(text: str) -> Image.Image:
     return frame
 
 
-def write_label_video(path: Path, texts: list[str], seconds_each: float = 0.6, gap: float = 0.3) -> Path:
+def write_label_video(
+    path: Path, texts: list[str], seconds_each: float = 0.6, gap: float = 0.3
+) -> Path:
     """Write a video that shows each label for `seconds_each`, with empty frames between.
 
     Chromium loops the file, so the labels come round again: the app must ignore them.

@@ -5,6 +5,7 @@ synced exactly once), and a session that expires while offline.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,9 +38,7 @@ def site_group(live_server: LiveServer) -> str:
 
 
 @pytest.fixture
-def open_phone(
-    playwright_instance: Any, tmp_path: Path
-) -> Iterator[Callable[..., BrowserContext]]:
+def open_phone(playwright_instance: Any, tmp_path: Path) -> Iterator[Callable[..., BrowserContext]]:
     """Open a phone's browser profile; opening the same profile again is the phone reopened."""
     opened: list[BrowserContext] = []
 
@@ -56,10 +55,8 @@ def open_phone(
 
     yield _open
     for context in opened:
-        try:
+        with contextlib.suppress(Exception):  # the test may have closed it already
             context.close()
-        except Exception:  # the test closed it already
-            pass
 
 
 # ---- page helpers ---------------------------------------------------------------------------
@@ -162,10 +159,17 @@ def test_online_install_reaches_the_platform(
     install_from_card(page)
 
     page.goto(live_server.url + "/#/queue")
-    expect(page.locator("[data-testid=today-list] [data-state=synced]")).to_have_count(1, timeout=30_000)
+    expect(page.locator("[data-testid=today-list] [data-state=synced]")).to_have_count(
+        1, timeout=30_000
+    )
     expect_waiting(page, 0)
     [op] = server_operations(live_server)
-    assert (op.kind, op.tuid, op.args, op.state) == ("install", tuid, {"group_id": site_group}, "synced")
+    assert (op.kind, op.tuid, op.args, op.state) == (
+        "install",
+        tuid,
+        {"group_id": site_group},
+        "synced",
+    )
     assert len(installed_records(live_server, tuid)) == 1
     assert tuid in live_server.emulator.state.group_things(site_group)["tuids"]
 
@@ -227,7 +231,9 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
     assert {op.kind for op in ops} == {"install"}
     for tuid in tuids:
         assert len(installed_records(live_server, tuid)) == 1, tuid
-    expect(page.locator("[data-testid=today-list] [data-state=synced]")).to_have_count(20, timeout=30_000)
+    expect(page.locator("[data-testid=today-list] [data-state=synced]")).to_have_count(
+        20, timeout=30_000
+    )
 
 
 def test_session_expired_offline_keeps_the_queue_and_sends_it_after_signing_in_again(
