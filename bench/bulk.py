@@ -1,0 +1,215 @@
+"""Bulk retire of 10,000 devices: dry-run, confirm, and the sync worker draining it to the emulator.
+
+The emulator runs as its own process at --latency-ms. The web side is the Flask test client in
+this process (so the 10,000-line preview is one in-process request, no HTTP timeouts in the
+way); the sync worker is `flask sync run --concurrency C` as a separate process, started before
+the confirm so its start-up is not timed. Prints the dry-run time (platform-bound: one status
+read per device, C at a time), the database share of preview and confirm, the time from confirm
+to the job being done, the bound N*L/C with the ratio, and the peak RSS of web and worker.
+
+    .venv/bin/python bench/bulk.py [--devices 10000] [--latency-ms 50] [--concurrency 16]
+                                   [--database-url postgresql://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._support import BIN, ROOT, emulator_process, fresh_database, peak_rss_mb  # noqa: E402
+
+PASSWORD = "bench-password-long"
+
+
+class InstantPlatform:
+    """Answers preview reads at once, so the preview's own database time can be measured."""
+
+    def get_installation_status(self, tuid: str) -> str:
+        return "installed"
+
+    def get_group(self, tuid: str) -> str:
+        return "unassigned"
+
+    def list_groups(self, q: str | None = None, limit: int | None = None) -> list[Any]:
+        return []
+
+    def group_things(self, group_id: str) -> list[str]:
+        return []
+
+
+def _json(response: Any) -> dict[str, Any]:
+    body = response.json
+    assert isinstance(body, dict), response
+    return body
+
+
+def _token(emu: dict[str, Any]) -> str:
+    response = httpx.post(
+        emu["base_url"] + "auth/client-token",
+        json={"client_id": emu["client_id"], "client_secret": emu["client_secret"]},
+    )
+    return str(response.json()["data"]["token"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    from app import create_app
+    from app.database import db
+    from app.models.operations import SyncAttempt
+    from app.models.users import User
+    from app.services import bulk as bulk_service
+    from app.services.accounts import create_user
+    from tests.conftest import ApiClient
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        emulator_process(
+            "--devices", str(args.devices), "--seed", "11", "--latency-ms", "0"
+        ) as emu,
+    ):
+        url = fresh_database(args.database_url, Path(tmp))
+        tuids = httpx.get(
+            emu["base_url"] + "groups/unassigned/things",
+            headers={"Authorization": f"Bearer {_token(emu)}"},
+            timeout=60,
+        ).json()["data"]["tuids"][: args.devices]
+        config = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "PLATFORM_URL": emu["base_url"],
+            "PLATFORM_CLIENT_ID": emu["client_id"],
+            "PLATFORM_CLIENT_SECRET": emu["client_secret"],
+            "BULK_PREVIEW_CONCURRENCY": args.concurrency,
+        }
+        app = create_app(config)
+        with app.app_context():
+            create_user("sue", PASSWORD, "supervisor", display_name="Bench Supervisor")
+            # The preview's database work alone, against a platform that answers at once.
+            user = db.session.scalar(select(User).where(User.username == "sue"))
+            assert user is not None
+            from app.services.bulk_targets import from_entries
+
+            started = time.perf_counter()
+            lines = from_entries(tuids, 50_000)
+            dry = bulk_service.create_preview(
+                action=bulk_service.job_action("retire", None),
+                lines=lines,
+                source="list",
+                source_detail="bench",
+                user=user,
+                platform=InstantPlatform(),  # type: ignore[arg-type]
+                concurrency=args.concurrency,
+            )
+            preview_db_s = time.perf_counter() - started
+            bulk_service.cancel(dry.id, user)
+            db.session.remove()
+
+        httpx.post(emu["control_url"] + "settings", json={"latency_ms": args.latency_ms})
+        env = dict(os.environ)
+        env.update(
+            FIELDHAND_DATABASE_URL=url,
+            FIELDHAND_SECRET_KEY="bench",
+            FIELDHAND_PLATFORM_URL=emu["base_url"],
+            FIELDHAND_PLATFORM_CLIENT_ID=emu["client_id"],
+            FIELDHAND_PLATFORM_CLIENT_SECRET=emu["client_secret"],
+            FIELDHAND_SYNC_POLL_S="0.05",
+        )
+        worker = subprocess.Popen(
+            [
+                str(BIN / "flask"),
+                "--app",
+                "app",
+                "sync",
+                "run",
+                "--concurrency",
+                str(args.concurrency),
+                "--name",
+                "bench-worker",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            api = ApiClient(app.test_client())
+            assert api.login("sue", PASSWORD).status_code == 200
+
+            started = time.perf_counter()
+            preview = api.post("/api/bulk/preview", json={"action": "retire", "tuids": tuids})
+            dry_run_s = time.perf_counter() - started
+            assert preview.status_code == 201, preview.json
+            job = _json(preview)["job"]
+            will_change = job["summary"]["will_change"]
+
+            started = time.perf_counter()
+            confirmed = api.post(
+                f"/api/bulk/{job['id']}/confirm", json={"expected_count": will_change}
+            )
+            confirm_s = time.perf_counter() - started
+            assert confirmed.status_code == 200, confirmed.json
+            while True:
+                state = _json(api.get(f"/api/bulk/{job['id']}"))
+                if state["state"] == "done":
+                    break
+                if worker.poll() is not None:
+                    error = worker.stderr.read().decode() if worker.stderr else ""
+                    raise SystemExit(f"worker exited: {error[-2000:]}")
+                time.sleep(0.5)  # light polling: this machine's cores are shared with the worker
+            seen_done_s = time.perf_counter() - started
+            confirm_started_at = datetime.now(UTC) - timedelta(seconds=seen_done_s)
+            worker_rss = peak_rss_mb(worker.pid)
+            with app.app_context():
+                first, last = db.session.execute(
+                    select(func.min(SyncAttempt.started_at), func.max(SyncAttempt.finished_at))
+                ).one()
+                db.session.remove()
+            complete_s = (last - confirm_started_at).total_seconds()
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(30)
+        stats = httpx.get(emu["control_url"] + "stats").json()
+
+    n = will_change
+    bound = n * args.latency_ms / 1000 / args.concurrency
+    by_state = state["progress"]["by_state"]
+    print(f"database              {url.split(':')[0]}")
+    print(f"devices               {len(tuids)} listed, {n} to retire")
+    print(f"latency, concurrency  {args.latency_ms:.0f} ms, {args.concurrency}")
+    print(f"dry-run (preview)     {dry_run_s:.2f} s  ({len(tuids)} status reads)")
+    print(f"  of which database   {preview_db_s:.2f} s  (same preview, instant platform)")
+    print(f"confirm               {confirm_s:.2f} s  ({n} operations + outbox rows)")
+    print(f"confirm -> done       {complete_s:.2f} s  (to the last write; {by_state})")
+    print(f"  first write after   {(first - confirm_started_at).total_seconds():.2f} s")
+    print(f"  sync window         {(last - first).total_seconds():.2f} s  (first to last write)")
+    print(f"bound N*L/C           {bound:.2f} s")
+    print(f"ratio done/bound      {complete_s / bound:.2f}x  (target <= 1.20x)")
+    print(f"ratio window/bound    {(last - first).total_seconds() / bound:.2f}x")
+    print(f"emulator requests     {stats.get('requests')}")
+    print(f"peak RSS web          {peak_rss_mb():.0f} MB  (this process: test client + app)")
+    print(f"peak RSS worker       {worker_rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
