@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
-    String,
     and_,
     bindparam,
     exists,
     func,
+    literal_column,
     or_,
     select,
     update,
@@ -108,6 +108,7 @@ _LEASE = (
     )
     .execution_options(synchronize_session=False)
 )
+_LATER_STEP = aliased(OutboxStep, name="later_step")
 _LEASED_BY_TOKEN = (
     select(
         OutboxStep.id,
@@ -117,6 +118,13 @@ _LEASED_BY_TOKEN = (
         OutboxStep.value,
         OutboxStep.attempts,
         OutboxStep.outcome_uncertain,
+        OutboxStep.step_no,
+        ~exists()
+        .where(
+            _LATER_STEP.operation_id == OutboxStep.operation_id,
+            _LATER_STEP.step_no > OutboxStep.step_no,
+        )
+        .label("last_step"),
     )
     .where(OutboxStep.lease_owner == bindparam("token"), OutboxStep.state == STEP_LEASED)
     .order_by(OutboxStep.order_at, OutboxStep.id)
@@ -128,9 +136,15 @@ _OPERATIONS = Operation.__table__
 _DEVICES = Device.__table__
 # Core executemany statements with one parameter set per row: the ORM's bulk-update path costs
 # more Python per row than SQLite spends executing it.
+# How close to its end we stop trusting our own clock about a lease and ask the database.
+LEASE_SAFETY_S = 5.0
 _STEP_RESULT = (
     _STEPS.update()
-    .where(_STEPS.c.id == bindparam("b_id"))
+    .where(
+        _STEPS.c.id == bindparam("b_id"),
+        _STEPS.c.lease_owner == bindparam("b_token"),
+        _STEPS.c.state == STEP_LEASED,
+    )
     .values(
         state=bindparam("b_state"),
         result=bindparam("b_result"),
@@ -144,24 +158,18 @@ _STEP_RESULT = (
 )
 _OPERATION_STATE = (
     _OPERATIONS.update()
-    .where(_OPERATIONS.c.id == bindparam("b_id"))
+    .where(
+        _OPERATIONS.c.id == bindparam("b_id"),
+        # Literals, not an expanding IN: executemany cannot expand parameters.
+        _OPERATIONS.c.state != literal_column(f"'{CONFLICT}'"),
+        _OPERATIONS.c.state != literal_column(f"'{DISCARDED}'"),
+    )
     .values(
         state=bindparam("b_state"),
         synced_at=bindparam("b_synced_at"),
         error_code=bindparam("b_error_code"),
         error_message=bindparam("b_error_message"),
         updated_at=bindparam("b_updated_at"),
-    )
-)
-# None means "unchanged": one statement serves status and group confirmations alike.
-_DEVICE_CONFIRMED = (
-    _DEVICES.update()
-    .where(_DEVICES.c.tuid == bindparam("b_tuid"))
-    .values(
-        status=func.coalesce(bindparam("b_status", type_=String), _DEVICES.c.status),
-        group_id=func.coalesce(bindparam("b_group_id", type_=String), _DEVICES.c.group_id),
-        source="platform",
-        updated_at=bindparam("b_updated_at", type_=_DEVICES.c.updated_at.type),
     )
 )
 
@@ -218,6 +226,9 @@ def claim_steps(
             attempt_no=row.attempts,
             verify_first=bool(row.outcome_uncertain),
             lease_token=token,
+            step_no=row.step_no,
+            last_step=bool(row.last_step),
+            lease_until=lease_until.timestamp(),
         )
         for row in claimed
     ]
@@ -252,52 +263,51 @@ class OutcomeRecorder:
             return
         connection = session.connection()
         connection.execute(SyncAttempt.__table__.insert(), [self._attempt_row(o) for o in outcomes])
-        held = {
-            row.id: row
-            for row in session.execute(
-                select(
-                    OutboxStep.id,
-                    OutboxStep.operation_id,
-                    OutboxStep.step_no,
-                    OutboxStep.attempts,
-                    OutboxStep.state,
-                    OutboxStep.lease_owner,
-                ).where(OutboxStep.id.in_([o.step.id for o in outcomes]))
-            )
-        }
-        step_updates: list[dict[str, object]] = []
-        device_values: dict[str, dict[str, str | None]] = {}
-        failed: list[tuple[int, int]] = []
-        for outcome in outcomes:
-            row = held.get(outcome.step.id)
-            if (
-                row is None
-                or row.state != STEP_LEASED
-                or row.lease_owner != outcome.step.lease_token
-            ):
-                continue  # our lease expired and another worker took over; it will verify first
-            step_updates.append(self._step_update(outcome, row.attempts, now))
-            if step_updates[-1]["b_state"] == STEP_DONE:
-                action = "status" if outcome.step.action == "set_status" else "group_id"
-                device_values.setdefault(outcome.step.tuid, {})[action] = outcome.result
-            elif step_updates[-1]["b_state"] == STEP_FAILED:
-                failed.append((row.operation_id, row.step_no))
+        current = [o for o in outcomes if o.step.lease_until - LEASE_SAFETY_S > now.timestamp()]
+        if len(current) < len(outcomes):
+            current += self._still_ours([o for o in outcomes if o not in current], session)
+        step_updates = [self._step_update(o, o.step.attempt_no, now) for o in current]
         if step_updates:
             connection.execute(_STEP_RESULT, step_updates)
-        for operation_id, step_no in failed:
-            session.execute(
-                update(OutboxStep)
-                .where(
-                    OutboxStep.operation_id == operation_id,
-                    OutboxStep.step_no > step_no,
-                    OutboxStep.state == STEP_PENDING,
+        for outcome, values in zip(current, step_updates, strict=True):
+            if values["b_state"] == STEP_FAILED:
+                session.execute(
+                    update(OutboxStep)
+                    .where(
+                        OutboxStep.operation_id == outcome.step.operation_id,
+                        OutboxStep.step_no > outcome.step.step_no,
+                        OutboxStep.state == STEP_PENDING,
+                    )
+                    .values(state=STEP_BLOCKED)
                 )
-                .values(state=STEP_BLOCKED)
-            )
+        device_values: dict[str, dict[str, str | None]] = {}
+        for outcome, values in zip(current, step_updates, strict=True):
+            if values["b_state"] == STEP_DONE:
+                column = "status" if outcome.step.action == "set_status" else "group_id"
+                device_values.setdefault(outcome.step.tuid, {})[column] = outcome.result
         _confirm_devices(session, device_values, now)
-        touched = {held[u["b_id"]].operation_id for u in step_updates}  # type: ignore[index]
-        refresh_operation_states(session, touched, now)
+        operation_updates = [
+            _operation_after(o, values["b_state"], now)
+            for o, values in zip(current, step_updates, strict=True)
+        ]
+        if operation_updates:
+            connection.execute(_OPERATION_STATE, operation_updates)
         session.commit()
+
+    @staticmethod
+    def _still_ours(outcomes: list[StepOutcome], session: Session) -> list[StepOutcome]:
+        """Keep the outcomes whose lease nobody took over (ours ran past its lease time)."""
+        owners = {
+            row.id: row.lease_owner
+            for row in session.execute(
+                select(OutboxStep.id, OutboxStep.lease_owner).where(
+                    OutboxStep.id.in_([o.step.id for o in outcomes]),
+                    OutboxStep.state == STEP_LEASED,
+                )
+            )
+        }
+        # Another worker that took over will read the platform before writing again.
+        return [o for o in outcomes if owners.get(o.step.id) == o.step.lease_token]
 
     def _attempt_row(self, outcome: StepOutcome) -> dict[str, object]:
         return {
@@ -315,6 +325,7 @@ class OutcomeRecorder:
     def _step_update(self, outcome: StepOutcome, attempts: int, now: datetime) -> dict[str, object]:
         values: dict[str, object] = {
             "b_id": outcome.step.id,
+            "b_token": outcome.step.lease_token,
             "b_result": None,
             "b_completed_at": None,
             "b_available_at": now,
@@ -343,6 +354,31 @@ class OutcomeRecorder:
         else:
             values.update(b_state=STEP_FAILED)
         return values
+
+
+def _operation_after(outcome: StepOutcome, step_state: str, now: datetime) -> dict[str, object]:
+    """The operation's state once this step's outcome is known.
+
+    Earlier steps of an operation are done before a later one is claimed, so the step's own
+    outcome and whether it is the last one decide the operation's state without a query.
+    """
+    values: dict[str, object] = {
+        "b_id": outcome.step.operation_id,
+        "b_updated_at": now,
+        "b_synced_at": None,
+        "b_state": SYNCING,
+        "b_error_code": None,
+        "b_error_message": None,
+    }
+    if step_state == STEP_DONE and outcome.step.last_step:
+        values.update(b_state=SYNCED, b_synced_at=now)
+    elif step_state == STEP_FAILED:
+        values.update(
+            b_state=FAILED, b_error_code="platform_rejected", b_error_message=outcome.message
+        )
+    elif step_state == STEP_PENDING:
+        values.update(b_error_code="retrying", b_error_message=outcome.message)
+    return values
 
 
 def refresh_operation_states(session: Session, operation_ids: set[int], now: datetime) -> None:
@@ -403,28 +439,32 @@ def derive_operation_state(operation: Operation, now: datetime) -> None:
 def _confirm_devices(
     session: Session, values: dict[str, dict[str, str | None]], now: datetime
 ) -> None:
-    """Record what the platform now holds for these devices in the local cache."""
+    """Record what the platform now holds for these devices in the local cache (one upsert)."""
     if not values:
         return
     connection = session.connection()
-    insert_missing = (
-        sqlite_insert(_DEVICES) if connection.dialect.name == "sqlite" else pg_insert(_DEVICES)
-    ).on_conflict_do_nothing(index_elements=["tuid"])
-    connection.execute(
-        insert_missing,
-        [
-            {"tuid": t, "device_type": device_type_for(t), "source": "platform", "updated_at": now}
-            for t in values
-        ],
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
+    statement = insert(_DEVICES)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["tuid"],
+        set_={
+            # None means "unchanged": one statement serves status and group confirmations.
+            "status": func.coalesce(statement.excluded.status, _DEVICES.c.status),
+            "group_id": func.coalesce(statement.excluded.group_id, _DEVICES.c.group_id),
+            "source": "platform",
+            "updated_at": statement.excluded.updated_at,
+        },
     )
     connection.execute(
-        _DEVICE_CONFIRMED,
+        upsert,
         [
             {
-                "b_tuid": tuid,
-                "b_status": changed.get("status"),
-                "b_group_id": changed.get("group_id"),
-                "b_updated_at": now,
+                "tuid": tuid,
+                "device_type": device_type_for(tuid),
+                "status": changed.get("status"),
+                "group_id": changed.get("group_id"),
+                "source": "platform",
+                "updated_at": now,
             }
             for tuid, changed in values.items()
         ],

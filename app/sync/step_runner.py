@@ -21,6 +21,9 @@ class ClaimedStep:
     attempt_no: int
     verify_first: bool  # an earlier attempt may have been applied: read before writing
     lease_token: str
+    step_no: int = 0
+    last_step: bool = True  # completing it completes the operation
+    lease_until: float = float("inf")  # Unix time our lease ends
 
 
 @dataclass(frozen=True)
