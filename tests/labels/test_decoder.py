@@ -1,0 +1,210 @@
+"""Decoding label photos: harmed but readable codes decode, bad uploads fail clearly."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from app.labels.decoder import decode_image
+from app.labels.photo import BadImage, Photo
+from tests.labels.photos import encode, png_header_only, scene
+
+LEGACY = "EZU31901021,TSPR04"
+TUID = "TSPR04EZU31901021"
+
+
+def tuids(data: bytes, **kwargs: object) -> list[str]:
+    return [label.tuid for label in decode_image(data, **kwargs).labels]  # type: ignore[arg-type]
+
+
+def test_clean_label_decodes_on_the_first_cheap_step() -> None:
+    result = decode_image(encode(scene([LEGACY])))
+    assert [code.to_dict() for code in result.codes] == [
+        {
+            "text": LEGACY,
+            "label": {
+                "tuid": TUID,
+                "imc": "TSPR04",
+                "psn": "EZU31901021",
+                "device_type": "PRESENCE",
+                "format": "legacy",
+            },
+            "error": None,
+        }
+    ]
+    assert len(result.steps_tried) == 1
+    assert result.elapsed_ms >= 0
+
+
+@pytest.mark.parametrize("angle", [17, 45, 135, 260])
+def test_rotated_label(angle: float) -> None:
+    assert tuids(encode(scene([LEGACY], angle=angle))) == [TUID]
+
+
+def test_label_seen_at_an_angle() -> None:
+    assert tuids(encode(scene([LEGACY], tilt=0.35, angle=10))) == [TUID]
+
+
+def test_blurred_label() -> None:
+    data = encode(scene([LEGACY], module_px=6, blur=2.2))
+    assert tuids(data) == [TUID]
+
+
+def test_low_contrast_label_in_poor_light() -> None:
+    data = encode(scene([LEGACY], ink=70, paper=110, backdrop=60, module_px=5), quality=60)
+    assert tuids(data) == [TUID]
+
+
+def test_small_code_in_a_big_photo() -> None:
+    image = scene(["https://thingsee.com/d/TSPR04EZU31901021"], size=(3000, 2250), module_px=3)
+    assert tuids(encode(image)) == [TUID]
+
+
+def test_several_labels_in_one_photo() -> None:
+    texts = ["EZU31901021,TSPR04", "I#TSGW01,W#1505,S#AB123456789", "/d/XXXX05ABC12345678"]
+    image = scene(texts, size=(1800, 700), module_px=6)
+    found = {label.tuid: label.format for label in decode_image(encode(image)).labels}
+    assert found == {
+        "TSPR04EZU31901021": "legacy",
+        "TSGW01AB123456789": "markers",
+        "XXXX05ABC12345678": "url",
+    }
+
+
+def test_photo_without_a_code_returns_no_codes() -> None:
+    result = decode_image(encode(Image.new("L", (800, 600), 128)))
+    assert result.codes == []
+    assert len(result.steps_tried) > 1  # it tried harder before giving up
+
+
+def test_other_qr_code_is_returned_with_an_explanation() -> None:
+    wifi = "WIFI:S:Site-Guest;T:WPA;P:hunter2;;"
+    result = decode_image(encode(scene([wifi])))
+    assert len(result.codes) == 1
+    code = result.codes[0]
+    assert code.text == wifi
+    assert code.label is None
+    assert code.error is not None and "not a Thingsee device label" in code.error
+
+
+def test_device_label_beside_another_code_is_found() -> None:
+    result = decode_image(encode(scene(["https://example.com/menu", LEGACY], size=(1400, 700))))
+    assert [label.tuid for label in result.labels] == [TUID]
+    assert {code.text for code in result.codes} == {"https://example.com/menu", LEGACY}
+
+
+@pytest.mark.parametrize(
+    ("orientation", "stored_as"),
+    [
+        (2, Image.Transpose.FLIP_LEFT_RIGHT),
+        (3, Image.Transpose.ROTATE_180),
+        (6, Image.Transpose.ROTATE_90),
+        (8, Image.Transpose.ROTATE_270),
+    ],
+)
+def test_exif_orientation_is_honoured(orientation: int, stored_as: Image.Transpose) -> None:
+    upright = scene([LEGACY], size=(900, 600))
+    upright.paste(0, (0, 0, 60, 60))  # black top left, white bottom right: shows which way is up
+    upright.paste(255, (840, 540, 900, 600))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(upright.transpose(stored_as), exif=exif.tobytes())
+    photo = Photo(data)
+    assert photo.size == (900, 600)
+    for grey in (photo.grey(450), photo.grey()):
+        assert grey.width > grey.height
+        assert grey.getpixel((5, 5)) < 40  # type: ignore[operator]
+        assert grey.getpixel((grey.width - 5, grey.height - 5)) > 80  # type: ignore[operator]
+    assert tuids(data) == [TUID]
+
+
+def test_unreadable_exif_is_ignored() -> None:
+    data = encode(scene([LEGACY]), exif=b"Exif\x00\x00MM\x00*garbage")
+    assert Photo(data).orientation == 1
+    assert tuids(data) == [TUID]
+
+
+def test_big_jpeg_is_decoded_small_first_without_a_full_size_copy() -> None:
+    data = encode(scene([LEGACY], size=(4000, 3000), module_px=20))
+    photo = Photo(data)
+    small = photo.grey(1000)
+    assert small.size == (1000, 750)
+    assert photo._full is None  # the draft decode never built the 12 MP image
+    assert tuids(data) == [TUID]
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_png_and_webp_uploads(fmt: str) -> None:
+    params = {"lossless": True} if fmt == "WEBP" else {}
+    assert tuids(encode(scene([LEGACY]), fmt, **params)) == [TUID]
+
+
+def test_code_on_a_transparent_png_is_read_on_white() -> None:
+    code = scene([LEGACY], backdrop=0).convert("LA")
+    code.putalpha(code.getchannel("L").point(lambda v: 0 if v > 200 else 255))
+    assert tuids(encode(code, "PNG")) == [TUID]
+
+
+def test_zero_budget_stops_after_the_first_step() -> None:
+    result = decode_image(encode(Image.new("L", (800, 600), 128)), budget_s=0.0)
+    assert result.steps_tried == []
+    assert result.codes == []
+
+
+# ---- bad uploads ------------------------------------------------------------------------------
+
+
+def _bad(data: bytes, **kwargs: object) -> BadImage:
+    with pytest.raises(BadImage) as caught:
+        decode_image(data, **kwargs)  # type: ignore[arg-type]
+    assert caught.value.status == 400
+    assert caught.value.code == "bad_image"
+    return caught.value
+
+
+def test_not_an_image() -> None:
+    assert "not a photo" in _bad(b"hello, this is text").message
+
+
+def test_empty_upload() -> None:
+    assert "empty" in _bad(b"").message
+
+
+def test_truncated_jpeg() -> None:
+    data = encode(scene([LEGACY], size=(1200, 900)))
+    error = _bad(data[: len(data) // 2])
+    assert "incomplete" in error.message
+
+
+def test_garbage_after_a_jpeg_header() -> None:
+    data = encode(scene([LEGACY]))
+    _bad(data[:200] + bytes(range(256)) * 40)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("GIF", "GIF"), ("BMP", "BMP"), ("TIFF", "TIFF")])
+def test_unsupported_formats_are_named(fmt: str, name: str) -> None:
+    error = _bad(encode(scene([LEGACY], size=(300, 200)), fmt))
+    assert error.message.startswith(f"{name} files are not supported")
+    assert "JPEG, PNG or WebP" in error.message
+    assert error.details == {"format": name}
+
+
+def test_heic_is_named_too() -> None:
+    error = _bad(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    assert error.message.startswith("HEIC files are not supported")
+
+
+def test_decompression_bomb_is_refused_before_decoding() -> None:
+    error = _bad(png_header_only(30_000, 30_000))  # 900 MP: Pillow's own bomb error
+    assert "too many pixels" in error.message
+
+
+def test_too_many_pixels_for_our_limit() -> None:
+    error = _bad(png_header_only(8_000, 8_000))  # 64 MP: below Pillow's limit, above ours
+    assert "too many pixels" in error.message
+    assert error.details["max_pixels"] == 50_000_000
+
+
+def test_pixel_limit_is_a_parameter() -> None:
+    error = _bad(encode(scene([LEGACY], size=(1200, 900))), max_pixels=1_000_000)
+    assert "1200×900" in error.message
