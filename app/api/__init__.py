@@ -5,13 +5,24 @@ from __future__ import annotations
 from flask import Response, jsonify
 from flask_openapi3 import OpenAPI
 
-from app.api import access, auth, bulk, devices, groups, health, history, inbox, operations
+from app.api import (
+    access,
+    auth,
+    bulk,
+    devices,
+    groups,
+    health,
+    history,
+    inbox,
+    labels,
+    operations,
+)
 
 
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     access.init_app(app)
-    for module in (health, auth, operations, devices, groups, history, inbox, bulk):
+    for module in (health, auth, operations, devices, groups, history, inbox, bulk, labels):
         app.register_api(module.bp)
 
     def openapi_document() -> Response:

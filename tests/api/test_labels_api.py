@@ -1,0 +1,167 @@
+"""/api/labels: parse label text, decode photos, print sheets; roles and error shapes."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.labels.photos import encode, scene
+
+LABEL = {
+    "tuid": "TSPR04EZU31901021",
+    "imc": "TSPR04",
+    "psn": "EZU31901021",
+    "device_type": "PRESENCE",
+    "format": "legacy",
+}
+
+
+def _error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.json
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    return body["error"]
+
+
+# ---- parse -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["technician", "supervisor", "admin"])
+def test_any_role_parses_label_text(login: Any, role: str) -> None:
+    response = login(role).post("/api/labels/parse", json={"text": " ezu31901021,TSPR04 \n"})
+    assert response.status_code == 200
+    assert response.json == LABEL
+
+
+def test_text_that_is_not_a_label_is_422_with_a_message(login: Any) -> None:
+    response = login().post("/api/labels/parse", json={"text": "NANO-TAG-12"})
+    error = _error(response, 422, "not_a_device_label")
+    assert "17-character ID" in error["message"]
+    assert error["details"] == {"reason": "customer_label"}
+
+
+def test_overlong_text_fails_validation(login: Any) -> None:
+    response = login().post("/api/labels/parse", json={"text": "A" * 2001})
+    _error(response, 422, "validation_failed")
+
+
+def test_signed_out_callers_are_refused(app: Flask) -> None:
+    client = app.test_client()  # no session: the CSRF check refuses first
+    _error(client.post("/api/labels/parse", json={"text": "x"}), 400, "csrf_failed")
+
+
+def test_signed_out_callers_get_401_past_csrf(app_config: dict[str, Any], app: Flask) -> None:
+    assert app_config["WTF_CSRF_ENABLED"] is False
+    client = app.test_client()
+    for url, kwargs in (
+        ("/api/labels/parse", {"json": {"text": "x"}}),
+        ("/api/labels/sheet", {"json": {"tuids": ["TSPR04EZU31901021"]}}),
+        ("/api/labels/decode", {"data": {}, "content_type": "multipart/form-data"}),
+    ):
+        _error(client.post(url, **kwargs), 401, "unauthenticated")
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Turn CSRF off only for the test that checks the 401s behind it."""
+    if request.node.name == "test_signed_out_callers_get_401_past_csrf":
+        app_config["WTF_CSRF_ENABLED"] = False
+    return app_config
+
+
+# ---- decode ----------------------------------------------------------------------------------
+
+
+def _upload(api: Any, data: bytes, name: str = "label.jpg") -> Any:
+    return api.post(
+        "/api/labels/decode",
+        data={"image": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_photo_of_a_label_decodes(login: Any) -> None:
+    response = _upload(login(), encode(scene(["EZU31901021,TSPR04"], angle=20)))
+    assert response.status_code == 200
+    assert response.json["codes"] == [{"text": "EZU31901021,TSPR04", "label": LABEL, "error": None}]
+    assert isinstance(response.json["elapsed_ms"], int)
+
+
+def test_photo_of_another_code_says_why(login: Any) -> None:
+    response = _upload(login("supervisor"), encode(scene(["WIFI:S:guest;T:WPA;P:x;;"])))
+    assert response.status_code == 200
+    [code] = response.json["codes"]
+    assert code["label"] is None
+    assert "not a Thingsee device label" in code["error"]
+
+
+def test_photo_without_codes_is_an_empty_list(login: Any) -> None:
+    from PIL import Image
+
+    response = _upload(login(), encode(Image.new("L", (400, 300), 90)))
+    assert response.status_code == 200
+    assert response.json["codes"] == []
+
+
+def test_missing_image_is_400(login: Any) -> None:
+    api = login()
+    response = api.post("/api/labels/decode", data={}, content_type="multipart/form-data")
+    _error(response, 400, "no_image")
+
+
+def test_file_that_is_not_a_photo_is_400(login: Any) -> None:
+    error = _error(_upload(login(), b"%PDF-1.4 not a photo", "label.pdf"), 400, "bad_image")
+    assert "PDF files are not supported" in error["message"]
+
+
+def test_upload_over_the_limit_is_a_json_413(app: Flask, login: Any) -> None:
+    limit = 200_000
+    app.config["MAX_CONTENT_LENGTH"] = limit  # UPLOAD_MAX_BYTES, read on every request
+    api = login()
+    response = _upload(api, b"\xff\xd8\xff" + b"\x00" * (limit + 10))
+    error = _error(response, 413, "payload_too_large")
+    assert error["details"] == {"limit_bytes": limit}
+
+
+# ---- sheet -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["supervisor", "admin"])
+def test_supervisors_get_a_pdf(login: Any, role: str) -> None:
+    response = login(role).post(
+        "/api/labels/sheet", json={"tuids": ["TSPR04EZU31901021", "xxxx00x1o73360355"]}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.data.startswith(b"%PDF-")
+
+
+def test_technicians_may_not_print_sheets(login: Any) -> None:
+    response = login("technician").post("/api/labels/sheet", json={"tuids": ["TSPR04EZU31901021"]})
+    _error(response, 403, "forbidden")
+
+
+def test_sheet_lists_the_bad_tuids(login: Any) -> None:
+    response = login("supervisor").post(
+        "/api/labels/sheet", json={"tuids": ["TSPR04EZU31901021", "TSPR04", "NANO-TAG-1"]}
+    )
+    error = _error(response, 422, "invalid_tuids")
+    assert [line["line"] for line in error["details"]["lines"]] == [2, 3]
+
+
+def test_sheet_size_limits_are_validated(login: Any) -> None:
+    api = login("admin")
+    _error(api.post("/api/labels/sheet", json={"tuids": []}), 422, "validation_failed")
+    many = {"tuids": ["TSPR04EZU31901021"] * 1001}
+    _error(api.post("/api/labels/sheet", json=many), 422, "validation_failed")
+
+
+def test_labels_endpoints_are_in_the_openapi_document(app: Flask) -> None:
+    paths = app.test_client().get("/api/openapi.json").json["paths"]
+    assert {"/api/labels/parse", "/api/labels/decode", "/api/labels/sheet"} <= set(paths)
