@@ -21,7 +21,7 @@ async function boot(): Promise<void> {
   const root = document.getElementById('app');
   if (!root) return;
   const api = new Api({ csrf: csrfToken });
-  const sync = new OutboxSync({ api });
+  const sync = new OutboxSync({ api, followEveryMs: 5_000 });
   const controller = new Controller(api, sync);
 
   const [session, settings, group, groups, ops, counts] = await Promise.all([

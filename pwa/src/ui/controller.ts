@@ -310,7 +310,10 @@ export class Controller {
       const codes = result.codes.map((c) => ({ text: c.text, tuid: c.label?.tuid ?? null, error: c.error }));
       update((s) => ({ scan: { ...s.scan, photoBusy: false, photoCodes: codes.length > 1 ? codes : [], message: null } }));
       if (codes.length === 0) this.setScanMessage({ text: t('photoNothing'), kind: 'error' });
-      else if (codes.length === 1) await this.handleCodes([codes[0]!.text]);
+      else if (codes.length === 1) {
+        this.forgetLastCode(); // the same label again from a new photo is a new request
+        await this.handleCodes([codes[0]!.text]);
+      }
       else this.setScanMessage({ text: t('photoPick'), kind: 'info' });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) await this.sessionExpired();

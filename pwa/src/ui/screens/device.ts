@@ -29,6 +29,8 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
   const d = lookup?.device;
   const mine = s.ops.filter((op) => op.tuid === tuid || op.args.new_tuid === tuid).slice(-5).reverse();
   const group = s.selectedGroup;
+  const mineIds = new Set(mine.map((op) => op.op_id));
+  const history = (lookup?.history ?? []).filter((op) => !mineIds.has(op.op_id)).slice(0, 3);
   return html`<section class="screen" aria-labelledby="device-title">
     <h1 id="device-title" tabindex="-1"><span class="visually-hidden">${t('deviceTitle')} </span><span class="mono tuid" data-testid="device-tuid">${tuid}</span></h1>
     ${device?.loading ? html`<p class="note" role="status">${t('deviceLoading')}</p>` : nothing}
@@ -53,6 +55,16 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
       <button type="button" class="btn btn-block btn-danger-outline" data-testid="action-retire" ?disabled=${!lookup} @click=${() => void c.act('retire')}>${t('actionRetire')}</button>
     </div>
 
+    ${history.length
+      ? html`<h2>${t('deviceHistory')}</h2>
+          <ul class="list">
+            ${history.map(
+              (op) => html`<li class="op"><span>${describeOp(op)}</span>
+                <span class="state state-${op.state}">${t(`state.${op.state}`)}</span>
+                <span class="sub">${formatTime(op.device_time)}${op.user ? ` · ${op.user.display_name || op.user.username}` : ''}</span></li>`,
+            )}
+          </ul>`
+      : nothing}
     ${mine.length
       ? html`<h2>${t('deviceQueuedHere')}</h2>
           <ul class="list">
