@@ -10,6 +10,7 @@ derived from the job item, so a confirm interrupted half-way can simply be confi
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -72,6 +73,8 @@ VERDICTS = (CHANGE, ALREADY, UNKNOWN, DUPLICATE, INVALID, ERROR)
 ACTIVE_STATES = (ACCEPTED, SYNCING)
 
 PREVIEW_CONCURRENCY = 16
+RATE_LIMIT_TRIES = 3
+RATE_LIMIT_WAIT_CAP_S = 5.0
 CONFIRM_CHUNK = 1000
 # Fetch group membership per group instead of per device when there are this many fewer groups.
 GROUP_MAP_RATIO = 4
@@ -133,15 +136,25 @@ def job_action(action: str, target_group: str | None) -> JobAction:
 
 def _read_device(platform: Platform, tuid: str, group: str | None) -> Reading:
     """Read status (and the group unless known); runs in a pool thread, no database here."""
-    try:
-        status = platform.get_installation_status(tuid)
-        if group is None:
-            group = platform.get_group(tuid)
-    except platform_errors.NotFound:
-        return Reading(found=False)
-    except platform_errors.PlatformError as exc:
-        return Reading(found=False, error=f"Platform unreachable for this device: {exc.message}")
-    return Reading(found=True, status=status, group=group)
+    for attempt in range(RATE_LIMIT_TRIES):
+        try:
+            status = platform.get_installation_status(tuid)
+            if group is None:
+                group = platform.get_group(tuid)
+        except platform_errors.NotFound:
+            return Reading(found=False)
+        except platform_errors.RateLimited as exc:
+            if attempt + 1 < RATE_LIMIT_TRIES:
+                # Reads are safe to repeat; wait as the platform asked (within reason).
+                time.sleep(min(RATE_LIMIT_WAIT_CAP_S, exc.retry_after or 1.0))
+                continue
+            return Reading(found=False, error=f"Platform busy (rate limited): {exc.message}")
+        except platform_errors.PlatformError as exc:
+            return Reading(
+                found=False, error=f"Platform unreachable for this device: {exc.message}"
+            )
+        return Reading(found=True, status=status, group=group)
+    raise AssertionError("unreachable")
 
 
 def _group_map(
@@ -250,6 +263,10 @@ def create_preview(
             seen.add(line.tuid)
             unique.append(line.tuid)
     readings = read_devices(platform, unique, known_group=known_group, concurrency=concurrency)
+    if readings and all(r.error for r in readings.values()):
+        # Nothing could be read: a preview of errors only would just be noise.
+        first = next(iter(readings.values())).error
+        raise ServiceUnavailable(f"The platform did not answer for any device ({first}).")
     waiting = _waiting_counts(unique)
 
     job = BulkJob(

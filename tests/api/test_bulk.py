@@ -432,3 +432,25 @@ def test_an_interrupted_confirm_can_be_confirmed_again_without_duplicates(
     assert api.get(f"/api/bulk/{job['id']}").json["state"] == "done"
     for tuid in tuids:
         assert _statuses(emulator, tuid) == ["new", "retired"]
+
+
+def test_preview_when_the_platform_answers_nothing_is_503_and_stores_no_job(
+    login: Any, emulator: Any
+) -> None:
+    tuids = emulator.state.add_devices(count=3)
+    api = login("supervisor")
+    emulator.state.update_settings(fail_rate=1.0)
+    response = api.post("/api/bulk/preview", json={"action": "retire", "tuids": tuids})
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "unavailable"
+    emulator.state.update_settings(fail_rate=0.0)
+    assert api.get("/api/bulk").json["totalElements"] == 0
+
+
+def test_rate_limited_reads_are_retried_after_the_wait_the_platform_asked(
+    login: Any, emulator: Any
+) -> None:
+    tuids = emulator.state.add_devices(count=2)
+    emulator.state.update_settings(fail_next=[{"status": 429, "path": "/installations"}] * 2)
+    body = _preview(login("supervisor"), action="retire", tuids=tuids)
+    assert [i["verdict"] for i in body["items"]["items"]] == ["change", "change"]
