@@ -2,7 +2,7 @@
 
 This is the technicians' ingest (app.services.operations.ingest) done set-wise: the same
 validation and step plan (plan_steps), the same idempotency by op_id, the same rule that holds
-an action as a conflict when a later one on the device was already sent (_newest_sent_order),
+an action as a conflict when a later one on the device was already sent (newest_sent_order),
 the same outbox rows and the same device-cache intent. Only the writes differ: multi-row
 INSERTs and one UPDATE per chunk instead of ORM objects, because a 10,000-device job through
 the per-row ORM path costs seconds of database time where this costs a fraction of one.
@@ -32,7 +32,7 @@ from app.models.operations import (
 )
 from app.models.users import User
 from app.services.operation_plans import PlannedStep, plan_steps
-from app.services.operations import _newest_sent_order
+from app.services.operations import newest_sent_order
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _enqueue_once(
     )
     fresh = [i for i in items if i.op_id not in existing]
     plans = {i.op_id: plan_steps(kind, i.tuid, args) for i in fresh}
-    newest_sent = _newest_sent_order({s.tuid for _, steps in plans.values() for s in steps})
+    newest_sent = newest_sent_order({s.tuid for _, steps in plans.values() for s in steps})
     operation_rows: list[dict[str, Any]] = []
     held: dict[str, bool] = {}
     for item in fresh:

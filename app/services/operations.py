@@ -119,7 +119,7 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
     )
 
     tuids = {step.tuid for _, _, _, steps in valid for step in steps}
-    newest_sent = _newest_sent_order(tuids)
+    newest_sent = newest_sent_order(tuids)
     op_rows: list[dict[str, Any]] = []
     planned: dict[str, list[Any]] = {}
     intents: dict[str, dict[str, str]] = {}
@@ -241,7 +241,7 @@ def _rejected(op_id: str, message: str) -> IngestResult:
     return IngestResult(op_id, "rejected", None, "invalid_operation", message)
 
 
-def _newest_sent_order(tuids: set[str]) -> dict[str, datetime]:
+def newest_sent_order(tuids: set[str]) -> dict[str, datetime]:
     """Per device, the latest action time already sent (or being sent) to the platform."""
     if not tuids:
         return {}

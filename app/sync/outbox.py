@@ -55,8 +55,14 @@ from app.sync.step_runner import ClaimedStep, StepOutcome
 
 
 def _no_earlier_work():  # type: ignore[no-untyped-def]
-    """No unfinished step comes before this one on its device or in its operation."""
+    """No unfinished step comes before this one on its device or in its operation.
+
+    A copy_group step reads another device (the one being replaced), so it also waits for that
+    device's earlier steps: otherwise a replacement could copy the group before the old
+    device's own install reached the platform.
+    """
     earlier = aliased(OutboxStep, name="earlier")
+    earlier_on_source = aliased(OutboxStep, name="earlier_on_source")
     before_in_op = aliased(OutboxStep, name="before_in_op")
     earlier_on_device = exists().where(
         earlier.tuid == OutboxStep.tuid,
@@ -72,7 +78,14 @@ def _no_earlier_work():  # type: ignore[no-untyped-def]
         before_in_op.step_no < OutboxStep.step_no,
         before_in_op.state != STEP_DONE,
     )
-    return and_(~earlier_on_device, ~earlier_in_operation)
+    source_not_ready = exists().where(
+        earlier_on_source.tuid == OutboxStep.value,
+        earlier_on_source.operation_id != OutboxStep.operation_id,
+        earlier_on_source.state.in_((STEP_PENDING, STEP_LEASED)),
+        earlier_on_source.order_at <= OutboxStep.order_at,
+    )
+    copy_source_ready = or_(OutboxStep.action != "copy_group", ~source_not_ready)
+    return and_(~earlier_on_device, ~earlier_in_operation, copy_source_ready)
 
 
 # Statements are built once: constructing these aliased EXISTS clauses costs more than running

@@ -190,7 +190,9 @@ def test_token_expiry_during_a_run_refreshes_once(
     )
     run_worker(concurrency=1)
     tokens_before = emulator.state.stats()["token_requests"]
-    emulator.state.advance(emulator.state.settings.token_ttl + 5)  # every issued token is now expired
+    emulator.state.advance(
+        emulator.state.settings.token_ttl + 5
+    )  # every issued token is now expired
     api.post(
         "/api/operations",
         json={"operations": [op("set_status", t, at=T, status="installed") for t in tuids[3:]]},
@@ -220,3 +222,27 @@ def test_429_storm_is_ridden_out_without_loss_or_duplicates(
     for tuid in tuids:
         assert _history(emulator, tuid) == ["new", "uninstalled"]
     assert outcomes.count("applied") + outcomes.count("already_applied") == 12
+
+
+def test_replace_sent_with_the_old_devices_install_waits_for_it(
+    app: Any, login: Any, emulator: Any, run_worker: Any
+) -> None:
+    old, new = emulator.state.add_devices(count=2)
+    emulator.state.create_group("prfi00lobby")
+    api = login("technician")
+    # Both in one batch: the replacement must not copy the old device's group before its
+    # install (which sets that group) has reached the platform.
+    api.post(
+        "/api/operations",
+        json={
+            "operations": [
+                op("install", old, at=T, group_id="prfi00lobby"),
+                op("replace", old, at=T, minutes=1, new_tuid=new, old_status="uninstalled"),
+            ]
+        },
+    )
+    run_worker(concurrency=8)
+
+    assert emulator.state.group_of(new) == "prfi00lobby"
+    assert _history(emulator, old) == ["new", "installed", "uninstalled"]
+    assert _history(emulator, new) == ["new", "installed"]
