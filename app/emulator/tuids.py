@@ -6,33 +6,29 @@ import random
 import re
 import string
 
+from app.labels.device_types import IMCS_BY_TYPE
+
 TUID_PATTERN = re.compile(r"^[A-Z0-9]{17}$")
 
-# Toolbox's prefix table (spec §4), by device type.
+# The emulator's short names for the spec §4 device types; the IMC table itself lives with
+# the label parser so both read the same prefixes.
+_KIND_BY_TYPE: dict[str, str] = {
+    "Gateway GLOBAL": "gateway",
+    "Gateway LAN": "gateway-lan",
+    "ENVIRONMENT": "environment",
+    "ENVIRONMENT RUGGED": "environment-rugged",
+    "PRESENCE": "presence",
+    "DISTANCE": "distance",
+    "BEAM": "beam",
+    "ANGLE RUGGED": "angle",
+    "LEAKAGE RUGGED": "leakage",
+    "AIR": "air",
+    "COUNT": "count",
+    "ACTIVITY": "activity",
+    "WhiffAway LooLight": "loolight",
+}
 PREFIXES_BY_KIND: dict[str, tuple[str, ...]] = {
-    "gateway": (
-        "XXXX00",
-        "TSGW01",
-        "TSGW02",
-        "XXXX08",
-        "TSGW03",
-        "XXXX11",
-        "TSGW04",
-        "XXXX21",
-        "TSGW06",
-    ),
-    "gateway-lan": ("XXXX16", "TSGW05"),
-    "environment": ("XXXX01", "TSPD01", "XXXX03", "TSPD02", "TSPD03", "TSPD04", "XXEN01", "TSEN01"),
-    "environment-rugged": ("XXXX18", "TSPD05", "XXRU01", "TSRU01", "TSRU02"),
-    "presence": ("XXXX05", "TSPR01", "XXXX06", "TSPR02", "XXXX12", "TSPR03", "XXXX13", "TSPR04"),
-    "distance": ("XXXX02", "TSTF01", "XXXX04", "TSTF02"),
-    "beam": ("XXXX20", "TSTF04"),
-    "angle": ("XXXX10", "TSAN01"),
-    "leakage": ("XXLK01", "TSLK01", "TSLK02"),
-    "air": ("XXAR01", "TSAR01", "TSAR02"),
-    "count": ("XXXX24", "TSAP01"),
-    "activity": ("XXXXSP", "GOTG01"),
-    "loolight": ("WHLL01",),
+    _KIND_BY_TYPE[name]: imcs for name, imcs in IMCS_BY_TYPE.items()
 }
 
 KIND_BY_PREFIX: dict[str, str] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 UNKNOWN = "unknown"
 
 # Toolbox's table: an exact match on all 6 characters wins.
-_TYPES_BY_IMC: dict[str, tuple[str, ...]] = {
+IMCS_BY_TYPE: dict[str, tuple[str, ...]] = {
     "Gateway GLOBAL": (
         "XXXX00",
         "TSGW01",
@@ -31,7 +31,7 @@ _TYPES_BY_IMC: dict[str, tuple[str, ...]] = {
     "WhiffAway LooLight": ("WHLL01",),
 }
 
-TYPE_BY_IMC: dict[str, str] = {imc: name for name, imcs in _TYPES_BY_IMC.items() for imc in imcs}
+TYPE_BY_IMC: dict[str, str] = {imc: name for name, imcs in IMCS_BY_TYPE.items() for imc in imcs}
 
 # The 2021 app's family rules, used only when the table has no exact match. A family maps
 # to the table's name for it; an unlisted gateway could be GLOBAL or LAN, so it is just "Gateway".
@@ -48,7 +48,7 @@ _FAMILY_BY_PREFIX: tuple[tuple[str, str], ...] = (
     ("XXLT01", "WhiffAway LooLight"),
 )
 
-DEVICE_TYPES: tuple[str, ...] = (*_TYPES_BY_IMC, "Gateway", UNKNOWN)
+DEVICE_TYPES: tuple[str, ...] = (*IMCS_BY_TYPE, "Gateway", UNKNOWN)
 
 
 def device_type_for(tuid_or_imc: str) -> str:
