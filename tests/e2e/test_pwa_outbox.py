@@ -1,6 +1,10 @@
 """The technician PWA in a real Chromium against the live app: online install, twenty labels
 scanned by the camera with the network really off (reload, reopen, reconnect: each operation
 synced exactly once), and a session that expires while offline.
+
+"Offline" is both Playwright's emulation (the page sees `offline`/`online` events) and a relay
+between the browser and the app that is switched off, so the service worker cannot reach the
+server either (see network.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy import select
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
 from tests.e2e.media import write_label_video
+from tests.e2e.network import SwitchableNetwork
 
 GROUP = "prfi00e2esite"
 PHONE: dict[str, Any] = {"viewport": {"width": 360, "height": 640}, "locale": "en-GB"}
@@ -35,6 +40,25 @@ def site_group(live_server: LiveServer) -> str:
     with live_server.app.app_context():
         create_group(current_platform(), GROUP, "E2E site")
     return GROUP
+
+
+@pytest.fixture
+def network(live_server: LiveServer) -> Iterator[SwitchableNetwork]:
+    """The phone's only way to the app; the tests switch it off and on."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    relay = SwitchableNetwork("127.0.0.1", port)
+    yield relay
+    relay.close()
+
+
+def go_offline(phone: BrowserContext, network: SwitchableNetwork) -> None:
+    network.switch(False)
+    phone.set_offline(True)
+
+
+def go_online(phone: BrowserContext, network: SwitchableNetwork) -> None:
+    network.switch(True)
+    phone.set_offline(False)
 
 
 @pytest.fixture
@@ -179,6 +203,7 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
     technician: tuple[str, str],
     site_group: str,
     open_phone: Callable[..., BrowserContext],
+    network: SwitchableNetwork,
     tmp_path: Path,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=20)
@@ -186,10 +211,10 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
 
     phone = open_phone("phone", camera)
     page = first_page(phone)
-    start_visit(page, live_server.url, technician, site_group)
+    start_visit(page, network.url, technician, site_group)
 
     # No network from here on: the app must start, scan and queue on its own.
-    phone.set_offline(True)
+    go_offline(phone, network)
     page.reload()
     expect(page.locator("#scan-title")).to_be_visible()
     expect(page.locator(".conn-off")).to_be_visible()
@@ -210,14 +235,16 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
 
     # The phone is switched off and on again, still without network.
     phone = open_phone("phone", camera)
-    phone.set_offline(True)
+    go_offline(phone, network)
     page = first_page(phone)
-    page.goto(live_server.url + "/")
+    page.goto(network.url + "/")
     expect_waiting(page, 20)
-    page.goto(live_server.url + "/#/queue")
+    page.goto(network.url + "/#/queue")
     expect(page.locator("[data-testid=waiting-list] [data-testid=op]")).to_have_count(20)
 
-    phone.set_offline(False)
+    expect(page.locator(".conn-off")).to_be_visible()
+    assert server_operations(live_server) == []
+    go_online(phone, network)
     expect_waiting(page, 0, timeout=30_000)
 
     def all_synced() -> bool:
@@ -241,14 +268,14 @@ def test_session_expired_offline_keeps_the_queue_and_sends_it_after_signing_in_a
     technician: tuple[str, str],
     site_group: str,
     open_phone: Callable[..., BrowserContext],
+    network: SwitchableNetwork,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=3)
     phone = open_phone()
     page = first_page(phone)
-    start_visit(page, live_server.url, technician, site_group)
+    start_visit(page, network.url, technician, site_group)
 
-    phone.set_offline(True)
-    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    go_offline(phone, network)
     expect(page.locator(".conn-off")).to_be_visible()
     for tuid in tuids:
         open_device(page, tuid)
@@ -257,7 +284,7 @@ def test_session_expired_offline_keeps_the_queue_and_sends_it_after_signing_in_a
 
     # The session ends while the phone is away (cookie gone = the server no longer knows us).
     phone.clear_cookies()
-    phone.set_offline(False)
+    go_online(phone, network)
     expect(page.locator("[data-testid=session-expired]")).to_be_visible(timeout=30_000)
     assert waiting(page) == 3
     assert server_operations(live_server) == []
