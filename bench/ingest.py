@@ -51,7 +51,7 @@ def batch() -> dict[str, object]:
 def hammer(
     base: str, path: str, clients: int, seconds: float, password: str, per_request: int = BATCH
 ) -> float:
-    """Post from `clients` threads for `seconds`; return items (operations or requests) per second."""
+    """Post from `clients` threads for `seconds`; return operations (or requests) per second."""
     done = [0] * clients
     errors: list[str] = []
     payloads = [batch() for _ in range(50)] if per_request > 1 else [{"n": 1, "operations": []}]

@@ -394,34 +394,6 @@ def _operation_after(outcome: StepOutcome, step_state: str, now: datetime) -> di
     return values
 
 
-def refresh_operation_states(session: Session, operation_ids: set[int], now: datetime) -> None:
-    """Derive each operation's state from its steps (conflict and discarded are left alone)."""
-    if not operation_ids:
-        return
-    steps: dict[int, list[Any]] = {}
-    for row in session.execute(
-        select(OutboxStep.operation_id, OutboxStep.state, OutboxStep.last_error)
-        .join(Operation, Operation.id == OutboxStep.operation_id)
-        .where(
-            OutboxStep.operation_id.in_(operation_ids),
-            Operation.state.not_in((CONFLICT, DISCARDED)),
-        )
-        .order_by(OutboxStep.operation_id, OutboxStep.step_no)
-    ):
-        steps.setdefault(row.operation_id, []).append(row)
-    updates = [
-        {
-            "b_id": operation_id,
-            "b_updated_at": now,
-            "b_synced_at": None,
-            **{f"b_{k}": v for k, v in _derived_state(rows, now).items()},
-        }
-        for operation_id, rows in steps.items()
-    ]
-    if updates:
-        session.connection().execute(_OPERATION_STATE, updates)
-
-
 def _derived_state(rows: list[Any], now: datetime) -> dict[str, object]:
     failed = next((r for r in rows if r.state == STEP_FAILED), None)
     if all(r.state == STEP_DONE for r in rows):

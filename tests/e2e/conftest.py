@@ -50,9 +50,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(
-    app_config: dict[str, Any], emulator: EmulatorServer
-) -> Iterator[LiveServer]:
+def live_server(app_config: dict[str, Any], emulator: EmulatorServer) -> Iterator[LiveServer]:
     """The app on a free loopback port serving the built PWA, with a sync worker thread."""
     if not (PWA_DIST / "index.html").exists():
         pytest.fail("pwa/dist is not built: run `make pwa` (make test does it)")
