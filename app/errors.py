@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.response import Response as WerkzeugResponse
 
 
 class DomainError(Exception):
@@ -113,7 +114,7 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
+    def _http(exc: HTTPException) -> Response | WerkzeugResponse:
         if exc.response is not None:
             return exc.response  # already shaped, e.g. by validation_error_response
         status = exc.code or 500

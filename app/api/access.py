@@ -68,4 +68,4 @@ def require_roles(*roles: str) -> Callable[[F], F]:
 
 def current_account() -> User:
     """Return the signed-in user (only valid inside a require_roles view)."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()

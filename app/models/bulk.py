@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.database import db, utcnow
 
 
-class BulkJob(db.Model):  # type: ignore[name-defined,misc]
+class BulkJob(db.Model):  # type: ignore[name-defined]
     __tablename__ = "bulk_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +28,7 @@ class BulkJob(db.Model):  # type: ignore[name-defined,misc]
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class BulkJobItem(db.Model):  # type: ignore[name-defined,misc]
+class BulkJobItem(db.Model):  # type: ignore[name-defined]
     __tablename__ = "bulk_job_items"
     __table_args__ = (Index("ix_bulk_job_items_job_verdict", "job_id", "verdict"),)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.database import db, utcnow
 
 
-class Device(db.Model):  # type: ignore[name-defined,misc]
+class Device(db.Model):  # type: ignore[name-defined]
     __tablename__ = "devices"
 
     tuid: Mapped[str] = mapped_column(String(17), primary_key=True)
@@ -22,7 +22,7 @@ class Device(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class DeploymentGroup(db.Model):  # type: ignore[name-defined,misc]
+class DeploymentGroup(db.Model):  # type: ignore[name-defined]
     __tablename__ = "deployment_groups"
 
     group_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -37,7 +37,7 @@ STEP_CANCELLED = "cancelled"  # operation discarded or bulk job cancelled
 UNFINISHED_STEP_STATES = (STEP_PENDING, STEP_LEASED)
 
 
-class Operation(db.Model):  # type: ignore[name-defined,misc]
+class Operation(db.Model):  # type: ignore[name-defined]
     __tablename__ = "operations"
     __table_args__ = (
         Index("ix_operations_user_received", "user_id", "received_at"),
@@ -73,7 +73,7 @@ class Operation(db.Model):  # type: ignore[name-defined,misc]
         return max(0.0, (self.received_at - self.device_time).total_seconds())
 
 
-class OutboxStep(db.Model):  # type: ignore[name-defined,misc]
+class OutboxStep(db.Model):  # type: ignore[name-defined]
     __tablename__ = "outbox"
     __table_args__ = (
         # Claims walk pending steps in order and stop after a handful: keep that a range scan.
@@ -102,7 +102,7 @@ class OutboxStep(db.Model):  # type: ignore[name-defined,misc]
     operation: Mapped[Operation] = relationship(back_populates="steps")
 
 
-class SyncAttempt(db.Model):  # type: ignore[name-defined,misc]
+class SyncAttempt(db.Model):  # type: ignore[name-defined]
     __tablename__ = "sync_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,7 +22,7 @@ def platform_for(app: Flask) -> Platform:
     if platform is None:
         platform = build_platform(app.config)
         app.extensions[EXTENSION_KEY] = platform
-    return platform  # type: ignore[no-any-return]
+    return platform
 
 
 def current_platform() -> Platform:

@@ -14,10 +14,10 @@ def retry_delay(
     rng: random.Random | None = None,
 ) -> float:
     """Return seconds to wait: jittered base*2^(attempt-1), capped, never below Retry-After."""
-    rng = rng or random
+    uniform = rng.uniform if rng is not None else random.uniform
     exponential = min(cap, base * (2 ** max(0, attempt - 1)))
-    delay = exponential / 2 + rng.uniform(0, exponential / 2)
+    delay = exponential / 2 + uniform(0, exponential / 2)
     if retry_after is not None:
         # Never earlier than the server asked; a little jitter so a storm does not return at once.
-        delay = max(delay, retry_after + rng.uniform(0, min(1.0, retry_after / 4 + 0.05)))
+        delay = max(delay, retry_after + uniform(0, min(1.0, retry_after / 4 + 0.05)))
     return delay

@@ -54,7 +54,7 @@ from app.sync.backoff import retry_delay
 from app.sync.step_runner import ClaimedStep, StepOutcome
 
 
-def _no_earlier_work():  # type: ignore[no-untyped-def]
+def _no_earlier_work():
     """No unfinished step comes before this one on its device or in its operation.
 
     A copy_group step reads another device (the one being replaced), so it also waits for that
@@ -300,7 +300,7 @@ class OutcomeRecorder:
                 device_values.setdefault(outcome.step.tuid, {})[column] = outcome.result
         _confirm_devices(session, device_values, now)
         operation_updates = [
-            _operation_after(o, values["b_state"], now)
+            _operation_after(o, str(values["b_state"]), now)
             for o, values in zip(current, step_updates, strict=True)
         ]
         if operation_updates:

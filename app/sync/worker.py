@@ -98,7 +98,7 @@ class SyncWorker:
                         room = concurrency * 2 - len(in_flight)
                         if room >= concurrency or not in_flight:
                             for step in claim_steps(
-                                db.session, self.name, room, utcnow(), self.settings.lease_seconds
+                                db.session(), self.name, room, utcnow(), self.settings.lease_seconds
                             ):
                                 in_flight.add(pool.submit(run_step, self.platform, step))
                     if not in_flight and not finished:
@@ -144,7 +144,7 @@ class SyncWorker:
             if outcome.rate_limited:
                 wait_s = outcome.retry_after if outcome.retry_after is not None else 1.0
                 self.paused_until = max(self.paused_until, time.monotonic() + wait_s)
-        self.recorder.record(db.session, outcomes, utcnow())
+        self.recorder.record(db.session(), outcomes, utcnow())
         self.completed += sum(1 for o in outcomes if o.kind in ("applied", "already_applied"))
 
 
