@@ -13,7 +13,7 @@ import { OutboxSync } from './core/sync';
 import { registerServiceWorker } from './browser/sw-bridge';
 import { requestPersistentStorage } from './browser/persistence';
 import { Controller, hashToRoute } from './ui/controller';
-import { chooseLanguage, setLanguage } from './ui/i18n';
+import { chooseLanguage, setLanguage, t } from './ui/i18n';
 import { getState, initState, onChange, update } from './ui/state';
 import { appView } from './ui/view';
 
@@ -133,7 +133,14 @@ async function boot(): Promise<void> {
     onUpdateReady: (apply) => update({ updateReady: apply }),
     onSyncRequested: () => void sync.trigger('background-sync'),
   });
-  void requestPersistentStorage().then((persistence) => update({ persistence }));
+  void requestPersistentStorage().then((persistence) => {
+    update({ persistence });
+    // Say it once; the queue screen keeps a note for as long as the browser refuses.
+    if (persistence === 'denied' && !getState().settings.persistWarningDismissed) {
+      controller.toast(t('persistDenied'));
+      void controller.dismissPersistence();
+    }
+  });
 
   await sync.trigger('start');
   if (session.user && !session.expired && sync.status.online) await refreshSession(api);

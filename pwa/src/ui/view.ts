@@ -67,15 +67,6 @@ function banners(s: AppState, c: Controller): TemplateResult {
           <button type="button" class="btn btn-small btn-primary" @click=${() => c.go({ name: 'signin' })}>${t('signInAgain')}</button>
         </div>`
       : nothing}
-    ${s.persistence === 'denied' && !s.settings.persistWarningDismissed
-      ? html`<div class="banner banner-warn" role="status">
-          <span>${t('persistDenied')}</span>
-          <button type="button" class="btn btn-small" @click=${() => void c.dismissPersistence()}>${t('dismiss')}</button>
-        </div>`
-      : nothing}
-    ${s.sync.online === false && s.session.user && s.route.name !== 'signin'
-      ? html`<div class="banner banner-offline" role="status">${t('offlineBanner')}</div>`
-      : nothing}
   `;
 }
 
@@ -148,7 +139,10 @@ export function appView(s: AppState, c: Controller): TemplateResult {
       ${connection(s)} ${badge(s, c)} ${menu(s, c)}
     </header>
     ${banners(s, c)}
-    <main id="main" tabindex="-1">${s.ready ? screen(s, c) : nothing}</main>
+    <main id="main" tabindex="-1" class=${signedIn && s.sync.online === false ? 'with-strip' : ''}>${s.ready ? screen(s, c) : nothing}</main>
+    ${signedIn && s.sync.online === false
+      ? html`<div class="offline-strip" role="status" data-testid="offline-strip">${t('offlineBanner')}</div>`
+      : nothing}
     ${signedIn ? nav(s, c) : nothing}
     <div class="toast-region" aria-live="polite" role="status">
       ${s.toast ? html`<div class="toast toast-${s.toast.kind}">${s.toast.text}</div>` : nothing}

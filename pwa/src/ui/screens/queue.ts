@@ -68,6 +68,7 @@ export function queueScreen(s: AppState, c: Controller): TemplateResult {
         @click=${() => c.sendNow()}>${s.sync.running ? t('sending') : t('sendNow')}</button>
     </div>
     ${syncLine(s)}
+    ${s.persistence === 'denied' ? html`<p class="msg msg-info" data-testid="persist-denied">${t('persistDenied')}</p>` : nothing}
 
     <h2>${t('sectionWaiting')} <span class="count">(${waiting.length})</span></h2>
     ${waiting.length
