@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageChops, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageFilter
 from pyzbar import pyzbar
 from pyzbar.pyzbar import ZBarSymbol
 
@@ -137,18 +137,34 @@ def _read(text: str) -> DecodedCode:
 
 
 # ---------------------------------------------------------------------------------------------
-# Preparations
+# Preparations: greyscale image in, greyscale image out.
+
+Prepare = Callable[[Image.Image], Image.Image]
 
 
-def _autocontrast(image: Image.Image) -> Image.Image:
-    return ImageOps.autocontrast(image, cutoff=1)
-
-
-def _sharpen(image: Image.Image) -> Image.Image:
+def sharpen(image: Image.Image) -> Image.Image:
+    """Unsharp mask: steeper module edges in a blurred code."""
     return image.filter(ImageFilter.UnsharpMask(radius=2, percent=200, threshold=0))
 
 
-def _adaptive_threshold(image: Image.Image) -> Image.Image:
+def sharpen_hard(image: Image.Image) -> Image.Image:
+    """A wider, stronger unsharp mask for codes blurred by more than a module."""
+    return image.filter(ImageFilter.UnsharpMask(radius=3, percent=300, threshold=0))
+
+
+def denoise_sharpen(image: Image.Image) -> Image.Image:
+    """Median filter (sensor noise, JPEG ringing), then a strong unsharp mask."""
+    return image.filter(ImageFilter.MedianFilter(3)).filter(
+        ImageFilter.UnsharpMask(radius=2, percent=300, threshold=0)
+    )
+
+
+def denoise(image: Image.Image) -> Image.Image:
+    """Median filter: removes sensor noise and JPEG ringing, keeps module edges."""
+    return image.filter(ImageFilter.MedianFilter(3))
+
+
+def threshold(image: Image.Image) -> Image.Image:
     """Black/white against the local mean, which removes uneven light and glare gradients."""
     radius = max(4, max(image.size) // 60)
     mean = image.filter(ImageFilter.BoxBlur(radius))
@@ -157,66 +173,59 @@ def _adaptive_threshold(image: Image.Image) -> Image.Image:
     return diff.point(lambda v: 255 if v >= 120 else 0)
 
 
-def _otsu(image: Image.Image) -> Image.Image:
-    histogram = image.histogram()
-    total = sum(histogram)
-    sum_all = sum(i * h for i, h in enumerate(histogram))
-    best, threshold, weight_b, sum_b = -1.0, 127, 0, 0.0
-    for i, h in enumerate(histogram):
-        weight_b += h
-        if weight_b == 0:
-            continue
-        weight_f = total - weight_b
-        if weight_f == 0:
-            break
-        sum_b += i * h
-        mean_b, mean_f = sum_b / weight_b, (sum_all - sum_b) / weight_f
-        between = weight_b * weight_f * (mean_b - mean_f) ** 2
-        if between > best:
-            best, threshold = between, i
-    return image.point(lambda v: 255 if v > threshold else 0)
+def turned(angle: float, then: Prepare | None = None) -> Prepare:
+    """Rotate by `angle` degrees first: zbar reads along rows and columns, and a code near 45
+    degrees, blurred or tilted, often only reads once turned closer to square."""
 
-
-def _frame(long_side: int | None, prepare: Callable[[Image.Image], Image.Image] | None, tag: str):
-    """The whole photo at one size."""
-
-    def views(photo: Photo) -> Iterator[View]:
-        image = photo.grey(long_side)
-        yield f"{tag}@{max(image.size)}", (prepare(image) if prepare else image)
-
-    return views
-
-
-def _rotate(angle: float) -> Callable[[Image.Image], Image.Image]:
     def prepare(image: Image.Image) -> Image.Image:
+        if then is not None:
+            image = then(image)
         fill = image.getpixel((0, 0))
         return image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
 
     return prepare
 
 
-def _then(*prepares: Callable[[Image.Image], Image.Image]) -> Callable[[Image.Image], Image.Image]:
-    def prepare(image: Image.Image) -> Image.Image:
-        for each in prepares:
-            image = each(image)
-        return image
-
-    return prepare
-
+# ---------------------------------------------------------------------------------------------
+# Views: what a step hands to zbar.
 
 LOCATOR_PX = 1000
-SPOT_COUNT = 3
+SPOT_COUNT = 4
+
+
+def frame(long_side: int | None, prepare: Prepare | None = None, tag: str = "grey"):
+    """The whole photo, its long side scaled to `long_side` (None: full size)."""
+
+    def views(photo: Photo) -> Iterator[View]:
+        image = photo.grey(long_side)
+        yield f"frame:{tag}@{max(image.size)}", (prepare(image) if prepare else image)
+
+    return views
+
+
+def spots(side: int, prepares: dict[str, Prepare | None]):
+    """The likeliest code spots, each cropped, scaled to `side` px and prepared in turn."""
+
+    def views(photo: Photo) -> Iterator[View]:
+        crops = spot_crops(photo, side)
+        for tag, prepare in prepares.items():
+            for index, crop in enumerate(crops):
+                yield f"spot{index}:{tag}@{side}", (prepare(crop) if prepare else crop)
+
+    return views
 
 
 def spot_crops(photo: Photo, side: int) -> list[Image.Image]:
-    """Crop the likeliest code spots from the sharpest copy needed, scaled to `side` px."""
-    cache = photo.extras.setdefault("spot_crops", {})
+    """Crop the likeliest code spots from the smallest copy that is sharp enough, at `side` px."""
+    cache: dict[int, list[Image.Image]] = photo.extras.setdefault("spot_crops", {})
     if side in cache:
         return cache[side]
     small = photo.grey(LOCATOR_PX)
+    if "spots" not in photo.extras:
+        photo.extras["spots"] = find_spots(small, count=SPOT_COUNT)
     ratio = photo.long_side / max(small.size)
     crops: list[Image.Image] = []
-    for x0, y0, x1, y1 in find_spots(small, count=SPOT_COUNT):
+    for x0, y0, x1, y1 in photo.extras["spots"]:
         margin = max(x1 - x0, y1 - y0) * 0.35 + 8
         box = (
             max(0.0, x0 - margin),
@@ -225,9 +234,8 @@ def spot_crops(photo: Photo, side: int) -> list[Image.Image]:
             min(small.height, y1 + margin),
         )
         extent = max(box[2] - box[0], box[3] - box[1]) * ratio  # in full-size pixels
-        # the smallest copy in which the spot still has `side` pixels
-        needed = photo.long_side * side / max(extent, 1)
-        source = photo.grey(None if needed > 2000 else (1000 if needed <= 1000 else 2000))
+        needed = photo.long_side * side / max(extent, 1.0)  # long side that gives `side` px
+        source = photo.grey(1000 if needed <= 1000 else 2000 if needed <= 2000 else None)
         scale = max(source.size) / photo.long_side * ratio
         crop = source.crop(tuple(round(v * scale) for v in box))
         factor = side / max(crop.size)
@@ -238,36 +246,30 @@ def spot_crops(photo: Photo, side: int) -> list[Image.Image]:
     return crops
 
 
-def _spots(side: int, prepare: Callable[[Image.Image], Image.Image] | None, tag: str):
-    """The likeliest code spots, cropped and scaled to `side` px."""
-
-    def views(photo: Photo) -> Iterator[View]:
-        for index, crop in enumerate(spot_crops(photo, side)):
-            yield f"{tag}:spot{index}@{side}", (prepare(crop) if prepare else crop)
-
-    return views
+def _turns(prepare: Prepare) -> dict[str, Prepare | None]:
+    """The preparation, then every quarter turn's worth of angles 15 degrees apart."""
+    return {f"{prepare.__name__}+turn{angle}": turned(angle, prepare) for angle in range(0, 90, 15)}
 
 
-CANDIDATE_STEPS: tuple[Step, ...] = (
-    Step("frame 1000", _frame(1000, None, "grey"), whole_frame=True),
-    Step("spots 400", _spots(400, None, "grey")),
-    Step("spots 400 autocontrast", _spots(400, _autocontrast, "ac")),
-    Step("spots 400 threshold", _spots(400, _adaptive_threshold, "thr")),
-    Step("spots 400 sharpen", _spots(400, _sharpen, "sharp")),
-    Step("spots 400 rot30", _spots(400, _rotate(30), "r30")),
-    Step("spots 400 rot60", _spots(400, _rotate(60), "r60")),
-    Step("spots 400 rot30 thr", _spots(400, _then(_rotate(30), _adaptive_threshold), "r30t")),
-    Step("spots 400 rot60 thr", _spots(400, _then(_rotate(60), _adaptive_threshold), "r60t")),
-    Step("spots 600", _spots(600, None, "grey")),
-    Step("spots 600 threshold", _spots(600, _adaptive_threshold, "thr")),
-    Step("spots 600 rot45 thr", _spots(600, _then(_rotate(45), _adaptive_threshold), "r45t")),
-    Step("spots 250", _spots(250, None, "grey")),
-    Step("spots 250 threshold", _spots(250, _adaptive_threshold, "thr")),
-    Step("frame 2000", _frame(2000, None, "grey"), whole_frame=True),
-    Step("frame 2000 threshold", _frame(2000, _adaptive_threshold, "thr"), whole_frame=True),
-    Step("frame 2000 sharpen", _frame(2000, _sharpen, "sharp"), whole_frame=True),
-    Step("frame 1000 threshold", _frame(1000, _adaptive_threshold, "thr"), whole_frame=True),
-    Step("frame full", _frame(None, None, "grey"), whole_frame=True),
+# The cascade: cheap and often successful first, the costly sweeps last (they only run on
+# photos nothing else could read). Chosen by measurement with bench/qr_decode.py; its
+# `--candidates` option also runs the steps that were measured and dropped.
+# "frame 2000" decodes no photo of the one-label corpus that the steps before it miss; it stays
+# for photos with several codes (a label sheet), where zbar at 1000 px misses some.
+STEPS: tuple[Step, ...] = (
+    Step("frame 1000", frame(1000), whole_frame=True),
+    Step("spots 200", spots(200, {"grey": None})),
+    Step("spots 250", spots(250, {"grey": None})),
+    Step("spots 320 threshold", spots(320, {"threshold": threshold})),
+    Step("spots 200 sharpen turned 30", spots(200, {"sharpen+turn30": turned(30, sharpen)})),
+    Step("spots 400 sharpen", spots(400, {"sharpen": sharpen, "threshold": threshold})),
+    Step("spots 400 denoise", spots(400, {"denoise": denoise})),
+    Step("frame 1000 threshold", frame(1000, threshold, "threshold"), whole_frame=True),
+    Step(
+        "spots 250 sharpen hard, turned", spots(250, _turns(denoise_sharpen) | _turns(sharpen_hard))
+    ),
+    Step(
+        "spots 400 sharpen hard, turned", spots(400, _turns(denoise_sharpen) | _turns(sharpen_hard))
+    ),
+    Step("frame 2000", frame(2000), whole_frame=True),
 )
-
-STEPS: tuple[Step, ...] = CANDIDATE_STEPS

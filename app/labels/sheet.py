@@ -148,7 +148,7 @@ def _render_page(labels: list[ParsedLabel], page_label: str) -> Image.Image:
                 fill=0,
                 font=font,
             )
-            text_y += box[3] - box[1] + round(1.5 * MM)
+            text_y += round(box[3] - box[1]) + round(1.5 * MM)
     _cut_guides(draw, cells)
     draw.text(
         (MARGIN_PX, PAGE_PX[1] - MARGIN_PX + round(3 * MM)),

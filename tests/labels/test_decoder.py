@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from app.labels.decoder import decode_image
+from app.labels.locator import find_spots
 from app.labels.photo import BadImage, Photo
 from tests.labels.photos import encode, png_header_only, scene
 
@@ -55,9 +56,19 @@ def test_low_contrast_label_in_poor_light() -> None:
     assert tuids(data) == [TUID]
 
 
-def test_small_code_in_a_big_photo() -> None:
+def test_small_code_in_a_big_photo_is_read_from_its_spot() -> None:
     image = scene(["https://thingsee.com/d/TSPR04EZU31901021"], size=(3000, 2250), module_px=3)
-    assert tuids(encode(image)) == [TUID]
+    result = decode_image(encode(image))
+    assert [label.tuid for label in result.labels] == [TUID]
+    assert result.steps_tried[0] == "frame 1000"  # too small there: 29 modules in 30 px
+    assert result.steps_tried[-1].startswith("spots")
+
+
+def test_locator_puts_the_code_first_among_clutter() -> None:
+    image = scene([LEGACY], size=(1000, 750), module_px=4)  # code in the middle, lines around
+    x0, y0, x1, y1 = find_spots(image)[0]
+    assert x0 <= 500 <= x1 and y0 <= 375 <= y1
+    assert find_spots(Image.new("L", (400, 300), 128)) == []
 
 
 def test_several_labels_in_one_photo() -> None:
