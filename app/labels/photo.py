@@ -151,14 +151,18 @@ def _pil_open(data: bytes) -> Any:
 
 
 def _load(data: bytes, *, draft_long_side: int | None = None) -> Image.Image:
-    """Decode to greyscale, at a reduced size for JPEG when asked; damaged data is BadImage."""
+    """Decode to greyscale, at a reduced size for JPEG when asked; damaged data is BadImage.
+
+    A JPEG is decoded by libjpeg straight to luma (and DCT-scaled when reduced), so not even
+    the full-size decode makes a colour image first.
+    """
     try:
-        with _pil_open(data) as image:
-            if draft_long_side and image.format == "JPEG":
-                ratio = max(1, max(image.size) // draft_long_side)
-                image.draft("L", (image.width // ratio, image.height // ratio))
-            image.load()
-            return _to_grey(image)
+        image = _pil_open(data)
+        if image.format == "JPEG":
+            ratio = max(1, max(image.size) // draft_long_side) if draft_long_side else 1
+            image.draft("L", (image.width // ratio, image.height // ratio))
+        image.load()
+        return _to_grey(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadImage("The photo has too many pixels to open safely.") from exc
     except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
@@ -171,7 +175,7 @@ def _load(data: bytes, *, draft_long_side: int | None = None) -> Image.Image:
 def _to_grey(image: Image.Image) -> Image.Image:
     """Flatten transparency onto white (codes on transparent PNGs) and convert to 8-bit luma."""
     if image.mode == "L":
-        return image.copy()
+        return image
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = image.convert("I").point(lambda v: v * (1 / 256))
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:

@@ -116,3 +116,13 @@ def app_factory_cli(tmp_path: Path) -> Flask:
     return create_app(
         {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/db"}
     )
+
+
+def test_sheet_renders_with_pillows_font_when_dejavu_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.labels import sheet
+
+    monkeypatch.setattr(sheet, "_FONT_FILES", ("NoSuchFont.ttf",))
+    page = render_label_pages(["TSPR04EZU31901021"])[0]
+    assert _decoded(encode(page, "PNG")) == ["TSPR04EZU31901021"]
