@@ -60,7 +60,7 @@ class Step:
     """One way of looking at the photo: yields (key, image) views for zbar to scan."""
 
     name: str
-    views: Callable[[Photo], Iterator[View]]
+    views: Callable[[Photo], Iterator[View]]  # (key, image): a key is scanned once per photo
     whole_frame: bool = False  # looks at the whole photo, not only at the likeliest spots
 
 
@@ -148,7 +148,7 @@ def sharpen(image: Image.Image) -> Image.Image:
 
 
 def sharpen_hard(image: Image.Image) -> Image.Image:
-    """A wider, stronger unsharp mask for codes blurred by more than a module."""
+    """A wider, stronger unsharp mask for badly blurred codes."""
     return image.filter(ImageFilter.UnsharpMask(radius=3, percent=300, threshold=0))
 
 
@@ -193,7 +193,10 @@ LOCATOR_PX = 1000
 SPOT_COUNT = 4
 
 
-def frame(long_side: int | None, prepare: Prepare | None = None, tag: str = "grey"):
+Views = Callable[[Photo], Iterator[View]]
+
+
+def frame(long_side: int | None, prepare: Prepare | None = None, tag: str = "grey") -> Views:
     """The whole photo, its long side scaled to `long_side` (None: full size)."""
 
     def views(photo: Photo) -> Iterator[View]:
@@ -203,7 +206,7 @@ def frame(long_side: int | None, prepare: Prepare | None = None, tag: str = "gre
     return views
 
 
-def spots(side: int, prepares: dict[str, Prepare | None]):
+def spots(side: int, prepares: dict[str, Prepare | None]) -> Views:
     """The likeliest code spots, each cropped, scaled to `side` px and prepared in turn."""
 
     def views(photo: Photo) -> Iterator[View]:
@@ -262,7 +265,7 @@ STEPS: tuple[Step, ...] = (
     Step("spots 250", spots(250, {"grey": None})),
     Step("spots 320 threshold", spots(320, {"threshold": threshold})),
     Step("spots 200 sharpen turned 30", spots(200, {"sharpen+turn30": turned(30, sharpen)})),
-    Step("spots 400 sharpen", spots(400, {"sharpen": sharpen, "threshold": threshold})),
+    Step("spots 400 sharpen, threshold", spots(400, {"sharpen": sharpen, "threshold": threshold})),
     Step("spots 400 denoise", spots(400, {"denoise": denoise})),
     Step("frame 1000 threshold", frame(1000, threshold, "threshold"), whole_frame=True),
     Step(
