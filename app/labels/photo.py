@@ -81,9 +81,7 @@ class Photo:
             )
         self.orientation = _orientation(header)
         header.close()
-        self._swap = self.orientation in (5, 6, 7, 8)
-        self.size = (height, width) if self._swap else (width, height)
-        self._raw_size = (width, height)
+        self.size = (height, width) if self.orientation in (5, 6, 7, 8) else (width, height)
         self._full: Image.Image | None = None
         self._cache: dict[int, Image.Image] = {}
         self.extras: dict[str, Any] = {}  # per-photo work the decoding steps share
@@ -103,14 +101,14 @@ class Photo:
         if target >= self.long_side:
             return self._full_grey()
         if self.format == "JPEG" and self._full is None:
-            image = _load(self._data, draft_long_side=target)
+            image = _upright(_load(self._data, draft_long_side=target), self.orientation)
         else:
-            image = self._full_grey()
+            image = self._full_grey()  # already upright
         if max(image.size) > target:
             ratio = target / max(image.size)
             size = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
             image = image.resize(size, Image.Resampling.BOX)
-        return _upright(image, self.orientation)
+        return image
 
     def _full_grey(self) -> Image.Image:
         if self._full is None:

@@ -122,7 +122,8 @@ def test_exif_orientation_is_honoured(orientation: int, stored_as: Image.Transpo
     data = encode(upright.transpose(stored_as), exif=exif.tobytes())
     photo = Photo(data)
     assert photo.size == (900, 600)
-    for grey in (photo.grey(450), photo.grey()):
+    full_first = Photo(data)  # a small copy made from the full one must not turn twice
+    for grey in (photo.grey(450), photo.grey(), full_first.grey(), full_first.grey(450)):
         assert grey.width > grey.height
         assert grey.getpixel((5, 5)) < 40  # type: ignore[operator]
         assert grey.getpixel((grey.width - 5, grey.height - 5)) > 80  # type: ignore[operator]
