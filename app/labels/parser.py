@@ -33,7 +33,7 @@ from app.labels.device_types import device_type_for
 
 LabelFormat = Literal["legacy", "markers", "url", "tuid"]
 
-TUID_RE = re.compile(r"^[A-Z0-9]{17}$")
+TUID_RE = re.compile(r"^[A-Z0-9]{17}\Z")
 IMC_LENGTH = 6
 PSN_LENGTH = 11
 TRIM_CHARS = " \t\n\r\v\f\u00a0\ufeff"
