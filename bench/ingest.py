@@ -3,7 +3,9 @@ Flask JSON endpoint in the same run.
 
 Two references: the bare endpoint's request rate with a small JSON body (the framework's
 ceiling, compared with operations/s), and, stricter, a bare endpoint that parses and answers the
-same 100-operation batches (compared operation for operation).
+same 100-operation batches (compared operation for operation). A third endpoint does what ingest
+does before touching the database (signed-in session, CSRF, per-item validation and plan), to
+show how much of the gap to the bare batch no database work can close.
 
     .venv/bin/python bench/ingest.py [--seconds 10] [--clients 8] [--workers 4]
                                      [--database-url postgresql://...]
@@ -138,6 +140,9 @@ def main() -> None:
             hammer(base, "/api/operations", args.clients, 1.0, password)
             bare = hammer(base, "/bench/bare", args.clients, args.seconds, password, 1)
             bare_batch = hammer(base, "/bench/bare-batch", args.clients, args.seconds, password)
+            validated = hammer(
+                base, "/bench/signed-in-validated", args.clients, args.seconds, password
+            )
             real = hammer(base, "/api/operations", args.clients, args.seconds, password)
         finally:
             server.terminate()
@@ -147,6 +152,10 @@ def main() -> None:
     print(f"gunicorn workers/clients {args.workers}/{args.clients}, batches of {BATCH}")
     print(f"bare Flask JSON endpoint {bare:,.0f} requests/s (small body)")
     print(f"bare, same 100-op batch  {bare_batch:,.0f} ops/s")
+    print(
+        f"signed in + validated    {validated:,.0f} ops/s ({validated / bare_batch:.1%} of bare"
+        " batch; no database)"
+    )
     print(f"POST /api/operations     {real:,.0f} ops/s ({real / BATCH:,.0f} batches/s)")
     print(f"ratio to bare requests/s {real / bare:.0%}")
     print(f"ratio to bare batch      {real / bare_batch:.1%}")
