@@ -9,6 +9,8 @@ from flask import Flask, Response, abort, send_from_directory
 from app.errors import error_response
 
 DEFAULT_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
+# Pages and files that name the current build's assets: always revalidated.
+NO_CACHE = {"sw.js", "index.html", "console.html", "manifest.webmanifest"}
 
 
 def init_app(app: Flask) -> None:
@@ -22,10 +24,12 @@ def init_app(app: Flask) -> None:
             return error_response(
                 503, "pwa_not_built", "The web app is not built; run 'make run' or 'make pwa'."
             )
+        if path.rstrip("/") == "console":
+            path = "console.html"
         target = dist / path
         if path and target.is_file():
             response = send_from_directory(dist, path)
-            if path in {"sw.js", "index.html", "manifest.webmanifest"}:
+            if path in NO_CACHE:
                 response.headers["Cache-Control"] = "no-cache"
             elif path.startswith("assets/"):
                 response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

@@ -21,6 +21,14 @@ function noZxingCdn(): Plugin {
   };
 }
 
+const ASSETS = 'assets/';
+const CONSOLE_ASSETS = 'assets/console/';
+const CONSOLE_SRC = fileURLToPath(new URL('./src/console/', import.meta.url));
+
+function isConsoleOnly(moduleIds: string[]): boolean {
+  return moduleIds.length > 0 && moduleIds.every((id) => id.startsWith(CONSOLE_SRC));
+}
+
 export default defineConfig({
   build: {
     target: 'es2022',
@@ -32,6 +40,14 @@ export default defineConfig({
       input: {
         index: fileURLToPath(new URL('./index.html', import.meta.url)),
         console: fileURLToPath(new URL('./console.html', import.meta.url)),
+      },
+      // The console's own files go under assets/console/, so the technician app's service
+      // worker can leave them out of its precache: phones never need the supervisor console.
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'console' ? CONSOLE_ASSETS : ASSETS) + '[name]-[hash].js',
+        chunkFileNames: (chunk) => (isConsoleOnly(chunk.moduleIds) ? CONSOLE_ASSETS : ASSETS) + '[name]-[hash].js',
+        assetFileNames: (asset) =>
+          (asset.names.some((name) => name.startsWith('console')) ? CONSOLE_ASSETS : ASSETS) + '[name]-[hash][extname]',
       },
     },
   },
@@ -65,6 +81,7 @@ export default defineConfig({
       },
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,wasm,png,svg,ico}'],
+        globIgnores: ['console.html', 'assets/console/**'],
         // The ZXing decoder is about 1 MB and must be precached so scanning works offline.
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
         rollupFormat: 'iife',
