@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Response, jsonify
 from flask_openapi3 import APIBlueprint, Tag
@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 from app.api.access import SUPERVISORS, current_account, require_roles
 from app.api.history import HistoryQuery, history_filter, history_row_json, sort_keys
 from app.api.serializers import iso, operation_json
+from app.models.operations import SYNCING
 from app.services import inbox as inbox_service
+from app.services.history import HistoryRow
 
 bp = APIBlueprint("inbox", __name__, url_prefix="/api/inbox", abp_tags=[Tag(name="inbox")])
 
@@ -33,6 +35,10 @@ class DiscardBody(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="why; shown to the technician")
 
 
+class InboxQuery(HistoryQuery):
+    EXTRA_STATES: ClassVar[tuple[str, ...]] = (inbox_service.STILL_RETRYING,)
+
+
 def decision_json(decision: inbox_service.Decision) -> dict[str, Any]:
     """Serialise the operation after a decision and the audit event that records it."""
     event = decision.audit
@@ -50,18 +56,37 @@ def decision_json(decision: inbox_service.Decision) -> dict[str, Any]:
 
 @bp.get("")
 @require_roles(*SUPERVISORS)
-def list_inbox(query: HistoryQuery) -> Response:
-    """Page through operations that failed or conflict, with the platform's message."""
+def list_inbox(query: InboxQuery) -> Response:
+    """Page through operations that failed or conflict, with the platform's message.
+
+    `state=retrying` lists instead (or as well) the operations the worker keeps retrying, each
+    with its tries so far and the time of the next one.
+    """
     page = inbox_service.inbox_page(
         history_filter(query), sort_keys(query.sort), query.page, query.size
     )
-    return jsonify({**page.json(history_row_json), "counts": inbox_service.inbox_counts()})
+    retrying = inbox_service.retry_statuses([row.id for row in page.items if row.state == SYNCING])
+
+    def item_json(row: HistoryRow) -> dict[str, Any]:
+        data = history_row_json(row)
+        status = retrying.get(row.id)
+        data["retrying"] = (
+            {"attempts": status.attempts, "next_try_at": iso(status.next_try_at)}
+            if status
+            else None
+        )
+        return data
+
+    return jsonify({**page.json(item_json), "counts": inbox_service.inbox_counts()})
 
 
 @bp.post("/<op_id>/retry")
 @require_roles(*SUPERVISORS)
 def retry(path: OperationPath, body: RetryBody) -> Response:
-    """Send a failed operation again, or apply a conflicting one after the newer actions."""
+    """Send a failed operation again, or apply a conflicting one after the newer actions.
+
+    For an operation still being retried, try it now instead of after the backoff wait.
+    """
     decision = inbox_service.retry(path.op_id, current_account(), body.reason)
     return jsonify(decision_json(decision))
 

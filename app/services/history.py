@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 
 from app.database import db
 from app.labels.device_types import device_type_for
 from app.models.audit import AuditEvent
 from app.models.devices import Device
-from app.models.operations import Operation, OutboxStep, SyncAttempt
+from app.models.operations import STEP_PENDING, SYNCING, Operation, OutboxStep, SyncAttempt
 from app.models.users import User
 from app.services.operation_plans import normalise_tuid
 from app.services.paging import Page, SortKey, count, order_by
@@ -37,6 +37,19 @@ SORT_COLUMNS = {
 }
 DEFAULT_SORT = (SortKey("device_time", True),)
 EXPORT_CHUNK = 1000
+# One 429 or a short outage is retried away unnoticed; this many failed tries in a row is worth
+# a supervisor's look (the platform may be down, or this device's calls keep failing).
+STILL_RETRYING_AFTER_ATTEMPTS = 3
+
+
+def still_retrying() -> ColumnElement[bool]:
+    """Operations the worker keeps retrying: a waiting step has failed this many times."""
+    stuck_step = select(OutboxStep.id).where(
+        OutboxStep.operation_id == Operation.id,
+        OutboxStep.state == STEP_PENDING,
+        OutboxStep.attempts >= STILL_RETRYING_AFTER_ATTEMPTS,
+    )
+    return and_(Operation.state == SYNCING, Operation.error_code == "retrying", exists(stuck_step))
 
 
 @dataclass
@@ -52,6 +65,7 @@ class HistoryFilter:
     date_field: str = "device_time"
     tuid: str | None = None  # case-insensitive substring of the device or the replacement
     bulk_job_id: int | None = None
+    still_retrying: bool = False  # also operations the worker keeps retrying (beside `states`)
 
 
 @dataclass
@@ -147,8 +161,13 @@ def filtered_query(flt: HistoryFilter) -> Select[Any]:
         query = query.where(func.lower(User.username) == flt.technician.strip().lower())
     if flt.kinds:
         query = query.where(Operation.kind.in_(list(flt.kinds)))
-    if flt.states:
-        query = query.where(Operation.state.in_(list(flt.states)))
+    if flt.states or flt.still_retrying:
+        wanted: list[ColumnElement[bool]] = (
+            [Operation.state.in_(list(flt.states))] if flt.states else []
+        )
+        if flt.still_retrying:
+            wanted.append(still_retrying())
+        query = query.where(or_(*wanted))
     if flt.bulk_job_id is not None:
         query = query.where(Operation.bulk_job_id == flt.bulk_job_id)
     date_column = (

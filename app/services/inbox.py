@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 
 from app.database import db, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
@@ -37,12 +37,15 @@ from app.models.operations import (
     OutboxStep,
 )
 from app.models.users import User
-from app.services.history import HistoryFilter, HistoryRow, history_page
+from app.services.history import HistoryFilter, HistoryRow, history_page, still_retrying
 from app.services.operation_plans import InvalidOperation, plan_steps
 from app.services.paging import Page, SortKey
 from app.sync.outbox import derive_operation_state
 
 INBOX_STATES = (FAILED, CONFLICT)
+# Not a state: `syncing` operations whose platform calls keep failing. They wait for no decision
+# (the worker keeps trying) but a supervisor should see them, and may ask for a try now.
+STILL_RETRYING = "retrying"
 # Steps that have not reached the platform and are not on their way there.
 WAITING_STEP_STATES = (STEP_PENDING, STEP_FAILED, STEP_BLOCKED, STEP_HELD)
 
@@ -50,25 +53,54 @@ WAITING_STEP_STATES = (STEP_PENDING, STEP_FAILED, STEP_BLOCKED, STEP_HELD)
 def inbox_page(
     flt: HistoryFilter, sort: Sequence[SortKey], page: int, size: int
 ) -> Page[HistoryRow]:
-    """Return failed and conflicting operations (narrowed by the filter), newest first."""
-    states = [s for s in flt.states if s in INBOX_STATES] if flt.states else list(INBOX_STATES)
-    flt.states = states or ["-none-"]
+    """Return failed and conflicting operations (narrowed by the filter), newest first.
+
+    Operations still being retried are listed only when asked for by the `retrying` state.
+    """
+    asked = list(flt.states) or list(INBOX_STATES)
+    flt.still_retrying = STILL_RETRYING in asked
+    flt.states = [s for s in asked if s in INBOX_STATES]
+    if not flt.states and not flt.still_retrying:
+        flt.states = ["-none-"]
     return history_page(flt, sort or (SortKey("received_at", True),), page, size)
 
 
 def inbox_counts() -> dict[str, int]:
-    """Return how many operations wait in the inbox, per state (for the console's badge)."""
+    """Return how many operations wait in the inbox, per state, and how many still retry."""
     rows = db.session.execute(
         select(Operation.state, func.count())
         .where(Operation.state.in_(INBOX_STATES))
         .group_by(Operation.state)
     )
-    counts = dict.fromkeys(INBOX_STATES, 0)
+    counts = dict.fromkeys((*INBOX_STATES, STILL_RETRYING), 0)
     counts.update({state: n for state, n in rows})
+    counts[STILL_RETRYING] = (
+        db.session.scalar(select(func.count()).select_from(Operation).where(still_retrying())) or 0
+    )
     return counts
 
 
-def _load(op_id: str) -> Operation:
+@dataclass
+class RetryStatus:
+    attempts: int
+    next_try_at: datetime
+
+
+def retry_statuses(operation_ids: Sequence[int]) -> dict[int, RetryStatus]:
+    """For operations the worker is retrying: how many tries so far and when the next one is."""
+    if not operation_ids:
+        return {}
+    rows = db.session.execute(
+        select(OutboxStep.operation_id, OutboxStep.attempts, OutboxStep.available_at).where(
+            OutboxStep.operation_id.in_(list(operation_ids)),
+            OutboxStep.state == STEP_PENDING,
+            OutboxStep.attempts > 0,
+        )
+    )
+    return {r.operation_id: RetryStatus(r.attempts, r.available_at) for r in rows}
+
+
+def _load(op_id: str, *, retrying_too: bool = False) -> Operation:
     query = select(Operation).where(Operation.op_id == op_id)
     if db.session.get_bind().dialect.name == "postgresql":
         # Two supervisors deciding at once: the second waits, then sees the first's decision.
@@ -76,6 +108,8 @@ def _load(op_id: str) -> Operation:
     operation = db.session.scalar(query)
     if operation is None:
         raise NotFound(f"No operation {op_id}.")
+    if retrying_too and operation.state == SYNCING and operation.error_code == "retrying":
+        return operation
     if operation.state not in INBOX_STATES:
         raise Conflict(
             f"This operation is {operation.state}; only failed or conflicting operations wait "
@@ -187,14 +221,33 @@ def _commit(operation: Operation, event: AuditEvent) -> Decision:
 
 
 def retry(op_id: str, user: User, reason: str | None = None) -> Decision:
-    """Send a failed operation again, or apply a conflicting one after the newer actions."""
-    operation = _load(op_id)
+    """Send a failed operation again, or apply a conflicting one after the newer actions.
+
+    For an operation the worker is still retrying, this only cuts the backoff wait short.
+    """
+    operation = _load(op_id, retrying_too=True)
     now = utcnow()
+    if operation.state == SYNCING:
+        return _retry_now(operation, user, reason, now)
     before = snapshot(operation)
     action = "inbox.apply_anyway" if operation.state == CONFLICT else "inbox.retry"
     reordered = _requeue(operation, now)
     rederive(operation, now)
     event = _audit(user, action, operation, before, reason, reordered=reordered)
+    return _commit(operation, event)
+
+
+def _retry_now(operation: Operation, user: User, reason: str | None, now: datetime) -> Decision:
+    before = snapshot(operation)
+    # Guarded by state: a step the worker claimed meanwhile is left to the worker.
+    db.session.execute(
+        update(OutboxStep)
+        .where(OutboxStep.operation_id == operation.id, OutboxStep.state == STEP_PENDING)
+        .values(available_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(operation, ["steps"])
+    event = _audit(user, "inbox.retry_now", operation, before, reason)
     return _commit(operation, event)
 
 

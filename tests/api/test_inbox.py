@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.database import db
 from app.models.audit import AuditEvent
@@ -80,7 +82,7 @@ def test_inbox_lists_failed_and_conflicting_operations_with_the_platform_message
     api = login("supervisor")
     page = api.get("/api/inbox").json
     assert page["totalElements"] == 2
-    assert page["counts"] == {"failed": 1, "conflict": 1}
+    assert page["counts"] == {"failed": 1, "conflict": 1, "retrying": 0}
     rows = {r["op_id"]: r for r in page["items"]}
     failed = rows[failed_install["op_id"]]
     assert failed["state"] == "failed"
@@ -267,3 +269,76 @@ def test_unknown_or_settled_operations_are_refused(
     run_worker()
     synced = api.post(f"/api/inbox/{item['op_id']}/discard", json={"reason": "no"})
     assert synced.status_code == 409
+
+
+@pytest.fixture
+def retrying_status(app: Any, login: Any, emulator: Any) -> dict[str, Any]:
+    """A status change the platform keeps answering 503 to, left waiting for its next try."""
+    (tuid,) = emulator.state.add_devices(count=1)
+    item = op("set_status", tuid, at=T, status="quarantine")
+    login("technician").post("/api/operations", json={"operations": [item]})
+    emulator.state.update_settings(fail_next=[503] * 50)
+    worker = SyncWorker(app, WorkerSettings.from_config(app.config))
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with app.app_context():
+                attempts = db.session.scalar(select(OutboxStep.attempts))
+                db.session.remove()
+            if attempts is not None and attempts >= 4:
+                break
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        thread.join(10)
+    emulator.state.update_settings(fail_next=[])
+    return {"tuid": tuid, "op_id": item["op_id"]}
+
+
+def test_operations_that_keep_failing_to_sync_are_shown_apart(
+    login: Any, retrying_status: dict[str, Any]
+) -> None:
+    api = login("supervisor")
+    default = api.get("/api/inbox").json
+    assert default["totalElements"] == 0  # nothing to decide: the worker is on it
+    assert default["counts"] == {"failed": 0, "conflict": 0, "retrying": 1}
+
+    listed = api.get("/api/inbox?state=retrying")
+    assert listed.status_code == 200, listed.json
+    (item,) = listed.json["items"]
+    assert item["op_id"] == retrying_status["op_id"] and item["state"] == "syncing"
+    assert item["retrying"]["attempts"] >= 3
+    assert datetime.fromisoformat(item["retrying"]["next_try_at"]) > T
+    assert item["platform"]["http_status"] == 503
+    assert item["error"]["code"] == "retrying"
+    assert api.get("/api/inbox?state=failed,retrying").json["totalElements"] == 1
+    assert api.get("/api/history?state=retrying").status_code == 422  # an inbox word only
+
+
+def test_retry_now_cuts_the_wait_short_and_is_audited(
+    app: Any, login: Any, emulator: Any, retrying_status: dict[str, Any], run_worker: Any
+) -> None:
+    op_id, tuid = retrying_status["op_id"], retrying_status["tuid"]
+    api = login("supervisor")
+    with app.app_context():
+        db.session.execute(update(OutboxStep).values(available_at=T + timedelta(days=30)))
+        db.session.commit()
+    assert api.post(f"/api/inbox/{op_id}/discard", json={"reason": "x"}).status_code == 409
+
+    response = api.post(f"/api/inbox/{op_id}/retry", json={"reason": "platform is back"})
+    assert response.status_code == 200, response.json
+    assert response.json["audit"]["action"] == "inbox.retry_now"
+    with app.app_context():
+        step = db.session.scalars(select(OutboxStep)).one()
+        assert step.available_at <= datetime.now(UTC)
+        assert step.attempts >= 3  # kept
+
+    run_worker()
+
+    stored = api.get(f"/api/operations?ids={op_id}").json["items"][0]
+    assert stored["state"] == "synced"
+    assert _statuses(emulator, tuid) == ["new", "quarantine"]
+    assert api.get("/api/inbox").json["counts"]["retrying"] == 0
+    assert [e.action for e in _audit(app, op_id)] == ["inbox.retry_now"]

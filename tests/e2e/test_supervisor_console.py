@@ -1,6 +1,7 @@
 """The supervisor console (console.html) in a real Chromium against the live app: a bulk retire
 from an uploaded CSV from dry run to results CSV, the history's filters and CSV link, the
-sync-failure inbox's discard and edit-and-retry, and the page a technician gets instead.
+sync-failure inbox's discard and edit-and-retry, actions still retrying, and the page a
+technician gets instead.
 """
 
 from __future__ import annotations
@@ -295,6 +296,54 @@ def test_inbox_discard_and_edit_and_retry(
     with live_server.app.app_context():
         reasons = [e.reason for e in db.session.scalars(select(AuditEvent))]
     assert "Site closed; device went back to stock." in reasons
+
+
+def test_inbox_shows_actions_still_retrying_and_tries_one_now(
+    live_server: LiveServer,
+    supervisor: tuple[str, str],
+    technician: tuple[str, str],
+    console: Page,
+) -> None:
+    from sqlalchemy import update
+
+    from app.database import db
+    from app.models.operations import OutboxStep
+
+    (tuid,) = live_server.emulator.state.add_devices(count=1)
+    live_server.emulator.state.update_settings(fail_next=[503] * 10_000)  # the platform is down
+    phone = Phone(live_server, technician)
+    op_id = phone.send("set_status", tuid, status="quarantine")
+
+    def parked() -> bool:
+        """Put the step's next try a month away once it has failed 3 times (not while sent)."""
+        with live_server.app.app_context():
+            moved = db.session.execute(
+                update(OutboxStep)
+                .where(OutboxStep.state == "pending", OutboxStep.attempts >= 3)
+                .values(available_at=datetime.now(UTC) + timedelta(days=30))
+            ).rowcount
+            db.session.commit()
+            db.session.remove()
+        return moved == 1
+
+    wait_until(parked, what="three failed tries")
+    live_server.emulator.state.update_settings(fail_next=[])  # back up; the worker would wait
+    page = console
+
+    sign_in(page, live_server.url, supervisor)
+    page.click("[data-testid=tab-inbox]")
+    expect(page.locator("main")).to_contain_text("No sync failures.")
+    page.click("[data-testid=show-retrying]")
+    card = page.locator(f"[data-testid=inbox-item][data-op-id='{op_id}']")
+    expect(card).to_contain_text("Still retrying")
+    expect(card.locator("[data-testid=platform-message]")).to_contain_text("Service Unavailable")
+    expect(card.locator("[data-testid=retrying-status]")).to_contain_text("Tried")
+    expect(card.locator("[data-testid=discard]")).to_have_count(0)  # nothing to decide
+
+    card.locator("[data-testid=retry-now]").click()
+    expect(page.get_by_role("status").filter(has_text="Trying now")).to_contain_text(tuid)
+    wait_until(lambda: phone.state(op_id) == "synced", what="the retried action synced")
+    assert statuses(live_server, tuid) == ["new", "quarantine"]
 
 
 def test_technicians_get_a_plain_page_even_with_the_app_installed(

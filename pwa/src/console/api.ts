@@ -47,10 +47,19 @@ export interface HistoryItem {
   error: { code: string; message: string } | null;
   platform: { outcome: string; http_status: number | null; message: string | null; at: string | null } | null;
   bulk_job_id: number | null;
+  /** In the inbox, for an operation the worker keeps retrying: tries so far and the next one. */
+  retrying?: { attempts: number; next_try_at: string | null } | null;
+}
+
+export interface InboxCounts {
+  failed: number;
+  conflict: number;
+  /** Not waiting for a decision: operations the worker keeps retrying. */
+  retrying: number;
 }
 
 export interface InboxPage extends Page<HistoryItem> {
-  counts: { failed: number; conflict: number };
+  counts: InboxCounts;
 }
 
 export interface TimelineStep {

@@ -85,7 +85,8 @@ export function isFiltered(filter: OpFilter): boolean {
 export interface FilterFormOptions {
   id: string;
   draft: OpFilter;
-  states: readonly OpState[];
+  /** Operation states, and words a list adds (the inbox's `retrying`). */
+  states: readonly (OpState | string)[];
   /** The "any state" option's label. */
   anyState: string;
   groups: Group[];

@@ -1,6 +1,7 @@
 // The sync-failure inbox: operations the platform refused (failed) or that clash with newer ones
 // (conflict), with the platform's message; retry, correct and retry, or discard with a reason.
-// Every decision is confirmed in a dialog, its result shown, and the list read again.
+// Every decision is confirmed in a dialog, its result shown, and the list read again. Operations
+// the worker keeps retrying are counted apart and listed on request, with a "try now".
 
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { ApiError, type Group, type HistoryItem, type InboxPage } from './api';
@@ -10,7 +11,7 @@ import { t } from './i18n';
 import type { Host, Route, Section } from './section';
 import { busy, empty, notice, pager, platformAnswer, stateChip } from './widgets';
 
-const INBOX_STATES = ['failed', 'conflict'] as const;
+const INBOX_STATES = ['failed', 'conflict', 'retrying'] as const;
 const STATUSES = ['new', 'installed', 'uninstalled', 'quarantine', 'retired'] as const;
 const GROUP_PATTERN = /^[a-z0-9]{1,64}$/;
 const TUID_PATTERN = /^[A-Z0-9]{17}$/;
@@ -125,6 +126,14 @@ export class InboxSection implements Section {
     });
   }
 
+  private tryNow(item: HistoryItem): void {
+    const action = describeAction(item.kind, item.args);
+    void this.run(() => this.host.api.retry(item.op_id, null), t('triedNow', { action, tuid: item.tuid })).catch((error: unknown) => {
+      this.error = errorText(error);
+      this.host.redraw();
+    });
+  }
+
   private discard(item: HistoryItem): void {
     const action = describeAction(item.kind, item.args);
     void this.host.dialogs.ask({
@@ -233,6 +242,10 @@ export class InboxSection implements Section {
       <div class="c-toolbar">
         <p class="c-total" data-testid="inbox-total">
           ${data ? t('inboxCounts', { failed: num(data.counts.failed), conflict: num(data.counts.conflict) }) : nothing}
+          ${data && data.counts.retrying > 0 && this.filter.state !== 'retrying'
+            ? html`· <button type="button" class="c-link" data-testid="show-retrying" title=${t('retryingHelp')}
+                  @click=${() => this.apply({ ...NO_FILTER, state: 'retrying' })}>${t('retryingCount', { count: num(data.counts.retrying) })}</button>`
+            : nothing}
         </p>
         ${this.loading ? html`<span class="c-spinner" role="status" aria-label=${t('loading')}></span>` : nothing}
         <span class="spacer"></span>
@@ -269,7 +282,7 @@ export class InboxSection implements Section {
           aria-label=${t('openTimeline', { tuid: item.tuid })}>${item.tuid}</button>
         <span class="sub">${item.device_type}</span>
         <span class="spacer"></span>
-        ${stateChip(item.state)}
+        ${stateChip(item.retrying ? 'retrying' : item.state)}
       </div>
       <p class="c-failure-what">
         <strong>${describeAction(item.kind, item.args)}</strong>
@@ -283,14 +296,28 @@ export class InboxSection implements Section {
         <span class="c-platform-label">${t('platformSaid')}</span>
         <span data-testid="platform-message">${item.error || item.platform ? platformAnswer(item) : t('noMessage')}</span>
       </div>
+      ${item.retrying ? this.retryingActions(item, item.retrying) : this.decisionActions(item)}
+    </li>`;
+  }
+
+  /** Nothing to decide while the worker retries; the supervisor may only cut the wait short. */
+  private retryingActions(item: HistoryItem, retrying: NonNullable<HistoryItem['retrying']>): TemplateResult {
+    return html`<p class="sub" data-testid="retrying-status">
+        ${t('retryingStatus', { attempts: num(retrying.attempts), next: dateTime(retrying.next_try_at) })}
+      </p>
       <div class="c-failure-actions">
+        <button type="button" class="btn btn-small" data-testid="retry-now" @click=${() => this.tryNow(item)}>${t('tryNow')}</button>
+      </div>`;
+  }
+
+  private decisionActions(item: HistoryItem): TemplateResult {
+    return html`<div class="c-failure-actions">
         <button type="button" class="btn btn-small btn-primary" data-testid="retry" @click=${() => this.retry(item)}>${t('retry')}</button>
         ${editable(item.kind)
           ? html`<button type="button" class="btn btn-small" data-testid="edit" @click=${() => this.edit(item)}>${t('editRetry')}</button>`
           : nothing}
         <button type="button" class="btn btn-small btn-danger-outline" data-testid="discard" @click=${() => this.discard(item)}>${t('discard')}</button>
-      </div>
-    </li>`;
+      </div>`;
   }
 }
 
