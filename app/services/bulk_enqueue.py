@@ -5,7 +5,9 @@ validation and step plan (plan_steps), the same idempotency by op_id, the same r
 an action as a conflict when a later one on the device was already sent (newest_sent_order),
 the same outbox rows and the same device-cache intent. Only the writes differ: multi-row
 INSERTs and one UPDATE per chunk instead of ORM objects, because a 10,000-device job through
-the per-row ORM path costs seconds of database time where this costs a fraction of one.
+the per-row ORM path costs seconds of database time where this costs a fraction of one. The
+outbox rows are written by INSERT ... SELECT from the operations just stored: on PostgreSQL an
+executemany is a statement per row.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Boolean, Integer, String, case, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.database import db, utcnow
@@ -130,23 +132,8 @@ def _enqueue_once(
             insert(Operation).returning(Operation.id, Operation.op_id), operation_rows
         )
         ids = {op_id: pk for pk, op_id in inserted}
-        step_rows = [
-            {
-                "operation_id": ids[op_id],
-                "step_no": step_no,
-                "tuid": step.tuid,
-                "action": step.action,
-                "value": step.value,
-                "order_at": now,
-                "state": STEP_HELD if held[op_id] else STEP_PENDING,
-                "available_at": now,
-                "attempts": 0,
-                "outcome_uncertain": False,
-            }
-            for op_id, (_, steps) in plans.items()
-            for step_no, step in enumerate(steps)
-        ]
-        db.session.execute(insert(OutboxStep), step_rows)
+        planned = [(i.tuid, plans[i.op_id][1]) for i in fresh]
+        _insert_steps(job_id, planned, min(ids.values()), max(ids.values()), now)
         sent_steps = [s for op_id, (_, steps) in plans.items() if not held[op_id] for s in steps]
         known = set(
             db.session.scalars(
@@ -164,11 +151,84 @@ def _enqueue_once(
                 )
             }
         )
-    links = [{"id": i.item_id, "operation_id": ids[i.op_id]} for i in items if i.op_id in ids]
-    if links:
-        db.session.execute(update(BulkJobItem), links)
+    _link_items(job_id, [(i.item_id, ids[i.op_id]) for i in items if i.op_id in ids])
     db.session.commit()
     return len(operation_rows)
+
+
+def _link_items(job_id: int, pairs: list[tuple[int, int]]) -> None:
+    """Point each job item at its operation.
+
+    SQLite runs an executemany as one loop in C; PostgreSQL (psycopg) sends a statement per
+    row, so there one UPDATE joins the items to the job's operations by device instead (a job
+    holds one operation per device).
+    """
+    if not pairs:
+        return
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(BulkJobItem), [{"id": item, "operation_id": op} for item, op in pairs]
+        )
+        return
+    db.session.execute(
+        update(BulkJobItem)
+        .where(
+            BulkJobItem.id.in_([item for item, _ in pairs]),
+            Operation.bulk_job_id == job_id,
+            Operation.tuid == BulkJobItem.tuid,
+        )
+        .values(operation_id=Operation.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _insert_steps(
+    job_id: int,
+    planned: list[tuple[str, list[PlannedStep]]],
+    first_id: int,
+    last_id: int,
+    now: datetime,
+) -> None:
+    """Write the outbox steps of the operations just stored (the job's ids first_id..last_id).
+
+    Every operation of a job has the same kind and arguments, so its steps differ only in the
+    device: each step_no is one INSERT ... SELECT over the new operations.
+    """
+    shapes = {tuple((s.action, s.value) for s in steps) for _, steps in planned}
+    if len(shapes) != 1 or any(s.tuid != tuid for tuid, steps in planned for s in steps):
+        raise ValueError("a bulk job's operations must share one plan, each on its own device")
+    columns = [
+        "operation_id",
+        "step_no",
+        "tuid",
+        "action",
+        "value",
+        "order_at",
+        "state",
+        "available_at",
+        "attempts",
+        "outcome_uncertain",
+    ]
+    table = OutboxStep.__table__.c
+    for step_no, (action, value) in enumerate(shapes.pop()):
+        written = exists().where(OutboxStep.operation_id == Operation.id, table.step_no == step_no)
+        rows = select(
+            Operation.id,
+            literal(step_no, Integer),
+            Operation.tuid,
+            literal(action, String),
+            literal(value, String),
+            literal(now, table.order_at.type),
+            case((Operation.state == CONFLICT, STEP_HELD), else_=STEP_PENDING),
+            literal(now, table.available_at.type),
+            literal(0, Integer),
+            literal(False, Boolean),
+        ).where(
+            Operation.bulk_job_id == job_id,
+            Operation.id.between(first_id, last_id),
+            ~written,  # never twice, whatever else shares the id range
+        )
+        db.session.execute(insert(OutboxStep).from_select(columns, rows))
 
 
 def enqueue_chunk(

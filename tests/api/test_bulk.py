@@ -454,3 +454,43 @@ def test_rate_limited_reads_are_retried_after_the_wait_the_platform_asked(
     emulator.state.update_settings(fail_next=[{"status": 429, "path": "/installations"}] * 2)
     body = _preview(login("supervisor"), action="retire", tuids=tuids)
     assert [i["verdict"] for i in body["items"]["items"]] == ["change", "change"]
+
+
+def test_a_bulk_action_older_than_what_was_sent_is_held_as_a_conflict(
+    app: Any, login: Any, emulator: Any, run_worker: Any
+) -> None:
+    ahead, plain = emulator.state.add_devices(count=2)
+    # A phone whose clock runs 3 minutes fast (within tolerance) quarantined `ahead`: that action
+    # is ordered after anything the job does now, so the job's retire must not undo it.
+    login("technician").post(
+        "/api/operations",
+        json={
+            "operations": [
+                op(
+                    "set_status",
+                    ahead,
+                    at=datetime.now(UTC) + timedelta(minutes=3),
+                    status="quarantine",
+                )
+            ]
+        },
+    )
+    run_worker()
+    api = login("supervisor", username="sue")
+    job = _preview(api, action="retire", tuids=[ahead, plain])["job"]
+    confirmed = api.post(f"/api/bulk/{job['id']}/confirm", json={"expected_count": 2})
+    assert confirmed.status_code == 200, confirmed.json
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(Operation.tuid, Operation.state, OutboxStep.state, OutboxStep.step_no)
+            .join(OutboxStep, OutboxStep.operation_id == Operation.id)
+            .where(Operation.bulk_job_id == job["id"])
+        ).all()
+    assert sorted(rows) == sorted(
+        [(ahead, "conflict", "held", 0), (plain, "accepted", "pending", 0)]
+    )
+    run_worker()
+    assert _statuses(emulator, ahead) == ["new", "quarantine"]
+    assert _statuses(emulator, plain) == ["new", "retired"]
+    assert api.get("/api/inbox").json["counts"]["conflict"] == 1
