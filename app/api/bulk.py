@@ -17,12 +17,14 @@ from app.models.users import User
 from app.platform.provider import current_platform
 from app.services import bulk as bulk_service
 from app.services import bulk_targets, exports
+from app.services.bulk_background import check_in_background
 from app.services.paging import MAX_PAGE_SIZE, Page
 
 bp = APIBlueprint("bulk", __name__, url_prefix="/api/bulk", abp_tags=[Tag(name="bulk")])
 
 BulkAction = Literal["retire", "quarantine", "uninstall", "move"]
-ITEMS_IN_PREVIEW = 100
+# States in which nothing was sent, so there is no progress to show.
+NOT_STARTED = (bulk_service.CHECKING, bulk_service.CHECK_FAILED, bulk_service.PREVIEW)
 
 
 class PreviewBody(BaseModel):
@@ -122,16 +124,43 @@ def _concurrency() -> int:
     return int(current_app.config.get("BULK_PREVIEW_CONCURRENCY", bulk_service.PREVIEW_CONCURRENCY))
 
 
-def _preview_response(job: BulkJob) -> tuple[Response, int]:
-    items = bulk_service.items_page(job.id, None, 0, ITEMS_IN_PREVIEW)
-    creator = current_account()
-    return jsonify({"job": job_json(job, creator, None), "items": items.json(item_json)}), 201
+def _start_preview(
+    action: bulk_service.JobAction,
+    lines: list[bulk_targets.TargetLine],
+    source: str,
+    detail: str,
+    known_group: str | None = None,
+) -> tuple[Response, int]:
+    """Store the job as `checking`, read its devices in the background, answer 202 at once."""
+    job = bulk_service.start_preview(
+        action=action,
+        lines=lines,
+        source=source,
+        source_detail=detail,
+        user=current_account(),
+        platform=current_platform(),
+    )
+    check_in_background(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        job.id,
+        action=action,
+        lines=lines,
+        known_group=known_group,
+        concurrency=_concurrency(),
+    )
+    response = jsonify({"job": job_json(job, current_account(), None)})
+    response.headers["Location"] = f"/api/bulk/{job.id}"
+    return response, 202
 
 
 @bp.post("/preview")
 @require_roles(*SUPERVISORS)
 def preview(body: PreviewBody) -> tuple[Response, int]:
-    """Dry-run a bulk action over a list or a whole group: what would change for each device."""
+    """Dry-run a bulk action over a list or a whole group: what would change for each device.
+
+    Answers 202 with the job `checking`; follow GET /api/bulk/{id} (summary.read of
+    summary.devices) until it is `preview` (verdicts ready) or `check_failed` (summary.failure says why).
+    """
     action = bulk_service.job_action(body.action, body.target_group)
     platform = current_platform()
     known_group = None
@@ -146,38 +175,19 @@ def preview(body: PreviewBody) -> tuple[Response, int]:
         text = body.text or ""
         lines = bulk_targets.from_text(text, _limit())
         source, detail = "list", f"{len(text.splitlines())} lines"
-    job = bulk_service.create_preview(
-        action=action,
-        lines=lines,
-        source=source,
-        source_detail=detail,
-        user=current_account(),
-        platform=platform,
-        known_group=known_group,
-        concurrency=_concurrency(),
-    )
-    return _preview_response(job)
+    return _start_preview(action, lines, source, detail, known_group)
 
 
 @bp.post("/preview/upload")
 @require_roles(*SUPERVISORS)
 def preview_upload(form: PreviewUpload) -> tuple[Response, int]:
-    """Dry-run a bulk action over an uploaded CSV of TUIDs or label texts."""
+    """Dry-run a bulk action over an uploaded CSV of TUIDs or label texts (202, as /preview)."""
     action = bulk_service.job_action(form.action, form.target_group)
     data = form.file.read()
     if not data.strip():
         raise Unprocessable("The uploaded file is empty.", {"field": "file"})
     lines = bulk_targets.from_csv(data, _limit())
-    job = bulk_service.create_preview(
-        action=action,
-        lines=lines,
-        source="csv",
-        source_detail=(form.file.filename or "upload.csv")[:200],
-        user=current_account(),
-        platform=current_platform(),
-        concurrency=_concurrency(),
-    )
-    return _preview_response(job)
+    return _start_preview(action, lines, "csv", (form.file.filename or "upload.csv")[:200])
 
 
 @bp.get("")
@@ -193,7 +203,7 @@ def list_jobs(query: JobsQuery) -> Response:
 
 
 def _job_response(job: BulkJob) -> Response:
-    progress = None if job.state == bulk_service.PREVIEW else bulk_service.job_progress(job)
+    progress = None if job.state in NOT_STARTED else bulk_service.job_progress(job)
     creator = bulk_service.creators([job]).get(job.created_by_id)
     return jsonify(job_json(job, creator, progress))
 

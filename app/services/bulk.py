@@ -52,8 +52,11 @@ from app.services.paging import Page, count
 STATUS_ACTIONS = {"retire": "retired", "quarantine": "quarantine", "uninstall": "uninstalled"}
 ACTIONS = (*STATUS_ACTIONS, "move")
 
-# Job states.
-PREVIEW, CONFIRMING, RUNNING, DONE, CANCELLED = (
+# Job states. A dry run reads every device from the platform in the background (`checking`),
+# then waits for a confirm (`preview`), or ends `check_failed` when the platform could not be read.
+CHECKING, CHECK_FAILED, PREVIEW, CONFIRMING, RUNNING, DONE, CANCELLED = (
+    "checking",
+    "check_failed",
     "preview",
     "confirming",
     "running",
@@ -73,6 +76,11 @@ VERDICTS = (CHANGE, ALREADY, UNKNOWN, DUPLICATE, INVALID, ERROR)
 ACTIVE_STATES = (ACCEPTED, SYNCING)
 
 PREVIEW_CONCURRENCY = 16
+# A dry run writes how far it got this often; one that has not for CHECK_STALE_S died with its
+# process (a restart, a killed web worker) and is marked failed so it can be run again.
+CHECK_PROGRESS_EVERY = 250
+CHECK_PROGRESS_S = 0.5
+CHECK_STALE_S = 120.0
 RATE_LIMIT_TRIES = 3
 RATE_LIMIT_WAIT_CAP_S = 5.0
 CONFIRM_CHUNK = 1000
@@ -174,14 +182,23 @@ def _group_map(
     return {tuid: group for group, tuids in zip(groups, members, strict=True) for tuid in tuids}
 
 
+class CheckStopped(Exception):
+    """The dry run was cancelled while it read the devices."""
+
+
 def read_devices(
     platform: Platform,
     tuids: Sequence[str],
     *,
     known_group: str | None = None,
     concurrency: int = PREVIEW_CONCURRENCY,
+    on_progress: Callable[[int], bool] | None = None,
 ) -> dict[str, Reading]:
-    """Read every device's status and group from the platform, `concurrency` calls at a time."""
+    """Read every device's status and group from the platform, `concurrency` calls at a time.
+
+    `on_progress(read_so_far)` is called now and then; when it returns False the reading stops
+    (CheckStopped) and the calls not yet made are dropped.
+    """
     with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="bulk-preview") as pool:
         groups: dict[str, str] | None = None
         if known_group is None and len(tuids) >= 2 * GROUP_MAP_RATIO:
@@ -196,7 +213,21 @@ def read_devices(
             return None
 
         readings = pool.map(lambda t: _read_device(platform, t, group_of(t)), tuids)
-        return dict(zip(tuids, readings, strict=True))
+        if on_progress is None:
+            return dict(zip(tuids, readings, strict=True))
+        found: dict[str, Reading] = {}
+        reported_at = time.monotonic()
+        for n, (tuid, reading) in enumerate(zip(tuids, readings, strict=True), start=1):
+            found[tuid] = reading
+            due = (
+                n % CHECK_PROGRESS_EVERY == 0 or time.monotonic() - reported_at >= CHECK_PROGRESS_S
+            )
+            if due and n < len(tuids):
+                reported_at = time.monotonic()
+                if not on_progress(n):
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise CheckStopped
+        return found
 
 
 def _waiting_counts(tuids: Sequence[str]) -> Counter[str]:
@@ -243,7 +274,17 @@ def _check_target_group(platform: Platform, action: JobAction) -> None:
         )
 
 
-def create_preview(
+def _unique_tuids(lines: Sequence[TargetLine]) -> list[str]:
+    unique: list[str] = []
+    seen: set[str] = set()
+    for line in lines:
+        if line.tuid is not None and line.tuid not in seen:
+            seen.add(line.tuid)
+            unique.append(line.tuid)
+    return unique
+
+
+def start_preview(
     *,
     action: JobAction,
     lines: list[TargetLine],
@@ -251,35 +292,98 @@ def create_preview(
     source_detail: str | None,
     user: User,
     platform: Platform,
-    known_group: str | None = None,
-    concurrency: int = PREVIEW_CONCURRENCY,
 ) -> BulkJob:
-    """Read every target from the platform and store the job with one verdict per line."""
-    _check_target_group(platform, action)
-    unique: list[str] = []
-    seen: set[str] = set()
-    for line in lines:
-        if line.tuid is not None and line.tuid not in seen:
-            seen.add(line.tuid)
-            unique.append(line.tuid)
-    readings = read_devices(platform, unique, known_group=known_group, concurrency=concurrency)
-    if readings and all(r.error for r in readings.values()):
-        # Nothing could be read: a preview of errors only would just be noise.
-        first = next(iter(readings.values())).error
-        raise ServiceUnavailable(f"The platform did not answer for any device ({first}).")
-    waiting = _waiting_counts(unique)
+    """Store a job that is `checking`: its devices are read next, by run_preview.
 
+    The platform is asked once first, so an unreachable platform is a 503 now rather than a
+    dry run that fails a minute later.
+    """
+    _check_target_group(platform, action)
+    try:
+        platform.list_groups(limit=1)
+    except platform_errors.PlatformError as exc:
+        raise ServiceUnavailable(f"The platform did not answer ({exc.message}).") from exc
+    now = utcnow()
     job = BulkJob(
         action=action.action,
         target_group=action.target_group,
         source=source,
         source_detail=source_detail,
-        state=PREVIEW,
+        state=CHECKING,
         created_by_id=user.id,
-        created_at=utcnow(),
+        created_at=now,
+        summary={
+            "lines": len(lines),
+            "devices": len(_unique_tuids(lines)),
+            "read": 0,
+            "checked_at": now.isoformat(),
+        },
     )
     db.session.add(job)
-    db.session.flush()
+    db.session.commit()
+    return job
+
+
+def _record_check_progress(job_id: int, read: int) -> bool:
+    """Write how many devices were read; return False when the job was cancelled meanwhile."""
+    job = _lock_job(job_id)
+    if job.state != CHECKING:
+        db.session.rollback()
+        return False
+    job.summary = {**job.summary, "read": read, "checked_at": utcnow().isoformat()}
+    db.session.commit()
+    return True
+
+
+def _fail_check(job_id: int, message: str) -> None:
+    job = _lock_job(job_id)
+    if job.state == CHECKING:
+        job.state = CHECK_FAILED
+        job.finished_at = utcnow()
+        job.summary = {**job.summary, "failure": message}
+    db.session.commit()
+
+
+def run_preview(
+    job_id: int,
+    *,
+    action: JobAction,
+    lines: list[TargetLine],
+    platform: Platform,
+    known_group: str | None = None,
+    concurrency: int = PREVIEW_CONCURRENCY,
+) -> BulkJob:
+    """Read every target of a `checking` job and store one verdict per line (state `preview`).
+
+    Ends `check_failed` with a message when no device could be read or the reading broke, and
+    stops quietly when the job is cancelled meanwhile.
+    """
+    unique = _unique_tuids(lines)
+    try:
+        readings = read_devices(
+            platform,
+            unique,
+            known_group=known_group,
+            concurrency=concurrency,
+            on_progress=lambda n: _record_check_progress(job_id, n),
+        )
+    except CheckStopped:
+        return get_job(job_id)
+    except Exception as exc:
+        db.session.rollback()
+        _fail_check(job_id, f"The dry run stopped: {exc}")
+        raise
+    if readings and all(r.error for r in readings.values()):
+        # Nothing could be read: a preview of errors only would just be noise.
+        first = next(iter(readings.values())).error
+        _fail_check(job_id, f"The platform did not answer for any device ({first}).")
+        return get_job(job_id)
+    waiting = _waiting_counts(unique)
+
+    job = _lock_job(job_id)
+    if job.state != CHECKING:  # cancelled while reading
+        db.session.rollback()
+        return get_job(job_id)
     rows: list[dict[str, Any]] = []
     verdicts: Counter[str] = Counter()
     first_seen: set[str] = set()
@@ -311,14 +415,62 @@ def create_preview(
         rows.append(row)
     for start in range(0, len(rows), CONFIRM_CHUNK):
         db.session.execute(insert(BulkJobItem), rows[start : start + CONFIRM_CHUNK])
+    job.state = PREVIEW
     job.summary = {
         "lines": len(lines),
         "devices": len(unique),
+        "read": len(unique),
         **{v: verdicts.get(v, 0) for v in VERDICTS},
         "will_change": verdicts.get(CHANGE, 0),
     }
     db.session.commit()
     return job
+
+
+def create_preview(
+    *,
+    action: JobAction,
+    lines: list[TargetLine],
+    source: str,
+    source_detail: str | None,
+    user: User,
+    platform: Platform,
+    known_group: str | None = None,
+    concurrency: int = PREVIEW_CONCURRENCY,
+) -> BulkJob:
+    """Start a dry run and read every device before returning (the CLI's and benchmark's way)."""
+    job = start_preview(
+        action=action,
+        lines=lines,
+        source=source,
+        source_detail=source_detail,
+        user=user,
+        platform=platform,
+    )
+    return run_preview(
+        job.id,
+        action=action,
+        lines=lines,
+        platform=platform,
+        known_group=known_group,
+        concurrency=concurrency,
+    )
+
+
+def expire_stale_check(job: BulkJob, now: datetime) -> bool:
+    """Mark a dry run whose progress stopped long ago as failed; return whether it was."""
+    if job.state != CHECKING:
+        return False
+    last = datetime.fromisoformat(str(job.summary.get("checked_at") or job.created_at.isoformat()))
+    if (now - last).total_seconds() < CHECK_STALE_S:
+        return False
+    job.state = CHECK_FAILED
+    job.finished_at = now
+    job.summary = {
+        **job.summary,
+        "failure": "The dry run was interrupted (the server restarted); run it again.",
+    }
+    return True
 
 
 # --- reading jobs ------------------------------------------------------------------------------
@@ -329,6 +481,8 @@ def get_job(job_id: int) -> BulkJob:
     job = db.session.get(BulkJob, job_id)
     if job is None:
         raise NotFound(f"No bulk job {job_id}.")
+    if expire_stale_check(job, utcnow()):
+        db.session.commit()
     return job
 
 
@@ -444,7 +598,7 @@ def jobs_page(state: str | None, page: int, size: int) -> Page[tuple[BulkJob, Pr
     changed = False
     for job in jobs:
         progress = _progress(job, counts[job.id], now)
-        changed = _settle(job, progress, now) or changed
+        changed = expire_stale_check(job, now) or _settle(job, progress, now) or changed
         result.append((job, progress))
     if changed:
         db.session.commit()
@@ -491,6 +645,8 @@ def confirm(
 ) -> BulkJob:
     """Create the job's operations once the supervisor names how many devices will change."""
     job = _lock_job(job_id)
+    if job.state == CHECKING:
+        raise Conflict("The dry run is still reading the devices; confirm once it is done.")
     if job.state not in (PREVIEW, CONFIRMING):
         raise Conflict(f"This bulk job is {job.state}; only a preview can be confirmed.")
     will_change = int(job.summary.get(CHANGE, 0))
@@ -611,7 +767,8 @@ def cancel(job_id: int, user: User) -> BulkJob:
     previous = job.state
     job.state = CANCELLED
     job.cancelled_at = now
-    discarded = _cancel_unsent(job, user, now) if previous != PREVIEW else 0
+    sent_nothing = previous in (CHECKING, CHECK_FAILED, PREVIEW)
+    discarded = 0 if sent_nothing else _cancel_unsent(job, user, now)
     db.session.add(
         AuditEvent(
             at=now,

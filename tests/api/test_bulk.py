@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,10 +57,22 @@ def fleet(emulator: Any, login: Any, run_worker: Any) -> dict[str, Any]:
     return {"tuids": tuids, "tech": tech}
 
 
+def _checked(api: Any, response: Any) -> Any:
+    """Follow a dry run answered 202 until it is read; return {job, items (first page)}."""
+    assert response.status_code == 202, response.json
+    job = response.json["job"]
+    assert job["state"] == "checking" and response.headers["Location"] == f"/api/bulk/{job['id']}"
+    deadline = time.monotonic() + 20
+    while job["state"] == "checking":
+        assert time.monotonic() < deadline, "the dry run did not finish"
+        time.sleep(0.02)
+        job = api.get(f"/api/bulk/{job['id']}").json
+    items = api.get(f"/api/bulk/{job['id']}/items?size=100").json
+    return {"job": job, "items": items}
+
+
 def _preview(api: Any, **body: Any) -> Any:
-    response = api.post("/api/bulk/preview", json=body)
-    assert response.status_code == 201, response.json
-    return response.json
+    return _checked(api, api.post("/api/bulk/preview", json=body))
 
 
 def test_technicians_cannot_run_bulk_jobs(login: Any) -> None:
@@ -92,6 +105,7 @@ def test_preview_reads_the_platform_and_says_what_will_change(
     assert job["summary"] == {
         "lines": 6,
         "devices": 4,
+        "read": 4,
         "change": 2,
         "already": 1,
         "unknown": 1,
@@ -188,10 +202,10 @@ def test_preview_from_an_uploaded_csv(login: Any, fleet: dict[str, Any]) -> None
         data={"action": "retire", "file": (io.BytesIO(content), "devices.csv")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 201, response.json
-    job = response.json["job"]
+    checked = _checked(api, response)
+    job = checked["job"]
     assert job["source"] == "csv" and job["source_detail"] == "devices.csv"
-    items = response.json["items"]["items"]
+    items = checked["items"]["items"]
     assert [(i["line_no"], i["tuid"], i["verdict"]) for i in items] == [
         (2, installed, "change"),
         (4, retired, "already"),
@@ -206,7 +220,7 @@ def test_preview_from_an_uploaded_csv(login: Any, fleet: dict[str, Any]) -> None
         data={"action": "retire", "file": (io.BytesIO(plain), "list.txt")},
         content_type="multipart/form-data",
     )
-    assert [(i["tuid"], i["verdict"]) for i in response.json["items"]["items"]] == [
+    assert [(i["tuid"], i["verdict"]) for i in _checked(api, response)["items"]["items"]] == [
         (installed, "change"),
         (second, "change"),
     ]
@@ -494,3 +508,87 @@ def test_a_bulk_action_older_than_what_was_sent_is_held_as_a_conflict(
     assert _statuses(emulator, ahead) == ["new", "quarantine"]
     assert _statuses(emulator, plain) == ["new", "retired"]
     assert api.get("/api/inbox").json["counts"]["conflict"] == 1
+
+
+def _wait_for(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_dry_run_reports_progress_and_cancelling_it_stops_the_reads(
+    app: Any, login: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import bulk as bulk_service
+
+    monkeypatch.setattr(bulk_service, "CHECK_PROGRESS_EVERY", 5)
+    app.config["BULK_PREVIEW_CONCURRENCY"] = 2
+    tuids = emulator.state.add_devices(count=60)
+    emulator.state.update_settings(latency_ms=40)  # 60 devices, 2 at a time: over a second
+    api = login("supervisor")
+    started = api.post("/api/bulk/preview", json={"action": "retire", "tuids": tuids})
+    assert started.status_code == 202, started.json
+    job_id = started.json["job"]["id"]
+    assert started.json["job"]["summary"] == {
+        "lines": 60,
+        "devices": 60,
+        "read": 0,
+        "checked_at": started.json["job"]["summary"]["checked_at"],
+    }
+    seen: list[int] = []
+
+    def some_read() -> bool:
+        job = api.get(f"/api/bulk/{job_id}").json
+        seen.append(job["summary"]["read"])
+        return job["state"] == "checking" and 0 < job["summary"]["read"] < 60
+
+    _wait_for(some_read, "progress")
+    refused = api.post(f"/api/bulk/{job_id}/confirm", json={"expected_count": 60})
+    assert refused.status_code == 409 and "still reading" in refused.json["error"]["message"]
+
+    cancelled = api.post(f"/api/bulk/{job_id}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
+    reads_then = emulator.state.stats()["requests"]
+    time.sleep(0.5)  # more than the next progress report at this pace
+    reads_later = emulator.state.stats()["requests"]
+    assert reads_later - reads_then <= 8  # at most the calls already under way
+    job = api.get(f"/api/bulk/{job_id}").json
+    assert job["state"] == "cancelled" and job["summary"]["read"] < 60
+    assert api.get(f"/api/bulk/{job_id}/items").json["totalElements"] == 0
+    assert seen == sorted(seen)  # progress only grows
+
+
+def test_a_dry_run_the_platform_cannot_answer_fails_with_its_reason(
+    login: Any, emulator: Any
+) -> None:
+    tuids = emulator.state.add_devices(count=3)
+    emulator.state.update_settings(fail_next=[{"status": 500, "path": "/installations"}] * 100)
+    body = _preview(login("supervisor"), action="retire", tuids=tuids)
+    job = body["job"]
+    assert job["state"] == "check_failed" and job["finished_at"]
+    assert "did not answer for any device" in job["summary"]["failure"]
+    assert body["items"]["totalElements"] == 0
+
+
+def test_a_dry_run_whose_process_died_is_marked_failed_and_cannot_be_confirmed(
+    app: Any, login: Any, emulator: Any
+) -> None:
+    from app.models.bulk import BulkJob
+
+    (tuid,) = emulator.state.add_devices(count=1)
+    api = login("supervisor")
+    job_id = _preview(api, action="retire", tuids=[tuid])["job"]["id"]
+    long_ago = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    with app.app_context():
+        job = db.session.get(BulkJob, job_id)
+        assert job is not None
+        job.state = "checking"  # as a web worker killed mid-read leaves it
+        job.summary = {**job.summary, "checked_at": long_ago}
+        db.session.commit()
+
+    listed = api.get("/api/bulk").json["items"][0]
+    assert listed["state"] == "check_failed"
+    assert "interrupted" in listed["summary"]["failure"]
+    confirm = api.post(f"/api/bulk/{job_id}/confirm", json={"expected_count": 1})
+    assert confirm.status_code == 409

@@ -1,7 +1,7 @@
 """The supervisor console (console.html) in a real Chromium against the live app: a bulk retire
-from an uploaded CSV from dry run to results CSV, the history's filters and CSV link, the
-sync-failure inbox's discard and edit-and-retry, actions still retrying, and the page a
-technician gets instead.
+from an uploaded CSV from dry run to results CSV, a long dry run stopped half-way, the history's
+filters and CSV link, the sync-failure inbox's discard and edit-and-retry, actions still
+retrying, and the page a technician gets instead.
 """
 
 from __future__ import annotations
@@ -183,6 +183,35 @@ def test_bulk_retire_from_an_uploaded_csv(
     page.click("[data-testid=tab-bulk]")
     expect(page.locator("[data-testid=jobs-table] tbody tr")).to_have_count(1)
     expect(page.locator("[data-testid=jobs-table]")).to_contain_text("retire.csv")
+
+
+def test_a_long_dry_run_shows_its_progress_and_can_be_stopped(
+    live_server: LiveServer, supervisor: tuple[str, str], console: Page
+) -> None:
+    tuids = live_server.emulator.state.add_devices(count=200)
+    live_server.emulator.state.update_settings(latency_ms=400)  # ~5 s for 200 at 16 at a time
+    page = console
+
+    sign_in(page, live_server.url, supervisor)
+    page.click("[data-testid=tab-bulk]")
+    page.fill("[data-testid=paste]", "\n".join(tuids))
+    page.click("[data-testid=preview]")
+
+    checking = page.locator("[data-testid=checking]")
+    expect(checking).to_contain_text("of 200 read")
+    expect(page.locator("[data-testid=job-state]")).to_have_text("Checking")
+    checking.locator("[data-testid=cancel-job]").click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_contain_text("Stop this dry run?")
+    dialog.locator("[data-testid=confirm]").click()
+    expect(page.get_by_role("status").filter(has_text="Dry run stopped")).to_be_visible()
+    expect(page.locator("[data-testid=job-state]")).to_have_text("Cancelled")
+
+    # The reads stop too: within half a second (16 in flight, 40 a second), not after 200.
+    requests = live_server.emulator.state.stats()["requests"]
+    time.sleep(2.5)
+    assert live_server.emulator.state.stats()["requests"] - requests <= 40
+    assert all(statuses(live_server, t) == ["new"] for t in tuids[:10])
 
 
 def test_history_filters_and_csv_link(

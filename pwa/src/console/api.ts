@@ -127,13 +127,17 @@ export interface Decision {
 
 export type BulkAction = 'retire' | 'quarantine' | 'uninstall' | 'move';
 export const BULK_ACTIONS: readonly BulkAction[] = ['retire', 'quarantine', 'uninstall', 'move'];
-export type JobState = 'preview' | 'confirming' | 'running' | 'done' | 'cancelled';
+export type JobState = 'checking' | 'check_failed' | 'preview' | 'confirming' | 'running' | 'done' | 'cancelled';
 export type Verdict = 'change' | 'already' | 'unknown' | 'duplicate' | 'invalid' | 'error';
 export const VERDICTS: readonly Verdict[] = ['change', 'already', 'unknown', 'duplicate', 'invalid', 'error'];
 
 export interface BulkSummary {
   lines: number;
   devices: number;
+  /** While the dry run is `checking`: devices read from the platform so far. */
+  read?: number;
+  /** When it is `check_failed`: why. */
+  failure?: string;
   change: number;
   already: number;
   unknown: number;
@@ -198,7 +202,8 @@ export function queryString(query: Query): string {
 }
 
 /** Preview requests read every device from the platform: 10,000 take about 35 s. */
-const PREVIEW_TIMEOUT_MS = 10 * 60_000;
+// Starting a dry run reads a group's member list or an uploaded file, not every device.
+const PREVIEW_TIMEOUT_MS = 2 * 60_000;
 /** Confirming creates every operation in the request: allow for large jobs. */
 const CONFIRM_TIMEOUT_MS = 5 * 60_000;
 
@@ -298,12 +303,13 @@ export class ConsoleApi {
 
   // --- bulk jobs -------------------------------------------------------------------------------
 
-  preview(action: BulkAction, targetGroup: string | null, targets: BulkTargets): Promise<{ job: BulkJob; items: Page<BulkItem> }> {
+  /** Start a dry run: the job comes back `checking`; follow it with job(id). */
+  preview(action: BulkAction, targetGroup: string | null, targets: BulkTargets): Promise<{ job: BulkJob }> {
     const json = { action, ...(targetGroup ? { target_group: targetGroup } : {}), ...targets };
     return this.call('POST', '/api/bulk/preview', { json, timeoutMs: PREVIEW_TIMEOUT_MS });
   }
 
-  previewUpload(action: BulkAction, targetGroup: string | null, file: File): Promise<{ job: BulkJob; items: Page<BulkItem> }> {
+  previewUpload(action: BulkAction, targetGroup: string | null, file: File): Promise<{ job: BulkJob }> {
     const form = new FormData();
     form.append('action', action);
     if (targetGroup) form.append('target_group', targetGroup);

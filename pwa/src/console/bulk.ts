@@ -22,7 +22,9 @@ import type { Host, Route, Section } from './section';
 import { busy, empty, notice, pager, platformAnswer, stateChip } from './widgets';
 
 type Source = 'paste' | 'csv' | 'group';
-const ACTIVE: readonly string[] = ['confirming', 'running'];
+const ACTIVE: readonly string[] = ['checking', 'confirming', 'running'];
+/** States in which nothing has been sent: no per-device results to read. */
+const NOT_STARTED: readonly string[] = ['checking', 'check_failed', 'preview'];
 const POLL_MS = 1_000;
 const RESULTS_EVERY = 3; // polls between refreshes of the per-device results while running
 const ITEMS_SIZE = 100;
@@ -178,7 +180,7 @@ export class BulkSection implements Section {
         this.source === 'csv' && this.file
           ? await this.host.api.previewUpload(this.action, targetGroup, this.file)
           : await this.host.api.preview(this.action, targetGroup, targets as BulkTargets);
-      this.view_ = this.freshView(answer.job, answer.items);
+      this.view_ = this.freshView(answer.job, null);
       this.text = '';
       this.file = null;
       this.fileLines = null;
@@ -250,7 +252,7 @@ export class BulkSection implements Section {
   private follow(): void {
     const v = this.view_;
     if (!v || !this.active) return;
-    if (v.job.state !== 'preview' && !v.results) void this.loadResults();
+    if (!NOT_STARTED.includes(v.job.state) && !v.results) void this.loadResults();
     if (ACTIVE.includes(v.job.state)) this.startPolling();
   }
 
@@ -272,9 +274,13 @@ export class BulkSection implements Section {
         v.job = job;
         v.error = null;
         this.polls++;
-        const finished = ACTIVE.includes(was) && !ACTIVE.includes(job.state);
-        if (finished || this.polls % RESULTS_EVERY === 0 || (was === 'preview' && job.state !== 'preview')) void this.loadResults();
-        if (finished) this.host.refreshCounts(); // failed devices land in the inbox
+        if (was === 'checking') {
+          if (job.state === 'preview') void this.loadItems(); // the verdicts are ready
+        } else {
+          const finished = ACTIVE.includes(was) && !ACTIVE.includes(job.state);
+          if (finished || this.polls % RESULTS_EVERY === 0 || (was === 'preview' && job.state !== 'preview')) void this.loadResults();
+          if (finished) this.host.refreshCounts(); // failed devices land in the inbox
+        }
       } catch (error) {
         v.error = errorText(error);
       }
@@ -376,14 +382,20 @@ export class BulkSection implements Section {
   private cancel(): void {
     const v = this.view_;
     if (!v) return;
+    const checking = v.job.state === 'checking';
     void this.host.dialogs.ask({
-      title: t('cancelTitle'),
-      body: t('cancelBody'),
+      title: checking ? t('cancelCheckTitle') : t('cancelTitle'),
+      body: checking ? t('cancelCheckBody') : t('cancelBody'),
       confirmLabel: t('cancelConfirm'),
       cancelLabel: t('keepRunning'),
       danger: true,
       run: async () => {
+        const checking = v.job.state === 'checking';
         v.job = await this.host.api.cancel(v.job.id);
+        if (checking) {
+          v.message = t('checkCancelledMsg');
+          return;
+        }
         v.message = t('cancelledMsg', { count: num(v.job.progress?.by_state.discarded ?? 0) });
         void this.loadResults();
       },
@@ -558,9 +570,12 @@ export class BulkSection implements Section {
               <td data-label=${t('colDevices')} class="c-num">${num(job.summary.will_change)}</td>
               <td data-label=${t('colState')}>${jobStateChip(job)}</td>
               <td data-label=${t('colProgress')}>
-                ${job.progress && job.state !== 'preview'
-                  ? html`<span class="c-mini"><progress max="100" .value=${job.progress.percent}></progress> ${Math.floor(job.progress.percent)} %</span>`
-                  : t('none')}
+                ${job.state === 'checking'
+                  ? html`<span class="c-mini"><progress max=${Math.max(job.summary.devices, 1)} .value=${job.summary.read ?? 0}></progress>
+                      ${t('checkingShort', { read: num(job.summary.read ?? 0), devices: num(job.summary.devices) })}</span>`
+                  : job.progress && !NOT_STARTED.includes(job.state)
+                    ? html`<span class="c-mini"><progress max="100" .value=${job.progress.percent}></progress> ${Math.floor(job.progress.percent)} %</span>`
+                    : t('none')}
               </td>
             </tr>`,
           )}
@@ -585,7 +600,40 @@ export class BulkSection implements Section {
         v.message = null;
         this.host.redraw();
       })}
-      ${job.state === 'preview' ? this.previewStage(v) : this.runStage(v)}`;
+      ${job.state === 'checking'
+        ? this.checkingStage(job)
+        : job.state === 'check_failed'
+          ? this.checkFailedStage(job)
+          : job.state === 'preview'
+            ? this.previewStage(v)
+            : this.runStage(v)}`;
+  }
+
+  /** The dry run reads the devices in the background: how far it got, and a way to stop it. */
+  private checkingStage(job: BulkJob): TemplateResult {
+    const read = job.summary.read ?? 0;
+    const devices = job.summary.devices;
+    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(job.created_at)) / 1000));
+    const percent = devices ? Math.floor((100 * read) / devices) : 0;
+    return html`<section class="c-card c-checking" aria-labelledby="checking-title" data-testid="checking">
+      <h2 id="checking-title">${t('checkingTitle')}</h2>
+      <p>${t('checkingLead', { devices: num(devices) })}</p>
+      <div class="c-progress-row">
+        <progress class="c-progress" max=${Math.max(devices, 1)} .value=${read} aria-labelledby="checking-title" data-testid="checking-progress"></progress>
+        <span class="c-num" role="status">${t('checkingCount', { read: num(read), devices: num(devices), percent })}</span>
+      </div>
+      <p class="sub">${t('previewTakesTime')} ${t('elapsed', { seconds })}</p>
+      <button type="button" class="btn btn-small btn-danger-outline" data-testid="cancel-job" @click=${() => this.cancel()}>${t('cancelCheck')}</button>
+    </section>`;
+  }
+
+  private checkFailedStage(job: BulkJob): TemplateResult {
+    return html`<section class="c-card" aria-labelledby="check-failed-title" data-testid="check-failed">
+      <h2 id="check-failed-title">${t('checkFailedTitle')}</h2>
+      <p class="msg msg-error" role="alert">${job.summary.failure ?? t('noMessage')}</p>
+      <p>${t('checkFailedLead')}</p>
+      <a class="btn" href="#/bulk">${t('startAnother')}</a>
+    </section>`;
   }
 
   private summary(job: BulkJob): TemplateResult {
