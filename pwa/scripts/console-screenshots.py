@@ -3,9 +3,9 @@
 Runs the real app (SQLite in a temporary folder, the Thingsee emulator, an in-process sync
 worker) with a day's worth of demo data: four technicians' installs, removals and replacements,
 a few the platform refused, a bulk retire dry run and a bulk job under way. Then takes 1280x800
-pictures of the history, a device timeline, the sync-failure inbox, the dry run and the progress,
-and 360x640 pictures of the history and the inbox. Run from the repository root after building
-the PWA (`cd pwa && npm run build`):
+pictures of the history, a device timeline, the sync-failure inbox, the dry run reading the
+devices and its verdicts, and the progress, and 360x640 pictures of the history and the inbox.
+Run from the repository root after building the PWA (`cd pwa && npm run build`):
 
     .venv/bin/python pwa/scripts/console-screenshots.py [--lang fi] [--serve]
 
@@ -303,7 +303,14 @@ def screenshots(url: str, emulator: Any, spare: list[str], tmp: Path, lang: str)
         page.click("[data-testid=tab-bulk]")
         page.click("[data-testid=source-csv] >> xpath=..")
         page.set_input_files("[data-testid=csv-file]", str(dry_run_csv(tmp, spare)))
+        emulator.state.update_settings(latency_ms=500)  # slow enough to catch the reading
         page.click("[data-testid=preview]")
+        page.wait_for_function(
+            "() => (document.querySelector('[data-testid=checking-progress]')?.value ?? 0) >= 60",
+            timeout=60_000,
+        )
+        shoot(page, f"checking{suffix}")
+        emulator.state.update_settings(latency_ms=0)
         expect(page.locator("[data-testid=summary]")).to_be_visible()
         page.mouse.move(0, 0)
         shoot(page, f"dry-run{suffix}")
