@@ -47,6 +47,7 @@ def main() -> int:
     start_in_thread(app)
     server = make_server(host, port, app, threaded=True)
     print(f"Fieldhand is running: open http://{host}:{port}/")
+    print(f"  supervisor console: http://{host}:{port}/console")
     print(f"  API documentation: http://{host}:{port}/api/openapi.json")
     if credentials:
         credentials_file = Path(app.instance_path) / "demo-credentials.txt"
