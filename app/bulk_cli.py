@@ -29,6 +29,7 @@ from app.models.users import User
 from app.platform.provider import platform_for
 from app.services import bulk as bulk_service
 from app.services import bulk_targets, exports
+from app.services.bulk_background import check_in_background
 from app.sync.worker import SyncWorker
 
 bulk_cli = AppGroup("bulk", help="Retire, quarantine, uninstall or move many devices at once.")
@@ -99,6 +100,21 @@ def _write_results(job_id: int, path: Path) -> None:
     click.echo(f"results written to {path}")
 
 
+def _follow_check(job_id: int, devices: int, poll: float) -> BulkJob:
+    """Show a progress bar while the dry run reads the devices; return the job after it."""
+    shown = 0
+    with click.progressbar(length=max(devices, 1), label="reading", show_pos=True) as bar:
+        while True:
+            db.session.rollback()  # a fresh snapshot for each look
+            job = bulk_service.get_job(job_id)
+            read = int(job.summary.get("read", 0))
+            bar.update(read - shown)
+            shown = read
+            if job.state != bulk_service.CHECKING:
+                return job
+            time.sleep(poll)
+
+
 def _follow(job_id: int, poll: float) -> bulk_service.Progress:
     """Show a progress bar until the job is done or cancelled; return the final progress."""
     job = bulk_service.get_job(job_id)
@@ -143,19 +159,35 @@ def _run(
         lines = bulk_targets.from_csv(tuids_file.read(), limit)
         source, detail, known = "csv", getattr(tuids_file, "name", "stdin"), None
     started = time.perf_counter()
-    job = bulk_service.create_preview(
+    job = bulk_service.start_preview(
         action=job_action,
         lines=lines,
         source=source,
         source_detail=str(detail)[:200],
         user=user,
         platform=platform,
+    )
+    job_id = job.id
+    reader = check_in_background(
+        app,
+        job_id,
+        action=job_action,
+        lines=lines,
         known_group=known,
         concurrency=int(
             app.config.get("BULK_PREVIEW_CONCURRENCY", bulk_service.PREVIEW_CONCURRENCY)
         ),
     )
-    job_id = job.id
+    try:
+        job = _follow_check(job_id, int(job.summary["devices"]), poll)
+    except KeyboardInterrupt:
+        bulk_service.cancel(job_id, user)
+        reader.join()
+        click.echo("\ndry run stopped; nothing was changed")
+        raise SystemExit(130) from None
+    reader.join()
+    if job.state == bulk_service.CHECK_FAILED:
+        raise click.ClickException(str(job.summary.get("failure")))
     _print_preview(job)
     click.echo(f"preview took {time.perf_counter() - started:.1f} s")
     will_change = int(job.summary["will_change"])

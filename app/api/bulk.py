@@ -159,7 +159,8 @@ def preview(body: PreviewBody) -> tuple[Response, int]:
     """Dry-run a bulk action over a list or a whole group: what would change for each device.
 
     Answers 202 with the job `checking`; follow GET /api/bulk/{id} (summary.read of
-    summary.devices) until it is `preview` (verdicts ready) or `check_failed` (summary.failure says why).
+    summary.devices) until it is `preview` (verdicts ready) or `check_failed` (summary.failure
+    says why).
     """
     action = bulk_service.job_action(body.action, body.target_group)
     platform = current_platform()

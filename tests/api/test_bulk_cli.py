@@ -35,6 +35,7 @@ def test_dry_run_prints_the_verdicts_writes_results_and_changes_nothing(
     )
 
     assert outcome.exit_code == 0, outcome.output
+    assert "reading" in outcome.output  # the progress bar while the devices are read
     assert "dry run: nothing changed" in outcome.output
     assert "change" in outcome.output and "duplicate" in outcome.output
     rows = list(csv.DictReader(results.read_text(encoding="utf-8-sig").splitlines()))
@@ -99,3 +100,20 @@ def test_refuses_a_technician_and_a_count_that_is_not_typed(
     assert declined.exit_code != 0
     assert "Not confirmed; the job was cancelled." in declined.output
     assert _statuses(emulator, tuid) == ["new"]
+
+
+def test_a_dry_run_the_platform_cannot_answer_says_so(
+    app: Any, make_user: Any, emulator: Any, tmp_path: Path
+) -> None:
+    make_user("sue", role="supervisor")
+    tuids = emulator.state.add_devices(count=2)
+    listed = tmp_path / "devices.txt"
+    listed.write_text("\n".join(tuids) + "\n")
+    emulator.state.update_settings(fail_next=[{"status": 500, "path": "/installations"}] * 100)
+
+    outcome = app.test_cli_runner().invoke(
+        args=["bulk", "retire", "--tuids-file", str(listed), "--user", "sue", "--dry-run"]
+    )
+
+    assert outcome.exit_code == 1
+    assert "The platform did not answer for any device" in outcome.output
