@@ -113,14 +113,18 @@ def main() -> None:
 
             started = time.perf_counter()
             lines = from_entries(tuids, 50_000)
-            dry = bulk_service.create_preview(
-                action=bulk_service.job_action("retire", None),
+            action = bulk_service.job_action("retire", None)
+            instant: Any = InstantPlatform()
+            dry = bulk_service.start_preview(
+                action=action,
                 lines=lines,
                 source="list",
                 source_detail="bench",
                 user=user,
-                platform=InstantPlatform(),  # type: ignore[arg-type]
-                concurrency=args.concurrency,
+                platform=instant,
+            )
+            bulk_service.run_preview(
+                dry.id, action=action, lines=lines, platform=instant, concurrency=args.concurrency
             )
             preview_db_s = time.perf_counter() - started
             bulk_service.cancel(dry.id, user)

@@ -427,36 +427,6 @@ def run_preview(
     return job
 
 
-def create_preview(
-    *,
-    action: JobAction,
-    lines: list[TargetLine],
-    source: str,
-    source_detail: str | None,
-    user: User,
-    platform: Platform,
-    known_group: str | None = None,
-    concurrency: int = PREVIEW_CONCURRENCY,
-) -> BulkJob:
-    """Start a dry run and read every device before returning (the CLI's and benchmark's way)."""
-    job = start_preview(
-        action=action,
-        lines=lines,
-        source=source,
-        source_detail=source_detail,
-        user=user,
-        platform=platform,
-    )
-    return run_preview(
-        job.id,
-        action=action,
-        lines=lines,
-        platform=platform,
-        known_group=known_group,
-        concurrency=concurrency,
-    )
-
-
 def expire_stale_check(job: BulkJob, now: datetime) -> bool:
     """Mark a dry run whose progress stopped long ago as failed; return whether it was."""
     if job.state != CHECKING:
