@@ -41,7 +41,6 @@ from app.labels.decoder import (  # noqa: E402
     STEPS,
     Step,
     decode_image,
-    denoise,
     frame,
     run_step,
     sharpen,
@@ -351,6 +350,10 @@ def autocontrast(image: Image.Image) -> Image.Image:
     return ImageOps.autocontrast(image, cutoff=1)
 
 
+def denoise(image: Image.Image) -> Image.Image:
+    return image.filter(ImageFilter.MedianFilter(3))
+
+
 DROPPED: tuple[Step, ...] = (
     Step("frame 1000 autocontrast", frame(1000, autocontrast, "ac"), whole_frame=True),
     Step("frame 2000 threshold", frame(2000, threshold, "thr"), whole_frame=True),
@@ -363,6 +366,11 @@ DROPPED: tuple[Step, ...] = (
     Step("spots 250 denoise", spots(250, {"denoise": denoise})),
     Step("spots 320 turned 60", spots(320, {"turn60": turned(60)})),
     Step("spots 400 turned", spots(400, {f"turn{a}": turned(a) for a in (15, 30, 45, 60, 75)})),
+    # replaced by "spots 200 upright sharpen" (one measured turn instead of a fixed one)
+    Step("spots 200 sharpen turned 30", spots(200, {"sharpen+turn30": turned(30, sharpen)})),
+    # nothing left for these once deblur and the upright steps were in
+    Step("spots 400 sharpen, threshold", spots(400, {"sharpen": sharpen, "threshold": threshold})),
+    Step("spots 400 denoise", spots(400, {"denoise": denoise})),
 )
 
 

@@ -11,7 +11,9 @@ cells) the label overlaps the first spot in 89-93 % of photos and one of the fir
 
 from __future__ import annotations
 
-from PIL import Image, ImageFilter
+import math
+
+from PIL import Image, ImageFilter, ImageStat
 
 Box = tuple[int, int, int, int]
 
@@ -71,3 +73,47 @@ def _cells(magnitude: Image.Image, grid: tuple[int, int]) -> Image.Image:
         return magnitude.resize(grid, Image.Resampling.BOX)
     inner = (1, 1, width - 1, height - 1)
     return magnitude.resize(grid, Image.Resampling.BOX, box=inner)
+
+
+# Sobel derivatives along 12 directions, 15 degrees apart; scale 8 keeps them within a byte.
+_DIRECTIONS = 12
+_SOBEL_X = (-1, 0, 1, -2, 0, 2, -1, 0, 1)
+_SOBEL_Y = (-1, -2, -1, 0, 0, 0, 1, 2, 1)
+_DERIVATIVES = [
+    (
+        math.radians(4 * degrees),
+        ImageFilter.Kernel(
+            (3, 3),
+            [
+                math.cos(math.radians(degrees)) * x + math.sin(math.radians(degrees)) * y
+                for x, y in zip(_SOBEL_X, _SOBEL_Y, strict=True)
+            ],
+            scale=8,
+            offset=128,
+        ),
+    )
+    for degrees in range(0, 180, 180 // _DIRECTIONS)
+]
+_ABSOLUTE = [abs(v - 128) for v in range(256)]
+
+
+def code_angle(image: Image.Image, *, long_side: int = 200) -> float:
+    """Return how far the code in a crop is turned from square, in degrees (-45 to 45).
+
+    A code's edges run in two perpendicular directions, so the mean absolute derivative taken
+    along a direction is lowest along the edges' normals and highest 45 degrees from them; its
+    90-degree period (the fourth harmonic over the directions) gives the angle. Modules only
+    need a few pixels, so a small copy is enough.
+    """
+    if max(image.size) > long_side:
+        ratio = long_side / max(image.size)
+        size = (max(3, round(image.width * ratio)), max(3, round(image.height * ratio)))
+        image = image.resize(size, Image.Resampling.BOX)
+    inner = (1, 1, image.width - 1, image.height - 1)  # the kernels leave the frame unfiltered
+    real = imaginary = 0.0
+    for phase, kernel in _DERIVATIVES:
+        mean = ImageStat.Stat(image.filter(kernel).crop(inner).point(_ABSOLUTE)).mean[0]
+        real += mean * math.cos(phase)
+        imaginary += mean * math.sin(phase)
+    peak = math.degrees(math.atan2(imaginary, real)) / 4  # where the derivative is highest
+    return (peak + 90) % 90 - 45

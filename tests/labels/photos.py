@@ -47,7 +47,7 @@ def scene(
                 angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=backdrop
             )
         if tilt:
-            code = _tilt(code, tilt, backdrop)
+            code = tilted(code, tilt, backdrop)
         x = index * slot + (slot - code.width) // 2
         y = (size[1] - code.height) // 2
         image.paste(code, (x, y))
@@ -56,7 +56,7 @@ def scene(
     return image
 
 
-def _tilt(image: Image.Image, amount: float, fill: int) -> Image.Image:
+def tilted(image: Image.Image, amount: float, fill: int) -> Image.Image:
     """Perspective: the top edge shrinks by `amount` of the width, as when seen from below."""
     w, h = image.size
     inset = amount * w / 2

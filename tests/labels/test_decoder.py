@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from PIL import Image, ImageFilter
+import random
 
-from app.labels.decoder import decode_image
-from app.labels.locator import find_spots
+import pytest
+from PIL import Image, ImageChops, ImageFilter
+
+from app.labels.decoder import deblur, decode_image, scan, sharpen_hard, upright
+from app.labels.locator import code_angle, find_spots
 from app.labels.photo import BadImage, Photo
-from tests.labels.photos import code_image, encode, png_header_only, scene
+from tests.labels.photos import code_image, encode, png_header_only, scene, tilted
 
 LEGACY = "EZU31901021,TSPR04"
 TUID = "TSPR04EZU31901021"
@@ -78,6 +80,37 @@ def test_locator_does_not_take_a_dark_photos_frame_for_a_code() -> None:
     image.paste(code_image(LEGACY, module_px=3).point(lambda v: 70 if v else 25), (450, 330))
     x0, y0, x1, y1 = find_spots(image.filter(ImageFilter.GaussianBlur(1.2)))[0]
     assert x0 < 550 and x1 > 450 and y0 < 430 and y1 > 330
+
+
+@pytest.mark.parametrize("angle", [0, 12, 30, 44, -20, -40, 75])
+def test_code_angle_measures_how_far_a_code_is_turned(angle: float) -> None:
+    code = code_image(LEGACY, module_px=6).rotate(
+        angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255
+    )
+    measured = code_angle(code.filter(ImageFilter.GaussianBlur(2)))
+    assert abs((measured - angle + 45) % 90 - 45) < 1.5  # the same modulo a quarter turn
+
+
+def test_upright_reads_a_tilted_code_near_45_degrees() -> None:
+    code = tilted(code_image(LEGACY, module_px=6), 0.35, 255)
+    code = code.rotate(45, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    blurred = code.filter(ImageFilter.GaussianBlur(2.1))
+    assert scan(blurred) == []
+    assert scan(upright()(blurred)) == [LEGACY]
+
+
+def test_deblur_reads_a_defocused_code_in_sensor_noise() -> None:
+    # blur of half a module: the one-module gaps are filled in; noise defeats unsharp masks
+    code = code_image(LEGACY, module_px=6).point(lambda v: 140 if v else 40)
+    blurred = code.filter(ImageFilter.GaussianBlur(3))
+    rng = random.Random(5)
+    noise = bytes(
+        round(min(255, max(0, rng.gauss(128, 6)))) for _ in range(code.width * code.height)
+    )
+    photo = ImageChops.add(blurred, Image.frombytes("L", code.size, noise), 1.0, -128)
+    assert scan(photo) == []
+    assert scan(sharpen_hard(photo)) == []
+    assert scan(deblur(6)(photo)) == [LEGACY]
 
 
 def test_several_labels_in_one_photo() -> None:
