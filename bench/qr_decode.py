@@ -38,8 +38,10 @@ from pyzbar.pyzbar import ZBarSymbol
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.labels.decoder import (  # noqa: E402
+    LOOSE,
     STEPS,
     Step,
+    deblur,
     decode_image,
     frame,
     run_step,
@@ -371,6 +373,7 @@ DROPPED: tuple[Step, ...] = (
     # nothing left for these once deblur and the upright steps were in
     Step("spots 400 sharpen, threshold", spots(400, {"sharpen": sharpen, "threshold": threshold})),
     Step("spots 400 denoise", spots(400, {"denoise": denoise})),
+    Step("more spots 400 deblur", spots(400, {"deblur": deblur(6)}, margin=LOOSE, more=True)),
 )
 
 

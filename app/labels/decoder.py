@@ -230,7 +230,8 @@ def deblur(module_px: float) -> Prepare:
 # Views: what a step hands to zbar.
 
 LOCATOR_PX = 1000
-SPOT_COUNT = 4
+SPOT_COUNT = 4  # spots most steps look at
+MORE_SPOTS = 4  # and the next ones, which a late step looks at (clutter can outscore a code)
 
 
 Views = Callable[[Photo], Iterator[View]]
@@ -272,38 +273,46 @@ def spots(
     *,
     margin: Margin = TIGHT,
     locate_px: int = LOCATOR_PX,
+    more: bool = False,
 ) -> Views:
     """The likeliest code spots, each cropped, scaled to `side` px and prepared in turn.
 
     `locate_px` is the size of the copy the spots are looked for in: codes of a few modules
-    per pixel there only stand out in a larger copy.
+    per pixel there only stand out in a larger copy. `more` takes the next, less likely spots.
     """
     where = "" if (margin, locate_px) == (TIGHT, LOCATOR_PX) else f"[{margin.tag}@{locate_px}]"
+    first = SPOT_COUNT if more else 0
 
     def views(photo: Photo) -> Iterator[View]:
-        crops = spot_crops(photo, side, margin=margin, locate_px=locate_px)
+        crops = spot_crops(photo, side, margin=margin, locate_px=locate_px, more=more)
         for tag, prepare in prepares.items():
-            for index, crop in enumerate(crops):
+            for index, crop in enumerate(crops, start=first):
                 yield f"spot{index}{where}:{tag}@{side}", (prepare(crop) if prepare else crop)
 
     return views
 
 
 def spot_crops(
-    photo: Photo, side: int, *, margin: Margin = TIGHT, locate_px: int = LOCATOR_PX
+    photo: Photo,
+    side: int,
+    *,
+    margin: Margin = TIGHT,
+    locate_px: int = LOCATOR_PX,
+    more: bool = False,
 ) -> list[Image.Image]:
     """Crop the likeliest code spots from the smallest copy that is sharp enough, at `side` px."""
-    cache: dict[tuple[int, Margin, int], list[Image.Image]]
+    cache: dict[tuple[int, Margin, int, bool], list[Image.Image]]
     cache = photo.extras.setdefault("spot_crops", {})
-    if (side, margin, locate_px) in cache:
-        return cache[side, margin, locate_px]
+    if (side, margin, locate_px, more) in cache:
+        return cache[side, margin, locate_px, more]
     small = photo.grey(locate_px)
     found: dict[int, list[Box]] = photo.extras.setdefault("spots", {})
     if locate_px not in found:
-        found[locate_px] = find_spots(small, count=SPOT_COUNT)
+        found[locate_px] = find_spots(small, count=SPOT_COUNT + MORE_SPOTS)
+    boxes = found[locate_px][SPOT_COUNT:] if more else found[locate_px][:SPOT_COUNT]
     ratio = photo.long_side / max(small.size)
     crops: list[Image.Image] = []
-    for x0, y0, x1, y1 in found[locate_px]:
+    for x0, y0, x1, y1 in boxes:
         pad = max(max(x1 - x0, y1 - y0) * margin.relative + 8, margin.least)
         box = (
             max(0.0, x0 - pad),
@@ -321,7 +330,7 @@ def spot_crops(
         size = (max(1, round(crop.width * factor)), max(1, round(crop.height * factor)))
         method = Image.Resampling.BICUBIC if factor > 1 else Image.Resampling.BOX
         crops.append(crop.resize(size, method))
-    cache[side, margin, locate_px] = crops
+    cache[side, margin, locate_px, more] = crops
     return crops
 
 
@@ -355,6 +364,10 @@ STEPS: tuple[Step, ...] = (
     Step(
         "small spots 250",
         spots(250, {"grey": None, "sharpen": sharpen}, margin=LOOSE, locate_px=2000),
+    ),
+    Step(
+        "more spots 250, upright sharpen",
+        spots(250, {"grey": None, "upright+sharpen": upright(sharpen)}, more=True),
     ),
     Step(
         "spots 250 sharpen hard, turned", spots(250, _turns(denoise_sharpen) | _turns(sharpen_hard))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from app.labels.decoder import deblur, decode_image, scan, sharpen_hard, upright
 from app.labels.locator import code_angle, find_spots
@@ -111,6 +111,24 @@ def test_deblur_reads_a_defocused_code_in_sensor_noise() -> None:
     assert scan(photo) == []
     assert scan(sharpen_hard(photo)) == []
     assert scan(deblur(6)(photo)) == [LEGACY]
+
+
+def test_label_outscored_by_clutter_is_read_from_a_later_spot() -> None:
+    # six checkerboards outscore a small, soft, low-contrast code in the locator
+    image = Image.new("L", (2000, 1500), 120)
+    draw = ImageDraw.Draw(image)
+    for x, y in [(100, 100), (700, 100), (1300, 100), (100, 800), (700, 800), (1300, 1100)]:
+        for i in range(0, 160, 8):
+            for j in range(0, 160, 8):
+                draw.rectangle(
+                    (x + i, y + j, x + i + 7, y + j + 7), fill=255 if (i + j) % 16 else 0
+                )
+    image.paste(code_image(LEGACY, module_px=2).point(lambda v: 170 if v else 90), (1500, 500))
+    image = image.filter(ImageFilter.GaussianBlur(0.8))
+    first = find_spots(image.resize((1000, 750), Image.Resampling.BOX), count=4)
+    assert not any(x0 <= 770 and x1 >= 750 and y0 <= 270 and y1 >= 250 for x0, y0, x1, y1 in first)
+    result = decode_image(encode(image), budget_s=10)  # the test is about spots, not time
+    assert [label.tuid for label in result.labels] == [TUID]
 
 
 def test_several_labels_in_one_photo() -> None:
