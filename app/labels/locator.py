@@ -75,7 +75,8 @@ def _cells(magnitude: Image.Image, grid: tuple[int, int]) -> Image.Image:
     return magnitude.resize(grid, Image.Resampling.BOX, box=inner)
 
 
-# Sobel derivatives along 12 directions, 15 degrees apart; scale 8 keeps them within a byte.
+# Sobel derivatives along 12 directions, 15 degrees apart; scale 8 keeps them within a byte
+# (a hard black-white edge along a diagonal clips a little, which does not move the angle).
 _DIRECTIONS = 12
 _SOBEL_X = (-1, 0, 1, -2, 0, 2, -1, 0, 1)
 _SOBEL_Y = (-1, -2, -1, 0, 0, 0, 1, 2, 1)
