@@ -10,6 +10,7 @@ derived from the job item, so a confirm interrupted half-way can simply be confi
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import Counter
@@ -76,10 +77,10 @@ VERDICTS = (CHANGE, ALREADY, UNKNOWN, DUPLICATE, INVALID, ERROR)
 ACTIVE_STATES = (ACCEPTED, SYNCING)
 
 PREVIEW_CONCURRENCY = 16
-# A dry run writes how far it got this often; one that has not for CHECK_STALE_S died with its
-# process (a restart, a killed web worker) and is marked failed so it can be run again.
-CHECK_PROGRESS_EVERY = 250
-CHECK_PROGRESS_S = 0.5
+# A dry run writes how far it got (and sees a cancel) this often; one that has not for
+# CHECK_STALE_S died with its process (a restart, a killed web worker) and is marked failed so it
+# can be run again.
+CHECK_PROGRESS_S = 0.25
 CHECK_STALE_S = 120.0
 RATE_LIMIT_TRIES = 3
 RATE_LIMIT_WAIT_CAP_S = 5.0
@@ -212,22 +213,54 @@ def read_devices(
                 return groups.get(tuid, UNASSIGNED)
             return None
 
-        readings = pool.map(lambda t: _read_device(platform, t, group_of(t)), tuids)
+        def read(tuid: str) -> Reading:
+            return _read_device(platform, tuid, group_of(tuid))
+
         if on_progress is None:
-            return dict(zip(tuids, readings, strict=True))
-        found: dict[str, Reading] = {}
-        reported_at = time.monotonic()
-        for n, (tuid, reading) in enumerate(zip(tuids, readings, strict=True), start=1):
-            found[tuid] = reading
-            due = (
-                n % CHECK_PROGRESS_EVERY == 0 or time.monotonic() - reported_at >= CHECK_PROGRESS_S
-            )
-            if due and n < len(tuids):
-                reported_at = time.monotonic()
-                if not on_progress(n):
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise CheckStopped
-        return found
+            return dict(zip(tuids, pool.map(read, tuids), strict=True))
+        return _read_watched(pool, tuids, read, on_progress)
+
+
+def _read_watched(
+    pool: ThreadPoolExecutor,
+    tuids: Sequence[str],
+    read: Callable[[str], Reading],
+    on_progress: Callable[[int], bool],
+) -> dict[str, Reading]:
+    """Read on the pool and report every CHECK_PROGRESS_S, whether or not a read has finished.
+
+    Reporting on a clock rather than as results arrive bounds how long a cancel goes unseen
+    (slow reads would otherwise stretch it), and calls not yet started check `stop` first, so
+    after a cancel only the calls already under way reach the platform.
+    """
+    stop = threading.Event()
+    finished = threading.Event()
+    done = [0]
+    lock = threading.Lock()
+
+    def watched(tuid: str) -> Reading | None:
+        try:
+            return None if stop.is_set() else read(tuid)
+        finally:
+            with lock:
+                done[0] += 1
+                if done[0] == len(tuids):
+                    finished.set()
+
+    if not tuids:
+        return {}
+    futures = [pool.submit(watched, t) for t in tuids]
+    while not finished.wait(CHECK_PROGRESS_S):
+        if not on_progress(done[0]):
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise CheckStopped
+    found: dict[str, Reading] = {}
+    for tuid, future in zip(tuids, futures, strict=True):
+        reading = future.result()
+        assert reading is not None  # only a stopped read returns None, and stopping raised
+        found[tuid] = reading
+    return found
 
 
 def _waiting_counts(tuids: Sequence[str]) -> Counter[str]:

@@ -522,7 +522,7 @@ def test_a_dry_run_reports_progress_and_cancelling_it_stops_the_reads(
 ) -> None:
     from app.services import bulk as bulk_service
 
-    monkeypatch.setattr(bulk_service, "CHECK_PROGRESS_EVERY", 5)
+    monkeypatch.setattr(bulk_service, "CHECK_PROGRESS_S", 0.05)
     app.config["BULK_PREVIEW_CONCURRENCY"] = 2
     tuids = emulator.state.add_devices(count=60)
     emulator.state.update_settings(latency_ms=40)  # 60 devices, 2 at a time: over a second
