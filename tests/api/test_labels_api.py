@@ -19,7 +19,8 @@ LABEL = {
 }
 
 
-def _error(response: Any, status: int, code: str) -> dict[str, Any]:
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert the one error shape with this status and code; return the error for more checks."""
     assert response.status_code == status, response.get_data(as_text=True)
     body = response.json
     assert set(body) == {"error"}
@@ -40,19 +41,19 @@ def test_any_role_parses_label_text(login: Any, role: str) -> None:
 
 def test_text_that_is_not_a_label_is_422_with_a_message(login: Any) -> None:
     response = login().post("/api/labels/parse", json={"text": "NANO-TAG-12"})
-    error = _error(response, 422, "not_a_device_label")
+    error = assert_error(response, 422, "not_a_device_label")
     assert "17-character ID" in error["message"]
     assert error["details"] == {"reason": "customer_label"}
 
 
 def test_overlong_text_fails_validation(login: Any) -> None:
     response = login().post("/api/labels/parse", json={"text": "A" * 2001})
-    _error(response, 422, "validation_failed")
+    assert_error(response, 422, "validation_failed")
 
 
 def test_signed_out_callers_are_refused(app: Flask) -> None:
     client = app.test_client()  # no session: the CSRF check refuses first
-    _error(client.post("/api/labels/parse", json={"text": "x"}), 400, "csrf_failed")
+    assert_error(client.post("/api/labels/parse", json={"text": "x"}), 400, "csrf_failed")
 
 
 def test_signed_out_callers_get_401_past_csrf(app_config: dict[str, Any], app: Flask) -> None:
@@ -63,7 +64,7 @@ def test_signed_out_callers_get_401_past_csrf(app_config: dict[str, Any], app: F
         ("/api/labels/sheet", {"json": {"tuids": ["TSPR04EZU31901021"]}}),
         ("/api/labels/decode", {"data": {}, "content_type": "multipart/form-data"}),
     ):
-        _error(client.post(url, **kwargs), 401, "unauthenticated")
+        assert_error(client.post(url, **kwargs), 401, "unauthenticated")
 
 
 @pytest.fixture
@@ -111,11 +112,11 @@ def test_photo_without_codes_is_an_empty_list(login: Any) -> None:
 def test_missing_image_is_400(login: Any) -> None:
     api = login()
     response = api.post("/api/labels/decode", data={}, content_type="multipart/form-data")
-    _error(response, 400, "no_image")
+    assert_error(response, 400, "no_image")
 
 
 def test_file_that_is_not_a_photo_is_400(login: Any) -> None:
-    error = _error(_upload(login(), b"%PDF-1.4 not a photo", "label.pdf"), 400, "bad_image")
+    error = assert_error(_upload(login(), b"%PDF-1.4 not a photo", "label.pdf"), 400, "bad_image")
     assert "PDF files are not supported" in error["message"]
 
 
@@ -124,7 +125,7 @@ def test_upload_over_the_limit_is_a_json_413(app: Flask, login: Any) -> None:
     app.config["MAX_CONTENT_LENGTH"] = limit  # UPLOAD_MAX_BYTES, read on every request
     api = login()
     response = _upload(api, b"\xff\xd8\xff" + b"\x00" * (limit + 10))
-    error = _error(response, 413, "payload_too_large")
+    error = assert_error(response, 413, "payload_too_large")
     assert error["details"] == {"limit_bytes": limit}
 
 
@@ -144,22 +145,22 @@ def test_supervisors_get_a_pdf(login: Any, role: str) -> None:
 
 def test_technicians_may_not_print_sheets(login: Any) -> None:
     response = login("technician").post("/api/labels/sheet", json={"tuids": ["TSPR04EZU31901021"]})
-    _error(response, 403, "forbidden")
+    assert_error(response, 403, "forbidden")
 
 
 def test_sheet_lists_the_bad_tuids(login: Any) -> None:
     response = login("supervisor").post(
         "/api/labels/sheet", json={"tuids": ["TSPR04EZU31901021", "TSPR04", "NANO-TAG-1"]}
     )
-    error = _error(response, 422, "invalid_tuids")
+    error = assert_error(response, 422, "invalid_tuids")
     assert [line["line"] for line in error["details"]["lines"]] == [2, 3]
 
 
 def test_sheet_size_limits_are_validated(login: Any) -> None:
     api = login("admin")
-    _error(api.post("/api/labels/sheet", json={"tuids": []}), 422, "validation_failed")
+    assert_error(api.post("/api/labels/sheet", json={"tuids": []}), 422, "validation_failed")
     many = {"tuids": ["TSPR04EZU31901021"] * 1001}
-    _error(api.post("/api/labels/sheet", json=many), 422, "validation_failed")
+    assert_error(api.post("/api/labels/sheet", json=many), 422, "validation_failed")
 
 
 def test_labels_endpoints_are_in_the_openapi_document(app: Flask) -> None:
