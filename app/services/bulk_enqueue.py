@@ -34,7 +34,7 @@ from app.models.operations import (
 )
 from app.models.users import User
 from app.services.operation_plans import PlannedStep, plan_steps
-from app.services.operations import newest_sent_order
+from app.services.operations import held_message, newest_sent_order
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,6 @@ class ChunkItem:
     tuid: str
     seen_status: str | None
     seen_group: str | None
-
-
-def _held_message(newest: datetime) -> str:
-    return (
-        "A later action on this device reached the platform first "
-        f"(performed {newest.isoformat(timespec='seconds')}). This bulk action was held so it "
-        "does not undo it; a supervisor can apply or discard it."
-    )
 
 
 def _remember(steps: list[PlannedStep], known: set[str], now: datetime) -> None:
@@ -119,7 +111,7 @@ def _enqueue_once(
                 "seen_group": item.seen_group,
                 "state": CONFLICT if stale else ACCEPTED,
                 "error_code": "out_of_order" if stale else None,
-                "error_message": _held_message(max(stale)) if stale else None,
+                "error_message": held_message(max(stale), "bulk action") if stale else None,
                 "updated_at": now,
                 "bulk_job_id": job_id,
             }

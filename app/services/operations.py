@@ -159,12 +159,7 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
             row.update(
                 state=CONFLICT,
                 error_code="out_of_order",
-                error_message=(
-                    "A later action on this device reached the platform first "
-                    f"(performed {max(stale_against).isoformat(timespec='seconds')}). This "
-                    "older action was held so it does not undo it; a supervisor can apply or "
-                    "discard it."
-                ),
+                error_message=held_message(max(stale_against), "older action"),
             )
         else:
             _collect_intent(intents, steps)
@@ -239,6 +234,15 @@ def _stored_view(row: dict[str, Any], op_pk: int, user: User, planned: dict[str,
 
 def _rejected(op_id: str, message: str) -> IngestResult:
     return IngestResult(op_id, "rejected", None, "invalid_operation", message)
+
+
+def held_message(newest_sent: datetime, what: str) -> str:
+    """Why an action was held as a conflict instead of sent (shown in the supervisor's inbox)."""
+    return (
+        "A later action on this device reached the platform first "
+        f"(performed {newest_sent.isoformat(timespec='seconds')}). This {what} was held so it "
+        "does not undo it; a supervisor can apply or discard it."
+    )
 
 
 def newest_sent_order(tuids: set[str]) -> dict[str, datetime]:

@@ -507,7 +507,11 @@ def test_a_bulk_action_older_than_what_was_sent_is_held_as_a_conflict(
     run_worker()
     assert _statuses(emulator, ahead) == ["new", "quarantine"]
     assert _statuses(emulator, plain) == ["new", "retired"]
-    assert api.get("/api/inbox").json["counts"]["conflict"] == 1
+    inbox = api.get("/api/inbox").json
+    assert inbox["counts"]["conflict"] == 1
+    (held,) = inbox["items"]
+    assert held["tuid"] == ahead
+    assert "This bulk action was held" in held["error"]["message"]
 
 
 def _wait_for(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
