@@ -250,11 +250,15 @@ def _read_watched(
     if not tuids:
         return {}
     futures = [pool.submit(watched, t) for t in tuids]
-    while not finished.wait(CHECK_PROGRESS_S):
-        if not on_progress(done[0]):
-            stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise CheckStopped
+    try:
+        while not finished.wait(CHECK_PROGRESS_S):
+            if not on_progress(done[0]):
+                raise CheckStopped
+    except BaseException:
+        # Cancelled, or the progress write failed: either way the reads left are not wanted.
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     found: dict[str, Reading] = {}
     for tuid, future in zip(tuids, futures, strict=True):
         reading = future.result()

@@ -563,6 +563,39 @@ def test_a_dry_run_reports_progress_and_cancelling_it_stops_the_reads(
     assert seen == sorted(seen)  # progress only grows
 
 
+class _SlowPlatform:
+    """Answers every status read after a pause and counts the reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def get_installation_status(self, tuid: str) -> str:
+        self.reads += 1
+        time.sleep(0.02)
+        return "installed"
+
+
+def test_reading_stops_when_writing_the_progress_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.services import bulk as bulk_service
+
+    monkeypatch.setattr(bulk_service, "CHECK_PROGRESS_S", 0.05)
+    platform = _SlowPlatform()
+
+    def progress_write_fails(read: int) -> bool:
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError, match="database went away"):
+        bulk_service.read_devices(
+            platform,  # type: ignore[arg-type]
+            [f"TSPR04EZU3190{n:04d}" for n in range(200)],
+            known_group="prfi00x",
+            concurrency=2,
+            on_progress=progress_write_fails,
+        )
+    # 2 at a time for ~0.05 s before the failure: a handful of reads, not all 200.
+    assert platform.reads < 20
+
+
 def test_a_dry_run_the_platform_cannot_answer_fails_with_its_reason(
     login: Any, emulator: Any
 ) -> None:
