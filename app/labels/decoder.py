@@ -345,6 +345,10 @@ def _turns(prepare: Prepare) -> dict[str, Prepare | None]:
 # "frame 2000" decodes no photo of the one-label corpus that the steps before it miss; it stays
 # for photos with several codes (a label sheet), where zbar at 1000 px misses some.
 # A spot crop of 400 px holds a code of about 230 px: some 6-7 px a module, hence deblur(6).
+# The upright deblur that reads most blurred codes also pays off on a larger crop (bigger
+# codes, 8 px a module), on the small spots (a 60-100 px code in a 12 MP frame, which the
+# 1000 px locator copy blurs away) and on the next four spots; on held-out seeds 2-5 these
+# three read 1-3 more photos in 300 each, and they only run on photos nothing before read.
 STEPS: tuple[Step, ...] = (
     Step("frame 1000", frame(1000), whole_frame=True),
     Step("spots 200", spots(200, {"grey": None})),
@@ -359,6 +363,10 @@ STEPS: tuple[Step, ...] = (
     Step(
         "spots 400 upright deblur", spots(400, {"upright+deblur": upright(deblur(6))}, margin=LOOSE)
     ),
+    Step(
+        "spots 500 upright deblur 8",
+        spots(500, {"upright+deblur8": upright(deblur(8))}, margin=LOOSE),
+    ),
     Step("spots 500 wide deblur", spots(500, {"deblur": deblur(6)}, margin=WIDE)),
     Step("frame 1000 threshold", frame(1000, threshold, "threshold"), whole_frame=True),
     Step(
@@ -366,8 +374,16 @@ STEPS: tuple[Step, ...] = (
         spots(250, {"grey": None, "sharpen": sharpen}, margin=LOOSE, locate_px=2000),
     ),
     Step(
+        "small spots 400 upright deblur",
+        spots(400, {"upright+deblur": upright(deblur(6))}, margin=LOOSE, locate_px=2000),
+    ),
+    Step(
         "more spots 250, upright sharpen",
         spots(250, {"grey": None, "upright+sharpen": upright(sharpen)}, more=True),
+    ),
+    Step(
+        "more spots 400 upright deblur",
+        spots(400, {"upright+deblur": upright(deblur(6))}, margin=LOOSE, more=True),
     ),
     Step(
         "spots 250 sharpen hard, turned", spots(250, _turns(denoise_sharpen) | _turns(sharpen_hard))
