@@ -226,7 +226,8 @@ def test_zero_budget_stops_after_the_first_step() -> None:
 # ---- bad uploads ------------------------------------------------------------------------------
 
 
-def _bad(data: bytes, **kwargs: object) -> BadImage:
+def assert_bad_image(data: bytes, **kwargs: object) -> BadImage:
+    """Assert decoding refuses the upload as a bad image (400); return the error."""
     with pytest.raises(BadImage) as caught:
         decode_image(data, **kwargs)  # type: ignore[arg-type]
     assert caught.value.status == 400
@@ -235,48 +236,50 @@ def _bad(data: bytes, **kwargs: object) -> BadImage:
 
 
 def test_not_an_image() -> None:
-    assert "not a photo" in _bad(b"hello, this is text").message
+    assert "not a photo" in assert_bad_image(b"hello, this is text").message
 
 
 def test_empty_upload() -> None:
-    assert "empty" in _bad(b"").message
+    assert "empty" in assert_bad_image(b"").message
 
 
 def test_truncated_jpeg() -> None:
     data = encode(scene([LEGACY], size=(1200, 900)))
-    error = _bad(data[: len(data) // 2])
+    error = assert_bad_image(data[: len(data) // 2])
     assert "incomplete" in error.message
 
 
 def test_garbage_after_a_jpeg_header() -> None:
     data = encode(scene([LEGACY]))
-    _bad(data[:200] + bytes(range(256)) * 40)
+    error = assert_bad_image(data[:200] + bytes(range(256)) * 40)
+    assert "Send a JPEG, PNG or WebP photo" in error.message
 
 
 @pytest.mark.parametrize(("fmt", "name"), [("GIF", "GIF"), ("BMP", "BMP"), ("TIFF", "TIFF")])
 def test_unsupported_formats_are_named(fmt: str, name: str) -> None:
-    error = _bad(encode(scene([LEGACY], size=(300, 200)), fmt))
+    error = assert_bad_image(encode(scene([LEGACY], size=(300, 200)), fmt))
     assert error.message.startswith(f"{name} files are not supported")
     assert "JPEG, PNG or WebP" in error.message
     assert error.details == {"format": name}
 
 
 def test_heic_is_named_too() -> None:
-    error = _bad(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    error = assert_bad_image(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
     assert error.message.startswith("HEIC files are not supported")
 
 
 def test_decompression_bomb_is_refused_before_decoding() -> None:
-    error = _bad(png_header_only(30_000, 30_000))  # 900 MP: Pillow's own bomb error
+    error = assert_bad_image(png_header_only(30_000, 30_000))  # 900 MP: Pillow's own bomb error
     assert "too many pixels" in error.message
 
 
 def test_too_many_pixels_for_our_limit() -> None:
-    error = _bad(png_header_only(8_000, 8_000))  # 64 MP: below Pillow's limit, above ours
+    # 64 MP: below Pillow's limit, above ours
+    error = assert_bad_image(png_header_only(8_000, 8_000))
     assert "too many pixels" in error.message
     assert error.details["max_pixels"] == 50_000_000
 
 
 def test_pixel_limit_is_a_parameter() -> None:
-    error = _bad(encode(scene([LEGACY], size=(1200, 900))), max_pixels=1_000_000)
+    error = assert_bad_image(encode(scene([LEGACY], size=(1200, 900))), max_pixels=1_000_000)
     assert "1200×900" in error.message
