@@ -13,6 +13,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY app/ app/
+COPY emulator/ emulator/
 COPY migrations/ migrations/
 RUN pip install --no-cache-dir .
 COPY --from=pwa /src/pwa/dist pwa/dist

@@ -18,8 +18,8 @@ from app.sync.worker import start_in_thread
 
 
 def _sandbox_platform(overrides: dict[str, Any]) -> None:
-    from app.emulator.server import start_emulator
-    from app.emulator.state import EmulatorConfig
+    from emulator.server import start_emulator
+    from emulator.state import EmulatorConfig
 
     port = int(os.environ.get("FIELDHAND_EMULATOR_PORT", "8081"))
     emulator = start_emulator(EmulatorConfig(devices=50, seed=2026), port=port)

@@ -58,8 +58,8 @@ class Emulator:
             self.control_url = args.base_url.split("/prod/v1")[0] + "/_emulator/"
             self.client_id, self.client_secret = args.client_id, args.client_secret
         else:
-            from app.emulator.server import start_emulator
-            from app.emulator.state import EmulatorConfig
+            from emulator.server import start_emulator
+            from emulator.state import EmulatorConfig
 
             self._server = start_emulator(
                 EmulatorConfig(

@@ -12,8 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from app.emulator.server import EmulatorServer, start_emulator
-from app.emulator.state import EmulatorConfig
+from app.sync.worker import SyncWorker, WorkerSettings
+from emulator.server import EmulatorServer, start_emulator
+from emulator.state import EmulatorConfig
 
 
 @pytest.fixture(scope="session")
@@ -189,3 +190,18 @@ def login(app: Flask, make_user: Callable[..., Any]) -> Callable[..., ApiClient]
         return api
 
     return _login
+
+
+@pytest.fixture
+def run_worker(app: Flask) -> Callable[..., SyncWorker]:
+    """Run a sync worker in this process until nothing is left to send."""
+
+    def _run(**overrides: Any) -> SyncWorker:
+        settings = WorkerSettings.from_config(app.config)
+        for key, value in overrides.items():
+            setattr(settings, key, value)
+        worker = SyncWorker(app, settings)
+        worker.run(until_idle=True)
+        return worker
+
+    return _run

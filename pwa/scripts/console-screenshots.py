@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from app.emulator.server import start_emulator  # noqa: E402
-from app.emulator.state import EmulatorConfig  # noqa: E402
+from emulator.server import start_emulator  # noqa: E402
+from emulator.state import EmulatorConfig  # noqa: E402
 
 DIST = ROOT / "pwa" / "dist"
 OUT = ROOT / "docs" / "screenshots"

@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from app.emulator.server import EmulatorServer
 from app.sync.worker import SyncWorker
+from emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PWA_DIST = ROOT / "pwa" / "dist"

@@ -8,7 +8,7 @@ from collections.abc import Generator, Iterator
 import httpx
 import pytest
 
-from app.emulator.server import EmulatorServer
+from emulator.server import EmulatorServer
 
 # The emulator is plain HTTP, but httpx builds a TLS context per client (~30 ms); share one.
 SHARED_TLS = ssl.create_default_context()

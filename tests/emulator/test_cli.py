@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from app.emulator.cli import build_parser
+from emulator.cli import build_parser
 
 
 def test_parser_defaults() -> None:
@@ -26,7 +26,7 @@ def test_module_serves_seeded_devices_and_stops_on_ctrl_c() -> None:
         [
             sys.executable,
             "-m",
-            "app.emulator",
+            "emulator",
             "--port",
             "0",
             "--devices",

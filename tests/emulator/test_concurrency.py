@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from app.emulator.server import EmulatorServer
+from emulator.server import EmulatorServer
 
 THREADS = 32
 POSTS_PER_THREAD = 10

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.emulator.server import EmulatorServer, start_emulator
-from app.emulator.state import EmulatorConfig
+from emulator.server import EmulatorServer, start_emulator
+from emulator.state import EmulatorConfig
 
 from .conftest import assert_error
 

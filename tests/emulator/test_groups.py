@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.emulator.server import EmulatorServer
+from emulator.server import EmulatorServer
 
 from .conftest import assert_error
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.emulator.server import EmulatorServer
+from emulator.server import EmulatorServer
 
 from .conftest import assert_error
 

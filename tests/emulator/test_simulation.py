@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from app.emulator.server import EmulatorServer
-from app.emulator.state import EmulatorConfig, EmulatorState
-from app.emulator.tuids import KIND_BY_PREFIX, TUID_PATTERN
+from emulator.server import EmulatorServer
+from emulator.state import EmulatorConfig, EmulatorState
+from emulator.tuids import KIND_BY_PREFIX, TUID_PATTERN
 
 from .conftest import assert_error
 

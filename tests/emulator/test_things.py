@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.emulator.server import EmulatorServer
 from app.platform.interface import INSTALLATION_STATUSES
+from emulator.server import EmulatorServer
 
 from .conftest import assert_error
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.emulator.server import EmulatorServer
 from app.platform.thingsee import ThingseeClient
+from emulator.server import EmulatorServer
 from tests.platform.harness import EmulatorControl, ScriptedServer
 
 

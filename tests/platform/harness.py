@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from app.emulator.server import EmulatorServer
+from emulator.server import EmulatorServer
 
 
 class ManualClock:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.emulator.server import EmulatorServer
 from app.platform.interface import Platform
 from app.platform.provider import build_platform
 from app.platform.thingsee import ThingseeClient
+from emulator.server import EmulatorServer
 from tests.platform.harness import EmulatorControl
 
 

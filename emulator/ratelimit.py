@@ -44,7 +44,9 @@ class RateLimiter:
             bucket = self._buckets.get(key)
             if bucket is None:
                 bucket = self._buckets[key] = _Bucket(capacity, now)
-            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * self._rate)
+            # A clock reset (tests) may step back: never refill by a negative time.
+            elapsed = max(0.0, now - bucket.updated)
+            bucket.tokens = min(capacity, bucket.tokens + elapsed * self._rate)
             bucket.updated = now
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0

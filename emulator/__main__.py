@@ -1,4 +1,4 @@
-"""Allow `python -m app.emulator`."""
+"""Allow `python -m emulator`."""
 
 from .cli import main
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.platform.interface import UNASSIGNED
-
+from .spec import UNASSIGNED
 from .tuids import is_gateway, kind_of
 
 # Periodic data and heartbeats default to hourly (spec §5).

@@ -9,8 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.platform.interface import UNASSIGNED
-
 from . import devices as sim
 from . import validation
 from .calls import Call, CallLog
@@ -20,6 +18,7 @@ from .errors import ApiError, BadRequest, Conflict, NotFound, Unauthorized
 from .faults import RANDOM_FAULT_STATUSES, ScriptedFault
 from .ratelimit import RateLimiter
 from .settings import live_settings_json, parse_setting_changes
+from .spec import UNASSIGNED
 from .tokens import TokenRefused, TokenStore, bearer_token
 from .tuids import TUID_PATTERN, is_gateway, kind_of, random_tuid
 
@@ -59,7 +58,8 @@ class EmulatorState:
         secret = config.client_secret or secrets.token_urlsafe(24)
         self.initial_config = replace(config, client_secret=secret)
         self.clock = clock or EmulatorClock()
-        self.rate_limiter = RateLimiter()
+        # Buckets refill on the emulator's clock, so tests advance it instead of sleeping.
+        self.rate_limiter = RateLimiter(monotonic=self.clock.now)
         self._lock = threading.RLock()
         self._tokens = TokenStore()
         self._calls = CallLog()

@@ -6,12 +6,12 @@ import random
 import re
 import string
 
-from app.labels.device_types import IMCS_BY_TYPE
+from .spec import IMCS_BY_TYPE
 
 TUID_PATTERN = re.compile(r"^[A-Z0-9]{17}$")
 
-# The emulator's short names for the spec §4 device types; the IMC table itself lives with
-# the label parser so both read the same prefixes.
+# The emulator's short names for the spec §4 device types; the IMC table is the spec copy in
+# spec.py (the app keeps its own for the label parser).
 _KIND_BY_TYPE: dict[str, str] = {
     "Gateway GLOBAL": "gateway",
     "Gateway LAN": "gateway-lan",

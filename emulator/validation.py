@@ -6,9 +6,8 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from app.platform.interface import INSTALLATION_STATUSES, UNASSIGNED
-
 from .errors import BadRequest
+from .spec import INSTALLATION_STATUSES, UNASSIGNED
 
 # The documented naming convention (spec §2.8), enforced only in strict mode.
 STRICT_GROUP_ID = re.compile(r"^(pr|rd|dm|un)([a-z]{2})00[a-z0-9]+$")
