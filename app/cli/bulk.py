@@ -150,7 +150,7 @@ def _run(
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     user = _acting_user(username)
     platform = platform_for(app)
-    limit = int(app.config.get("BULK_MAX_DEVICES", 50_000))
+    limit = int(app.config["BULK_MAX_DEVICES"])
     job_action = bulk_service.job_action(action, target_group)
     if from_group:
         lines = bulk_targets.from_group(platform, from_group, limit)
@@ -174,9 +174,7 @@ def _run(
         action=job_action,
         lines=lines,
         known_group=known,
-        concurrency=int(
-            app.config.get("BULK_PREVIEW_CONCURRENCY", bulk_service.PREVIEW_CONCURRENCY)
-        ),
+        concurrency=int(app.config["BULK_PREVIEW_CONCURRENCY"]),
     )
     try:
         job = _follow_check(job_id, int(job.summary["devices"]), poll)

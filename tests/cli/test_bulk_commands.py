@@ -6,9 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-
-def _statuses(emulator: Any, tuid: str) -> list[str]:
-    return [r["installation_status"] for r in emulator.state.installation_history(tuid)]
+from tests.factories import platform_statuses
 
 
 def test_dry_run_prints_the_verdicts_writes_results_and_changes_nothing(
@@ -46,7 +44,7 @@ def test_dry_run_prints_the_verdicts_writes_results_and_changes_nothing(
         (tuids[0], "duplicate"),
         ("TSPR04ZZZZZZZZZZZ", "unknown"),
     ]
-    assert all(_statuses(emulator, t) == ["new"] for t in tuids)
+    assert all(platform_statuses(emulator, t) == ["new"] for t in tuids)
 
 
 def test_confirmed_run_with_its_own_worker_changes_every_device_once(
@@ -75,7 +73,7 @@ def test_confirmed_run_with_its_own_worker_changes_every_device_once(
     assert outcome.exit_code == 0, outcome.output
     assert "4 operations queued" in outcome.output
     assert "done: 4 synced, 0 failed" in outcome.output
-    assert all(_statuses(emulator, t) == ["new", "retired"] for t in tuids)
+    assert all(platform_statuses(emulator, t) == ["new", "retired"] for t in tuids)
 
 
 def test_refuses_a_technician_and_a_count_that_is_not_typed(
@@ -99,7 +97,7 @@ def test_refuses_a_technician_and_a_count_that_is_not_typed(
     )
     assert declined.exit_code != 0
     assert "Not confirmed; the job was cancelled." in declined.output
-    assert _statuses(emulator, tuid) == ["new"]
+    assert platform_statuses(emulator, tuid) == ["new"]
 
 
 def test_a_dry_run_the_platform_cannot_answer_says_so(

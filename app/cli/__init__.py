@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.accounts_cli import users_cli
-from app.bulk_cli import bulk_cli
-from app.labels.cli import labels_cli
-from app.sync.cli import sync_cli
+from app.cli.bulk import bulk_cli
+from app.cli.labels import labels_cli
+from app.cli.sync import sync_cli
+from app.cli.users import users_cli
 
 
 def init_app(app: Flask) -> None:
