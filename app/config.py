@@ -21,15 +21,18 @@ DEFAULTS: dict[str, Any] = {
     "PLATFORM_CLIENT_SECRET": None,
     "PLATFORM_TIMEOUT_S": 10.0,
     "PLATFORM_TOKEN_TTL_S": 900.0,
+    "PLATFORM_TOKEN_MARGIN_S": 60.0,  # refresh a token this long before its lifetime ends
+    "PLATFORM_MAX_RETRIES": 2,  # retries of a failed GET inside one client call
     "SYNC_IN_PROCESS": False,  # run a sync worker thread inside the web process
     "SYNC_CONCURRENCY": 16,
     "SYNC_LEASE_S": 60.0,
-    "SYNC_BATCH": 64,
     "SYNC_POLL_S": 0.5,
     "SYNC_BACKOFF_BASE_S": 1.0,
     "SYNC_BACKOFF_CAP_S": 300.0,
     "SYNC_MAX_ATTEMPTS": 0,  # 0 = retry transient failures forever; the inbox shows them anyway
     "OPERATIONS_BATCH_MAX": 500,
+    "BULK_MAX_DEVICES": 50_000,
+    "BULK_PREVIEW_CONCURRENCY": 16,  # platform reads in parallel during a bulk dry run
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
     "LOGIN_RATE_LIMIT": "10 per minute",
     "PWA_DIST": None,  # folder of the built PWA; default pwa/dist beside the package

@@ -117,11 +117,11 @@ def item_json(item: BulkJobItem) -> dict[str, Any]:
 
 
 def _limit() -> int:
-    return int(current_app.config.get("BULK_MAX_DEVICES", 50_000))
+    return int(current_app.config["BULK_MAX_DEVICES"])
 
 
 def _concurrency() -> int:
-    return int(current_app.config.get("BULK_PREVIEW_CONCURRENCY", bulk_service.PREVIEW_CONCURRENCY))
+    return int(current_app.config["BULK_PREVIEW_CONCURRENCY"])
 
 
 def _start_preview(

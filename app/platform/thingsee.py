@@ -258,14 +258,15 @@ class ThingseeClient:
         if missing:
             raise ValueError(f"the Thingsee platform is not configured: set {', '.join(missing)}")
         url, client_id, secret = (str(config[key]) for key in required)
-        options: dict[str, Any] = {}
-        for key, option in (
-            ("PLATFORM_TIMEOUT_S", "timeout"),
-            ("PLATFORM_TOKEN_TTL_S", "token_ttl"),
-            ("PLATFORM_TOKEN_MARGIN_S", "token_margin"),
-        ):
-            if config.get(key) is not None:
-                options[option] = float(config[key])
+        options: dict[str, Any] = {
+            option: float(config[key])
+            for key, option in (
+                ("PLATFORM_TIMEOUT_S", "timeout"),
+                ("PLATFORM_TOKEN_TTL_S", "token_ttl"),
+                ("PLATFORM_TOKEN_MARGIN_S", "token_margin"),
+            )
+            if config.get(key) is not None
+        }
         if config.get("PLATFORM_MAX_RETRIES") is not None:
             options["max_retries"] = int(config["PLATFORM_MAX_RETRIES"])
         return cls(url, client_id, secret, **options)
