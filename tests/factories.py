@@ -28,3 +28,8 @@ def op(
         "device_time": when.isoformat(),
         "seen": {},
     }
+
+
+def platform_statuses(emulator: Any, tuid: str) -> list[str]:
+    """The device's installation history on the emulator, oldest first."""
+    return [r["installation_status"] for r in emulator.state.installation_history(tuid)]

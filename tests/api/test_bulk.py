@@ -16,25 +16,10 @@ from app.database import db
 from app.models.audit import AuditEvent
 from app.models.operations import Operation, OutboxStep
 from app.sync.outbox import claim_steps
-from app.sync.worker import SyncWorker, WorkerSettings
-from tests.factories import op
+from tests.factories import op, platform_statuses
 
 T = datetime.now(UTC) - timedelta(hours=1)
 UNKNOWN = "TSPR04ZZZZZZZZZZZ"
-
-
-@pytest.fixture
-def run_worker(app: Any) -> Callable[[], SyncWorker]:
-    def _run() -> SyncWorker:
-        worker = SyncWorker(app, WorkerSettings.from_config(app.config))
-        worker.run(until_idle=True)
-        return worker
-
-    return _run
-
-
-def _statuses(emulator: Any, tuid: str) -> list[str]:
-    return [r["installation_status"] for r in emulator.state.installation_history(tuid)]
 
 
 @pytest.fixture
@@ -297,8 +282,8 @@ def test_confirm_feeds_the_outbox_and_progress_reaches_done(
     assert done["progress"]["by_state"]["synced"] == 3
     assert done["progress"]["percent"] == 100.0 and done["progress"]["eta_s"] is None
     for tuid in (installed, second, fresh):
-        assert _statuses(emulator, tuid)[-1] == "retired"
-    assert _statuses(emulator, retired) == ["new", "retired"]  # already retired: left alone
+        assert platform_statuses(emulator, tuid)[-1] == "retired"
+    assert platform_statuses(emulator, retired) == ["new", "retired"]  # already retired: left alone
 
     listed = api.get("/api/bulk").json
     assert listed["totalElements"] == 1 and listed["items"][0]["state"] == "done"
@@ -383,7 +368,7 @@ def test_cancel_stops_what_was_not_sent_and_keeps_what_was(
 
     run_worker()  # the two in flight finish (their lease ran out: re-read, then written once)
 
-    changed = [t for t in tuids if _statuses(emulator, t)[-1] == "quarantine"]
+    changed = [t for t in tuids if platform_statuses(emulator, t)[-1] == "quarantine"]
     assert len(changed) == 2
     assert {
         o["state"]
@@ -445,7 +430,7 @@ def test_an_interrupted_confirm_can_be_confirmed_again_without_duplicates(
     run_worker()
     assert api.get(f"/api/bulk/{job['id']}").json["state"] == "done"
     for tuid in tuids:
-        assert _statuses(emulator, tuid) == ["new", "retired"]
+        assert platform_statuses(emulator, tuid) == ["new", "retired"]
 
 
 def test_preview_when_the_platform_answers_nothing_is_503_and_stores_no_job(
@@ -505,8 +490,8 @@ def test_a_bulk_action_older_than_what_was_sent_is_held_as_a_conflict(
         [(ahead, "conflict", "held", 0), (plain, "accepted", "pending", 0)]
     )
     run_worker()
-    assert _statuses(emulator, ahead) == ["new", "quarantine"]
-    assert _statuses(emulator, plain) == ["new", "retired"]
+    assert platform_statuses(emulator, ahead) == ["new", "quarantine"]
+    assert platform_statuses(emulator, plain) == ["new", "retired"]
     inbox = api.get("/api/inbox").json
     assert inbox["counts"]["conflict"] == 1
     (held,) = inbox["items"]

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
 from app.services.exports import HISTORY_HEADER
-from app.sync.worker import SyncWorker, WorkerSettings
 from tests.conftest import PASSWORD, ApiClient
 from tests.factories import op
 
 # 08:00 UTC three days ago: every action below falls on a known day, all in the past.
 T0 = datetime.combine((datetime.now(UTC) - timedelta(days=3)).date(), time(8), UTC)
 SPECIAL_NAME = 'Jääskeläinen, "Jussi"\nvuoro 2'
-
-
-@pytest.fixture
-def run_worker(app: Any) -> Callable[[], SyncWorker]:
-    def _run() -> SyncWorker:
-        worker = SyncWorker(app, WorkerSettings.from_config(app.config))
-        worker.run(until_idle=True)
-        return worker
-
-    return _run
 
 
 def _client(app: Any, username: str, role: str, display_name: str) -> ApiClient:

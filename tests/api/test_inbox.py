@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,23 +14,9 @@ from app.database import db
 from app.models.audit import AuditEvent
 from app.models.operations import Operation, OutboxStep, SyncAttempt
 from app.sync.worker import SyncWorker, WorkerSettings
-from tests.factories import op
+from tests.factories import op, platform_statuses
 
 T = datetime.now(UTC) - timedelta(hours=2)
-
-
-@pytest.fixture
-def run_worker(app: Any) -> Callable[[], SyncWorker]:
-    def _run() -> SyncWorker:
-        worker = SyncWorker(app, WorkerSettings.from_config(app.config))
-        worker.run(until_idle=True)
-        return worker
-
-    return _run
-
-
-def _statuses(emulator: Any, tuid: str) -> list[str]:
-    return [r["installation_status"] for r in emulator.state.installation_history(tuid)]
 
 
 @pytest.fixture
@@ -118,7 +103,7 @@ def test_retry_after_the_group_is_created_syncs_and_keeps_attempts(
     assert stored["state"] == "synced" and stored["error"] is None
     assert stored["steps"][1]["attempts"] == 2
     assert emulator.state.group_of(tuid) == "prfi00nosuchgroup"
-    assert _statuses(emulator, tuid) == ["new", "installed"]  # status not written twice
+    assert platform_statuses(emulator, tuid) == ["new", "installed"]  # status not written twice
     with app.app_context():
         attempts = db.session.scalar(select(func.count(SyncAttempt.id)))
     assert attempts == 3  # status once, group twice: nothing was deleted
@@ -151,7 +136,7 @@ def test_edit_fixes_the_group_replans_unfinished_steps_and_keeps_done_ones(
 
     assert api.get(f"/api/operations?ids={op_id}").json["items"][0]["state"] == "synced"
     assert emulator.state.group_of(tuid) == "prfi00site"
-    assert _statuses(emulator, tuid) == ["new", "installed"]
+    assert platform_statuses(emulator, tuid) == ["new", "installed"]
     events = _audit(app, op_id)
     assert [(e.action, e.reason) for e in events] == [("inbox.edit", "typo")]
     assert events[0].user_id is not None
@@ -216,7 +201,7 @@ def test_conflict_apply_anyway_goes_after_the_newer_action(
         assert step is not None and step.order_at > T + timedelta(minutes=10)
     run_worker()
 
-    assert _statuses(emulator, tuid) == ["new", "retired", "quarantine"]
+    assert platform_statuses(emulator, tuid) == ["new", "retired", "quarantine"]
     assert api.get(f"/api/operations?ids={late['op_id']}").json["items"][0]["state"] == "synced"
 
 
@@ -339,6 +324,6 @@ def test_retry_now_cuts_the_wait_short_and_is_audited(
 
     stored = api.get(f"/api/operations?ids={op_id}").json["items"][0]
     assert stored["state"] == "synced"
-    assert _statuses(emulator, tuid) == ["new", "quarantine"]
+    assert platform_statuses(emulator, tuid) == ["new", "quarantine"]
     assert api.get("/api/inbox").json["counts"]["retrying"] == 0
     assert [e.action for e in _audit(app, op_id)] == ["inbox.retry_now"]

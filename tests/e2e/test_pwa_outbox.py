@@ -10,7 +10,6 @@ server either (see network.py).
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy import select
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
 from tests.e2e.media import write_label_video
 from tests.e2e.network import SwitchableNetwork
+from tests.waiting import wait_until
 
 GROUP = "prfi00e2esite"
 PHONE: dict[str, Any] = {"viewport": {"width": 360, "height": 640}, "locale": "en-GB"}
@@ -134,15 +134,6 @@ def server_operations(live: LiveServer) -> list[Any]:
         ops = list(db.session.scalars(select(Operation)))
         db.session.expunge_all()
         return ops
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def installed_records(live: LiveServer, tuid: str) -> list[dict[str, Any]]:

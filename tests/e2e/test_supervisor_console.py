@@ -11,7 +11,7 @@ import io
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.e2e.conftest import LiveServer
+from tests.waiting import wait_until
 
 SUPERVISOR = ("sanna", "supervising 2026")
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
@@ -56,15 +57,6 @@ def sign_in(page: Page, url: str, user: tuple[str, str]) -> None:
     page.fill("#username", user[0])
     page.fill("#password", user[1])
     page.click("button[type=submit]")
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Phone:
