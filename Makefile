@@ -35,9 +35,11 @@ pwa:
 migrate: setup
 	$(BIN)/flask --app app db upgrade
 
-lint: setup
-	$(BIN)/ruff check app tests bench
-	$(BIN)/ruff format --check app tests bench
+lint: setup pwa
+	$(BIN)/ruff check app emulator tests bench
+	$(BIN)/ruff format --check app emulator tests bench
+	$(BIN)/mypy app emulator
+	cd pwa && npm run --silent typecheck
 
 clean:
 	rm -rf $(VENV) pwa/node_modules pwa/dist
