@@ -16,18 +16,11 @@ from app.database import utcnow
 from app.errors import Unprocessable
 from app.models.operations import OPERATION_STATES
 from app.services import exports
-from app.services.history import (
-    SORT_COLUMNS,
-    DeviceTimeline,
-    HistoryFilter,
-    HistoryRow,
-    TimelineEntry,
-    device_timeline,
-    history_page,
-    iter_history,
-)
+from app.services.history import SORT_COLUMNS, HistoryRow, history_page, iter_history
+from app.services.history_filters import HistoryFilter
 from app.services.operation_plans import KINDS, InvalidOperation
 from app.services.paging import MAX_PAGE_SIZE, SortKey, parse_sort
+from app.services.timeline import DeviceTimeline, TimelineEntry, device_timeline
 
 bp = APIBlueprint("history", __name__, url_prefix="/api", abp_tags=[Tag(name="history")])
 
@@ -47,6 +40,12 @@ class ListQuery(BaseModel):
     sort: list[str] = Field(
         default_factory=list,
         description=f"`field,asc|desc`, repeatable; fields: {', '.join(SORT_COLUMNS)}",
+    )
+    cursor: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="`nextCursor` or `prevCursor` of a page with the same sort: the page beside "
+        "it, read from there however deep (`page` is then only echoed as `number`)",
     )
 
 
@@ -152,7 +151,7 @@ def history_row_json(row: HistoryRow) -> dict[str, Any]:
         "tuid": row.tuid,
         "device_type": row.device_type,
         "new_tuid": row.new_tuid,
-        "args": row.args,
+        "args": row.args or {},
         "group": row.group,
         "state": row.state,
         "device_time": iso(row.device_time),
@@ -183,7 +182,9 @@ def history_row_json(row: HistoryRow) -> dict[str, Any]:
 @require_roles(*SUPERVISORS)
 def list_history(query: HistoryQuery) -> Response:
     """Page through every operation, filtered and sorted."""
-    page = history_page(history_filter(query), sort_keys(query.sort), query.page, query.size)
+    page = history_page(
+        history_filter(query), sort_keys(query.sort), query.page, query.size, query.cursor
+    )
     return jsonify(page.json(history_row_json))
 
 

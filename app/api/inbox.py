@@ -63,7 +63,7 @@ def list_inbox(query: InboxQuery) -> Response:
     with its tries so far and the time of the next one.
     """
     page = inbox_service.inbox_page(
-        history_filter(query), sort_keys(query.sort), query.page, query.size
+        history_filter(query), sort_keys(query.sort), query.page, query.size, query.cursor
     )
     retrying = inbox_service.retry_statuses([row.id for row in page.items if row.state == SYNCING])
 

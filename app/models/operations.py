@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import db, utcnow
@@ -37,12 +37,24 @@ STEP_CANCELLED = "cancelled"  # operation discarded or bulk job cancelled
 UNFINISHED_STEP_STATES = (STEP_PENDING, STEP_LEASED)
 
 
+def _only_where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
 class Operation(db.Model):  # type: ignore[name-defined]
     __tablename__ = "operations"
     __table_args__ = (
         Index("ix_operations_user_received", "user_id", "received_at"),
         Index("ix_operations_tuid_device_time", "tuid", "device_time"),
         Index("ix_operations_state_received", "state", "received_at"),
+        # The history's sort orders and group filter (bench/scale.py). On PostgreSQL the
+        # migration also adds a trigram index on tuid when pg_trgm is available.
+        Index("ix_operations_device_time_id", "device_time", "id"),
+        Index("ix_operations_received_at_id", "received_at", "id"),
+        Index("ix_operations_kind_time", "kind", "device_time", "id"),
+        Index("ix_operations_bulk_job_time", "bulk_job_id", "device_time", "id"),
+        Index("ix_operations_seen_group_time", "seen_group", "device_time", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +72,7 @@ class Operation(db.Model):  # type: ignore[name-defined]
     error_message: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    bulk_job_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_jobs.id"), index=True)
+    bulk_job_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_jobs.id"))
 
     user: Mapped[User] = relationship(lazy="joined")
     steps: Mapped[list[OutboxStep]] = relationship(
@@ -80,6 +92,26 @@ class OutboxStep(db.Model):  # type: ignore[name-defined]
         Index("ix_outbox_state_order", "state", "order_at", "id"),
         Index("ix_outbox_tuid_state_order", "tuid", "state", "order_at"),
         Index("ix_outbox_lease_owner", "lease_owner"),
+        # The history's group filter: which operations put a device into a group.
+        Index(
+            "ix_outbox_set_group_value",
+            "value",
+            "operation_id",
+            **_only_where("action = 'set_group'"),
+        ),
+        Index(
+            "ix_outbox_copy_group_result",
+            "result",
+            "operation_id",
+            **_only_where("action = 'copy_group'"),
+        ),
+        # The history's TUID filter: replacement devices (a copy_group step runs on the new one).
+        Index(
+            "ix_outbox_copy_group_tuid",
+            "tuid",
+            "operation_id",
+            **_only_where("action = 'copy_group'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

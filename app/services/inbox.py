@@ -37,7 +37,8 @@ from app.models.operations import (
     OutboxStep,
 )
 from app.models.users import User
-from app.services.history import HistoryFilter, HistoryRow, history_page, still_retrying
+from app.services.history import HistoryRow, history_page
+from app.services.history_filters import HistoryFilter, still_retrying
 from app.services.operation_plans import InvalidOperation, plan_steps
 from app.services.paging import Page, SortKey
 from app.sync.outbox import derive_operation_state
@@ -51,7 +52,7 @@ WAITING_STEP_STATES = (STEP_PENDING, STEP_FAILED, STEP_BLOCKED, STEP_HELD)
 
 
 def inbox_page(
-    flt: HistoryFilter, sort: Sequence[SortKey], page: int, size: int
+    flt: HistoryFilter, sort: Sequence[SortKey], page: int, size: int, cursor: str | None = None
 ) -> Page[HistoryRow]:
     """Return failed and conflicting operations (narrowed by the filter), newest first.
 
@@ -62,7 +63,7 @@ def inbox_page(
     flt.states = [s for s in asked if s in INBOX_STATES]
     if not flt.states and not flt.still_retrying:
         flt.states = ["-none-"]
-    return history_page(flt, sort or (SortKey("received_at", True),), page, size)
+    return history_page(flt, sort or (SortKey("received_at", True),), page, size, cursor)
 
 
 def inbox_counts() -> dict[str, int]:

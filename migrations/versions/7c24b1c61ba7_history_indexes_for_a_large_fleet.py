@@ -1,0 +1,101 @@
+"""history indexes for a large fleet: sort orders, group and TUID filters
+
+Measured with bench/scale.py at 1,000,000 operations (issue #16): without these, the history's
+first page, its group and TUID filters and the device timeline read every operation or every
+outbox step.
+
+- operations (device_time, id) and (received_at, id): the history's and the inbox's sort
+  orders, walked in order for first pages, cursors, date ranges and deep pages.
+- operations (kind, device_time, id) and (bulk_job_id, device_time, id), the latter replacing
+  (bulk_job_id): an action or a bulk job's operations, newest first, and counted from the index
+  alone (walking the time index for a bulk job months old read 340,000 rows).
+- operations (seen_group, device_time, id), and the outbox's set_group values and copy_group
+  results with their operation (partial indexes): the group filter's three ways of matching,
+  each answered from an index alone, as a range or as one probe per operation.
+- outbox (tuid, operation_id) for copy_group steps: a TUID substring of a replacement device,
+  found by reading this small index whole (a twentieth of the steps).
+- PostgreSQL with pg_trgm available: a trigram index for TUID substrings (three characters or
+  more) on operations. Where the extension cannot be created (no right to), the substring
+  search still works, by reading the table.
+
+Revision ID: 7c24b1c61ba7
+Revises: 27752e62d0ae
+Create Date: 2026-11-23 10:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '7c24b1c61ba7'
+down_revision = '27752e62d0ae'
+branch_labels = None
+depends_on = None
+
+SET_GROUP = sa.text("action = 'set_group'")
+COPY_GROUP = sa.text("action = 'copy_group'")
+
+
+def _trigram_available(bind) -> bool:
+    """Create pg_trgm if it is not there yet; tell whether it is there now."""
+    if bind.dialect.name != "postgresql":
+        return False
+    if not bind.execute(
+        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+    ).scalar():
+        return False
+    savepoint = bind.begin_nested()
+    try:
+        bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except sa.exc.DBAPIError:  # e.g. the app's role may not create extensions
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+def upgrade():
+    with op.batch_alter_table('operations', schema=None) as batch_op:
+        batch_op.create_index('ix_operations_device_time_id', ['device_time', 'id'], unique=False)
+        batch_op.create_index('ix_operations_received_at_id', ['received_at', 'id'], unique=False)
+        batch_op.create_index('ix_operations_kind_time', ['kind', 'device_time', 'id'], unique=False)
+        batch_op.create_index(
+            'ix_operations_bulk_job_time', ['bulk_job_id', 'device_time', 'id'], unique=False
+        )
+        batch_op.drop_index('ix_operations_bulk_job_id')
+        batch_op.create_index(
+            'ix_operations_seen_group_time', ['seen_group', 'device_time', 'id'], unique=False
+        )
+    op.create_index(
+        'ix_outbox_set_group_value', 'outbox', ['value', 'operation_id'],
+        postgresql_where=SET_GROUP, sqlite_where=SET_GROUP,
+    )
+    op.create_index(
+        'ix_outbox_copy_group_result', 'outbox', ['result', 'operation_id'],
+        postgresql_where=COPY_GROUP, sqlite_where=COPY_GROUP,
+    )
+    op.create_index(
+        'ix_outbox_copy_group_tuid', 'outbox', ['tuid', 'operation_id'],
+        postgresql_where=COPY_GROUP, sqlite_where=COPY_GROUP,
+    )
+    if _trigram_available(op.get_bind()):
+        op.create_index(
+            'ix_operations_tuid_trgm', 'operations', ['tuid'],
+            postgresql_using='gin', postgresql_ops={'tuid': 'gin_trgm_ops'},
+        )
+
+
+def downgrade():
+    # The extension stays: other database objects may use it, and it costs nothing idle.
+    op.execute("DROP INDEX IF EXISTS ix_operations_tuid_trgm")
+    op.drop_index('ix_outbox_copy_group_tuid', table_name='outbox')
+    op.drop_index('ix_outbox_copy_group_result', table_name='outbox')
+    op.drop_index('ix_outbox_set_group_value', table_name='outbox')
+    with op.batch_alter_table('operations', schema=None) as batch_op:
+        batch_op.drop_index('ix_operations_seen_group_time')
+        batch_op.create_index('ix_operations_bulk_job_id', ['bulk_job_id'], unique=False)
+        batch_op.drop_index('ix_operations_bulk_job_time')
+        batch_op.drop_index('ix_operations_kind_time')
+        batch_op.drop_index('ix_operations_received_at_id')
+        batch_op.drop_index('ix_operations_device_time_id')
