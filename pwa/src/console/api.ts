@@ -10,11 +10,18 @@ export type { Group, User };
 
 export interface Page<T> {
   items: T[];
+  /** Exact up to 10,000; past that the database's estimate (`totalExact` is then false). */
   totalElements: number;
+  totalExact?: boolean;
   totalPages: number;
   number: number;
   size: number;
+  /** Exact even when the total is an estimate. */
   last: boolean;
+  /** History and inbox: the pages beside this one, read from where this one ends however deep
+   * (null at either end, and for a sort on a column that may be empty). */
+  nextCursor?: string | null;
+  prevCursor?: string | null;
 }
 
 export type OpState = 'accepted' | 'syncing' | 'synced' | 'failed' | 'conflict' | 'discarded';

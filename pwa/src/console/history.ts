@@ -18,6 +18,8 @@ export class HistorySection implements Section {
   private draft: OpFilter = { ...NO_FILTER };
   private sort: Sort = DEFAULT_SORT;
   private page = 0;
+  /** Where the page to load starts: the previous page's cursor when stepping by one. */
+  private cursor: string | null = null;
   private size = DEFAULT_SIZE;
   private data: Page<HistoryItem> | null = null;
   private loading = false;
@@ -42,6 +44,7 @@ export class HistorySection implements Section {
     this.draft = { ...this.filter };
     this.sort = parseSort(p.get('sort'), SORTABLE, DEFAULT_SORT);
     this.page = Math.max(0, Number(p.get('page')) || 0);
+    this.cursor = null;
     const size = Number(p.get('size'));
     this.size = size > 0 && size <= 500 ? size : DEFAULT_SIZE;
     void this.load();
@@ -70,7 +73,8 @@ export class HistorySection implements Section {
     this.loading = true;
     this.host.redraw();
     try {
-      const data = await this.host.api.history({ ...this.query(), page: this.page, size: this.size });
+      const cursor = this.cursor ?? undefined;
+      const data = await this.host.api.history({ ...this.query(), page: this.page, size: this.size, cursor });
       if (seq !== this.seq) return;
       this.data = data;
       this.error = null;
@@ -85,7 +89,19 @@ export class HistorySection implements Section {
   private apply(filter: OpFilter): void {
     this.filter = filter;
     this.draft = { ...filter };
-    this.page = 0;
+    this.goTo(0);
+  }
+
+  /**
+   * Load a page. Next and previous start from the cursor the shown page ends at, so page
+   * 2,001 costs what page 2 does; any other page (and a reload) is read by its number.
+   */
+  private goTo(page: number): void {
+    const data = this.data;
+    this.cursor = null;
+    if (data && page === data.number + 1) this.cursor = data.nextCursor ?? null;
+    if (data && page === data.number - 1 && page > 0) this.cursor = data.prevCursor ?? null;
+    this.page = page;
     void this.load();
   }
 
@@ -111,7 +127,7 @@ export class HistorySection implements Section {
       })}
       <div class="c-toolbar">
         <p class="c-total" aria-live="polite" data-testid="history-total">
-          ${data ? (data.totalElements === 1 ? t('operationsCountOne') : t('operationsCount', { count: num(data.totalElements) })) : nothing}
+          ${data ? (data.totalElements === 1 && data.totalExact !== false ? t('operationsCountOne') : t('operationsCount', { count: total(data) })) : nothing}
         </p>
         ${this.loading ? html`<span class="c-spinner" role="status" aria-label=${t('loading')}></span>` : nothing}
         <span class="spacer"></span>
@@ -136,14 +152,10 @@ export class HistorySection implements Section {
           : this.table(data)}
       ${pager(
         data,
-        (page) => {
-          this.page = page;
-          void this.load();
-        },
+        (page) => this.goTo(page),
         (size) => {
           this.size = size;
-          this.page = 0;
-          void this.load();
+          this.goTo(0);
         },
       )}`;
   }
@@ -151,8 +163,7 @@ export class HistorySection implements Section {
   private table(data: Page<HistoryItem>): TemplateResult {
     const onSort = (sort: Sort) => {
       this.sort = sort;
-      this.page = 0;
-      void this.load();
+      this.goTo(0);
     };
     const s = this.sort;
     return html`<div class="c-table-wrap">
@@ -206,6 +217,11 @@ export class HistorySection implements Section {
       <td data-label=${t('colPlatform')} class="c-answer">${platformAnswer(item)}</td>
     </tr>`;
   }
+}
+
+/** The number of operations, marked "≈" when the backend estimated it (past 10,000). */
+function total(data: Page<HistoryItem>): string {
+  return data.totalExact === false ? `≈ ${num(data.totalElements)}` : num(data.totalElements);
 }
 
 /** Create the history section for the console shell. */
