@@ -93,6 +93,22 @@ class HistoryQuery(ListQuery):
         return states
 
 
+class HistoryPage(BaseModel):
+    """One page of operations, in the list shape of docs/api.md."""
+
+    items: list[dict[str, Any]] = Field(description="operations (docs/api.md: history item)")
+    totalElements: int = Field(description="exact up to 10,000, else the database's estimate")
+    totalExact: bool = Field(description="false when totalElements (and totalPages) is estimated")
+    totalPages: int
+    number: int = Field(description="the page asked for (with a cursor: echoed back)")
+    size: int
+    last: bool = Field(description="no rows follow (always exact)")
+    nextCursor: str | None = Field(
+        description="`cursor` for the next page; null on the last page and for a sort on synced_at"
+    )
+    prevCursor: str | None = Field(description="`cursor` for the previous page; null on the first")
+
+
 class CsvQuery(HistoryQuery):
     bom: bool = Field(default=True, description="start with a UTF-8 byte order mark (for Excel)")
 
@@ -178,7 +194,7 @@ def history_row_json(row: HistoryRow) -> dict[str, Any]:
     }
 
 
-@bp.get("/history")
+@bp.get("/history", responses={200: HistoryPage})
 @require_roles(*SUPERVISORS)
 def list_history(query: HistoryQuery) -> Response:
     """Page through every operation, filtered and sorted."""

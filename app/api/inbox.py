@@ -9,7 +9,13 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from app.api.access import SUPERVISORS, current_account, require_roles
-from app.api.history import HistoryQuery, history_filter, history_row_json, sort_keys
+from app.api.history import (
+    HistoryPage,
+    HistoryQuery,
+    history_filter,
+    history_row_json,
+    sort_keys,
+)
 from app.api.serializers import iso, operation_json
 from app.models.operations import SYNCING
 from app.services import inbox as inbox_service
@@ -39,6 +45,10 @@ class InboxQuery(HistoryQuery):
     EXTRA_STATES: ClassVar[tuple[str, ...]] = (inbox_service.STILL_RETRYING,)
 
 
+class InboxPage(HistoryPage):
+    counts: dict[str, int] = Field(description="waiting operations: failed, conflict, retrying")
+
+
 def decision_json(decision: inbox_service.Decision) -> dict[str, Any]:
     """Serialise the operation after a decision and the audit event that records it."""
     event = decision.audit
@@ -54,7 +64,7 @@ def decision_json(decision: inbox_service.Decision) -> dict[str, Any]:
     }
 
 
-@bp.get("")
+@bp.get("", responses={200: InboxPage})
 @require_roles(*SUPERVISORS)
 def list_inbox(query: InboxQuery) -> Response:
     """Page through operations that failed or conflict, with the platform's message.
