@@ -31,6 +31,7 @@ from app.models.operations import (
 )
 from app.models.users import User
 from app.services.operation_plans import InvalidOperation, normalise_tuid, plan_steps
+from app.services.timeline import operations_touching
 
 # A phone clock this far ahead of ours is wrong; order its actions by arrival instead.
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
@@ -331,10 +332,9 @@ def list_for_user(user: User, since: datetime | None, limit: int = 500) -> list[
 
 def device_history(tuid: str, limit: int = 100) -> list[Operation]:
     """Return operations that touched this device (as target or replacement), newest first."""
-    step_ops = select(OutboxStep.operation_id).where(OutboxStep.tuid == tuid)
     query = (
         select(Operation)
-        .where((Operation.tuid == tuid) | Operation.id.in_(step_ops))
+        .where(Operation.id.in_(operations_touching(tuid)))
         .order_by(Operation.device_time.desc(), Operation.id.desc())
         .limit(limit)
     )
