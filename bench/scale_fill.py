@@ -379,10 +379,13 @@ def filled(url: str, plan: Plan) -> bool:
         engine.dispose()
 
 
-def add_backlog(url: str, devices: int, now: datetime, user_id: int) -> int:
+def add_backlog(
+    url: str, devices: int, now: datetime, user_id: int, due: datetime | None = None
+) -> int:
     """Add install operations on `devices` devices, waiting to be sent: two pending steps each.
 
-    Phones coming back online after a day without signal. Returns the first new operation id.
+    Phones coming back online after a day without signal; with `due`, steps that wait out a
+    backoff until then. Returns the first new operation id.
     """
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -404,8 +407,8 @@ def add_backlog(url: str, devices: int, now: datetime, user_id: int) -> int:
             step += 1
             sink.write(
                 "outbox",
-                (step, op_pk, step_no, tuid, action, value, when, "pending", now, None, None, 0,
-                 False, None, None, None),
+                (step, op_pk, step_no, tuid, action, value, when, "pending", due or now, None,
+                 None, 0, False, None, None, None),
             )  # fmt: skip
     sink.close()
     engine.dispose()

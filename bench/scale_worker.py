@@ -68,28 +68,55 @@ def _compare(
     )
 
 
+def _pending_steps(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM outbox WHERE state = 'pending'")).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
 def measure_claims(full: str, empty: str, plan: scale_fill.Plan, runs: int) -> list[Figure]:
-    """Claim with nothing to send and with a backlog, on the full and the empty database."""
-    apps = {"full": app_for(full), "empty": app_for(empty)}
+    """Claim with nothing due and with a backlog, on the full and the empty database.
+
+    The year has operations still being retried, their steps waiting out a backoff; the empty
+    database gets as many, so that "nothing due" compares history alone.
+    """
+    urls = {"full": full, "empty": empty}
+    apps = {label: app_for(url) for label, url in urls.items()}
     meters = {label: CpuMeter(app) for label, app in apps.items()}
     actions = {label: _claimer(app) for label, app in apps.items()}
-    figures = [_compare(f"claim {CLAIM_LIMIT}: 0 pending", actions, meters, runs)]
-    backlog = plan.devices  # two steps each: 200,000 pending steps at 1,000,000 operations
     now = datetime.now(UTC)
-    firsts = {
-        label: scale_fill.add_backlog(url, backlog, now, plan.bench_user_id)
-        for label, url in (("full", full), ("empty", empty))
-    }
+    later = now + scale_fill.FAR_FUTURE
+    waiting = _pending_steps(full)
+    firsts = {"empty": scale_fill.add_backlog(empty, waiting // 2, now, plan.bench_user_id, later)}
+    figures = []
     try:
-        # Right after a burst the statistics still say "hardly anything pending".
+        figures.append(
+            _compare(f"claim {CLAIM_LIMIT}: none due ({waiting} in backoff)", actions, meters, runs)
+        )
+        backlog = plan.devices  # two steps each: 200,000 pending steps at 1,000,000 operations
         name = f"claim {CLAIM_LIMIT}: {2 * backlog:,} pending"
+        for label, url in urls.items():
+            first = scale_fill.add_backlog(url, backlog, now, plan.bench_user_id)
+            firsts.setdefault(label, first)
+        # Right after a burst the statistics still say "hardly anything pending".
         figures.append(_compare(f"{name}, stale statistics", actions, meters, runs))
-        analyse(full)
-        analyse(empty)
+        for url in urls.values():
+            analyse(url)
         figures.append(_compare(f"{name}, analysed", actions, meters, runs))
-    finally:
-        for label, url in (("full", full), ("empty", empty)):
+        for label, url in urls.items():
             scale_fill.remove_operations_from(url, firsts[label])
+            scale_fill.add_backlog(url, backlog, now, plan.bench_user_id, later)
+            analyse(url)
+        outage = _compare(f"{name}, none due (an outage's backoff)", actions, meters, runs)
+        outage.ok = None  # no target in #16: how an idle claim costs during an outage
+        figures.append(outage)
+    finally:
+        for label, url in urls.items():
+            scale_fill.remove_operations_from(url, firsts.get(label, plan.operations + 1))
             analyse(url, vacuum=True)
     return figures
 
