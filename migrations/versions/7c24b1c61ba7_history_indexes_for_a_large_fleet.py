@@ -55,47 +55,45 @@ def _trigram_available(bind) -> bool:
     return True
 
 
+# Operations' indexes: (name, columns). Each is created only if missing, so an operator can build
+# them beforehand with CREATE INDEX CONCURRENTLY (same names) and keep ingest writing meanwhile.
+OPERATIONS = (
+    ('ix_operations_device_time_id', ['device_time', 'id']),
+    ('ix_operations_received_at_id', ['received_at', 'id']),
+    ('ix_operations_kind_time', ['kind', 'device_time', 'id']),
+    ('ix_operations_bulk_job_time', ['bulk_job_id', 'device_time', 'id']),
+    ('ix_operations_seen_group_time', ['seen_group', 'device_time', 'id']),
+)
+# The outbox's partial indexes: (name, columns, condition).
+OUTBOX = (
+    ('ix_outbox_set_group_value', ['value', 'operation_id'], SET_GROUP),
+    ('ix_outbox_copy_group_result', ['result', 'operation_id'], COPY_GROUP),
+    ('ix_outbox_copy_group_tuid', ['tuid', 'operation_id'], COPY_GROUP),
+)
+
+
 def upgrade():
-    with op.batch_alter_table('operations', schema=None) as batch_op:
-        batch_op.create_index('ix_operations_device_time_id', ['device_time', 'id'], unique=False)
-        batch_op.create_index('ix_operations_received_at_id', ['received_at', 'id'], unique=False)
-        batch_op.create_index('ix_operations_kind_time', ['kind', 'device_time', 'id'], unique=False)
-        batch_op.create_index(
-            'ix_operations_bulk_job_time', ['bulk_job_id', 'device_time', 'id'], unique=False
+    for name, columns in OPERATIONS:
+        op.create_index(name, 'operations', columns, if_not_exists=True)
+    # (bulk_job_id, device_time, id) answers everything (bulk_job_id) did.
+    op.drop_index('ix_operations_bulk_job_id', table_name='operations', if_exists=True)
+    for name, columns, condition in OUTBOX:
+        op.create_index(
+            name, 'outbox', columns, postgresql_where=condition, sqlite_where=condition,
+            if_not_exists=True,
         )
-        batch_op.drop_index('ix_operations_bulk_job_id')
-        batch_op.create_index(
-            'ix_operations_seen_group_time', ['seen_group', 'device_time', 'id'], unique=False
-        )
-    op.create_index(
-        'ix_outbox_set_group_value', 'outbox', ['value', 'operation_id'],
-        postgresql_where=SET_GROUP, sqlite_where=SET_GROUP,
-    )
-    op.create_index(
-        'ix_outbox_copy_group_result', 'outbox', ['result', 'operation_id'],
-        postgresql_where=COPY_GROUP, sqlite_where=COPY_GROUP,
-    )
-    op.create_index(
-        'ix_outbox_copy_group_tuid', 'outbox', ['tuid', 'operation_id'],
-        postgresql_where=COPY_GROUP, sqlite_where=COPY_GROUP,
-    )
     if _trigram_available(op.get_bind()):
         op.create_index(
             'ix_operations_tuid_trgm', 'operations', ['tuid'],
-            postgresql_using='gin', postgresql_ops={'tuid': 'gin_trgm_ops'},
+            postgresql_using='gin', postgresql_ops={'tuid': 'gin_trgm_ops'}, if_not_exists=True,
         )
 
 
 def downgrade():
     # The extension stays: other database objects may use it, and it costs nothing idle.
-    op.execute("DROP INDEX IF EXISTS ix_operations_tuid_trgm")
-    op.drop_index('ix_outbox_copy_group_tuid', table_name='outbox')
-    op.drop_index('ix_outbox_copy_group_result', table_name='outbox')
-    op.drop_index('ix_outbox_set_group_value', table_name='outbox')
-    with op.batch_alter_table('operations', schema=None) as batch_op:
-        batch_op.drop_index('ix_operations_seen_group_time')
-        batch_op.create_index('ix_operations_bulk_job_id', ['bulk_job_id'], unique=False)
-        batch_op.drop_index('ix_operations_bulk_job_time')
-        batch_op.drop_index('ix_operations_kind_time')
-        batch_op.drop_index('ix_operations_received_at_id')
-        batch_op.drop_index('ix_operations_device_time_id')
+    op.drop_index('ix_operations_tuid_trgm', table_name='operations', if_exists=True)
+    for name, _, _ in OUTBOX:
+        op.drop_index(name, table_name='outbox')
+    op.create_index('ix_operations_bulk_job_id', 'operations', ['bulk_job_id'])
+    for name, _ in OPERATIONS:
+        op.drop_index(name, table_name='operations')
