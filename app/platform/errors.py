@@ -57,3 +57,7 @@ class MalformedResponse(PlatformError):
 
     retryable = True
     outcome_unknown = True
+
+
+class NotSupported(ValidationFailed):
+    """The configured platform has no equivalent of this call (see its declared capabilities)."""
