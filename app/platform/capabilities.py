@@ -48,8 +48,8 @@ class PlatformProfile:
     title: str
     capabilities: Capabilities
     device_id: DeviceIdRule
+    token_ttl: float = 900.0  # seconds a token lives when the platform does not say
     rate_limit: float = 0.0  # documented requests per second; 0: none documented
-    notes: tuple[str, ...] = ()  # what the UI should say about missing capabilities
 
     def to_dict(self) -> dict[str, object]:
         """Return the profile as GET /api/platform shows it."""
@@ -59,5 +59,4 @@ class PlatformProfile:
             "capabilities": self.capabilities.to_dict(),
             "device_id": asdict(self.device_id),
             "rate_limit": self.rate_limit,
-            "notes": list(self.notes),
         }

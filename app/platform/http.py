@@ -121,13 +121,13 @@ class HttpPlatform:
         base_url: str,
         *,
         timeout: float | httpx.Timeout = 10.0,
-        token_ttl: float = 900.0,
+        token_ttl: float | None = None,
         token_margin: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
         max_retries: int = 2,
         retry_backoff: float = 0.2,
-        rate_limit: float = 0.0,
+        rate_limit: float | None = None,
         static_token: str | None = None,
     ) -> None:
         if not base_url:
@@ -153,9 +153,14 @@ class HttpPlatform:
         # refreshed: a refusal means an admin reset it, so it is an AuthError at once.
         self._static_token = static_token
         self._tokens = TokenCache(
-            self._fetch_token, ttl=float(token_ttl), margin=float(token_margin), clock=clock
+            self._fetch_token,
+            ttl=self.profile.token_ttl if token_ttl is None else float(token_ttl),
+            margin=float(token_margin),
+            clock=clock,
         )
-        self._pacer = RequestPacer(rate_limit) if rate_limit > 0 else None
+        # None: pace to the platform's documented limit (ThingScale: 20/s); 0 turns pacing off.
+        rate = self.profile.rate_limit if rate_limit is None else float(rate_limit)
+        self._pacer = RequestPacer(rate) if rate > 0 else None
         self._closed = threading.Event()
 
     def __enter__(self) -> HttpPlatform:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import httpx
 
 from app.platform.errors import MalformedResponse, ValidationFailed
+from app.platform.interface import INSTALLATION_STATUSES
 
 MESSAGE_MAX_CHARS = 300
 _MESSAGE_KEYS = ("message", "Message", "error", "errorMessage", "msg")
@@ -129,3 +130,12 @@ def retry_after(response: httpx.Response, now: Callable[[], float] = time.time) 
     if not math.isfinite(seconds):
         return None
     return max(seconds, 0.0)
+
+
+def checked_status(status: str) -> str:
+    """Return the installation status if it is one of ours, else raise ValidationFailed."""
+    if status not in INSTALLATION_STATUSES:
+        raise ValidationFailed(
+            f"installation_status must be one of {', '.join(INSTALLATION_STATUSES)}; got {status!r}"
+        )
+    return status

@@ -27,7 +27,6 @@ from app.platform.capabilities import Capabilities, DeviceIdRule, PlatformProfil
 from app.platform.errors import MalformedResponse, ValidationFailed
 from app.platform.http import HttpPlatform, client_options
 from app.platform.interface import (
-    INSTALLATION_STATUSES,
     UNASSIGNED,
     Group,
     InstallationRecord,
@@ -35,6 +34,7 @@ from app.platform.interface import (
     ThingInfo,
 )
 from app.platform.shapes import (
+    checked_status,
     error_message,
     expect_dict,
     expect_list,
@@ -156,11 +156,7 @@ class ThingseeClient(HttpPlatform):
 
     def set_installation_status(self, tuid: str, status: str) -> InstallationRecord:
         """Append an installation status to the device's history."""
-        if status not in INSTALLATION_STATUSES:
-            raise ValidationFailed(
-                f"installation_status must be one of {', '.join(INSTALLATION_STATUSES)}; "
-                f"got {status!r}"
-            )
+        checked_status(status)
         path = f"things/{_segment(tuid, 'tuid')}/installations"
         data = self._post(path, {"installation_status": status})
         if data is None:  # 204: accepted with nothing to say
