@@ -165,7 +165,16 @@ class ThingScaleClient(HttpPlatform, OptionalCalls):
     def set_group(self, tuid: str, group_id: str) -> str:
         """Map the device to a channel; `unassigned` removes the mapping."""
         channel = None if group_id == UNASSIGNED else _channel(group_id)
-        self._send_json("PUT", f"device/{segment(tuid, 'device_id')}", body={"mapped_ch": channel})
+        path = f"device/{segment(tuid, 'device_id')}"
+        try:
+            self._send_json("PUT", path, body={"mapped_ch": channel})
+        except NotFound as exc:
+            if exc.code != "NO_CHANNEL":
+                raise
+            # The body says only NO_CHANNEL: name the channel so the inbox says which.
+            raise NotFound(
+                f"no channel {channel} ({exc.message})", status=404, code=exc.code
+            ) from None
         return group_id
 
     # ---- channels as groups --------------------------------------------------------------

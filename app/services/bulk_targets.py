@@ -170,6 +170,8 @@ def from_group(platform: Platform, group_id: str, limit: int) -> list[TargetLine
         tuids = platform.group_things(group)
     except platform_errors.NotFound as exc:
         raise NotFound(f"Deployment group '{group}' does not exist on the platform.") from exc
+    except platform_errors.NotSupported as exc:
+        raise Unprocessable(f"{exc.message}.", {"field": "group_id"}) from exc
     except platform_errors.PlatformError as exc:
         raise ServiceUnavailable(
             f"Could not list the group's devices: {exc.message}. Try again shortly."

@@ -55,7 +55,7 @@ def _status(raw: object) -> str:
     return str(raw)
 
 
-def _without_groups() -> str | None:
+def platform_without_groups() -> str | None:
     """Return the platform's name when it has no deployment groups, else None."""
     profile = current_profile()
     return None if profile.capabilities.deployment_groups else profile.title
@@ -69,7 +69,7 @@ def plan_steps(
     On a platform without deployment groups the same actions make no group steps: installing
     sets the status (a group sent along is dropped), and moving a device is refused.
     """
-    no_groups = _without_groups()
+    no_groups = platform_without_groups()
     if kind == "set_status":
         status = _status(args.get("status"))
         return {"status": status}, [PlannedStep(tuid, "set_status", status)]

@@ -194,10 +194,16 @@ class PlatformState(EmulatorState):
     # --- models and named groups (ThingsMatrix) ---------------------------------------------
 
     def model_of(self, device_id: str) -> str | None:
+        """Return the device's model: the platform's first one unless set_model changed it."""
         with self._lock:
-            if device_id not in self._models and self._model_names:
-                self._models[device_id] = self._rng.choice(self._model_names)
-            return self._models.get(device_id)
+            default = self._model_names[0] if self._model_names else None
+            return self._models.get(device_id, default)
+
+    def set_model(self, device_id: str, model: str) -> None:
+        """Give a device another model (groups only take devices of one model)."""
+        with self._lock:
+            self._device(device_id)
+            self._models[device_id] = model
 
     def group_model(self, group_id: str) -> str | None:
         with self._lock:

@@ -202,7 +202,7 @@ def search(state: PlatformState, request: Request, caller: str) -> tuple[int, An
     body = _body(request)
     group_id, sn = body.get("groupId"), body.get("sn")
     if group_id is not None and group_id not in state.group_ids():
-        raise fault(10007, "group")
+        raise fault(10007, f"group {group_id}")
     sns = state.tuids() if group_id is None else state.members(group_id)
     rows = [_device_json(state, s) for s in sns if sn is None or s == sn]
     if isinstance(body.get("compositeStatus"), int):
@@ -231,7 +231,7 @@ def set_group(state: PlatformState, request: Request, caller: str, sn: str) -> t
     if not isinstance(group_id, str) or not group_id:
         raise fault(10010, "groupId")
     if group_id not in state.group_ids():
-        raise fault(10007, "group")
+        raise fault(10007, f"group {group_id}")
     if state.group_of(sn) == group_id:
         raise fault(14407)
     model, group_model = state.model_of(sn), state.group_model(group_id)
@@ -273,7 +273,7 @@ def delete_group(
     state: PlatformState, request: Request, caller: str, group_id: str
 ) -> tuple[int, Any]:
     if group_id not in state.group_ids():
-        raise fault(10007, "group")
+        raise fault(10007, f"group {group_id}")
     if state.members(group_id):
         raise fault(14406, group_id)
     state.forget_group(group_id)
