@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 import signal
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from types import FrameType
 
 from .platforms import PLATFORMS, THINGSEE, platform_defaults
