@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.sync.worker import SyncWorker, WorkerSettings
+from emulator.platforms import platform_defaults
 from emulator.server import EmulatorServer, start_emulator
 from emulator.state import EmulatorConfig
 from tests.platforms import PLATFORMS, EmulatedPlatform, emulator_settings
@@ -60,6 +62,8 @@ class EmulatorPool:
     def get(self, platform: str) -> EmulatorServer:
         if platform not in self._servers:
             config = EmulatorConfig(client_id="fieldhand-test", client_secret="s3cret", seed=7)
+            # The platform's token lifetime, but no rate limit unless a test sets one.
+            config = replace(platform_defaults(platform, config), rate_limit=0.0)
             self._servers[platform] = start_emulator(config, platform=platform)
         return self._servers[platform]
 
