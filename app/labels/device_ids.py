@@ -90,6 +90,7 @@ class KeyedIdRule:
     name: str  # "ThingsMatrix serial number (sn)"
     keys: frozenset[str]  # lower-case keys that name the id in pairs, JSON and URLs
     pattern: re.Pattern[str]
+    alphabet: re.Pattern[str]  # every character allowed: else the length is not the problem
     shape: str  # "4 to 32 letters, digits or dashes"
     lorawan: bool = False  # also read TR005 QR codes, and ids written with separators
 
@@ -104,9 +105,13 @@ class KeyedIdRule:
             return self._label(keyed, "json", "not_a_device_label")
         if "/" in trimmed and not self.pattern.match(self._canonical(trimmed)):
             return self._label(_url_value(trimmed, self.keys), "url", "web_link")
-        keyed = _pair_value(trimmed, self.keys)
-        if keyed is not None:
-            return self._label(keyed, "pairs", "bad_characters")
+        keyed, pairs = _pair_value(trimmed, self.keys)
+        if len(keyed) > 1:
+            raise self._error("two_ids", "This label names more than one device.")
+        if keyed:
+            return self._label(keyed[0], "pairs", "bad_characters")
+        if pairs:
+            raise self._error("not_a_device_label", f"This label has no {self.name}.")
         return self._label(trimmed, "id", "")
 
     def normalise(self, raw: str) -> str:
@@ -125,6 +130,8 @@ class KeyedIdRule:
         candidate = self._canonical(value)
         if self.pattern.match(candidate):
             return DeviceLabel(candidate, form)
+        if form == "pairs" and not candidate:
+            raise self._error("not_a_device_label", f"This label has no {self.name}.")
         if not reason or form == "pairs":
             raise self._bare_error(candidate)
         if reason == "web_link":
@@ -134,7 +141,7 @@ class KeyedIdRule:
     def _bare_error(self, candidate: str) -> LabelError:
         if not candidate:
             return self._error("empty", "Nothing was read.")
-        if re.fullmatch(r"[A-Z0-9]+", candidate):
+        if self.alphabet.fullmatch(candidate):
             return self._error(
                 "wrong_length", f"This ID has {len(candidate)} characters; {self.shape}."
             )
@@ -164,15 +171,17 @@ def _json_value(text: str, keys: frozenset[str]) -> str | None:
     return ""
 
 
-def _pair_value(text: str, keys: frozenset[str]) -> str | None:
-    found = None
+def _pair_value(text: str, keys: frozenset[str]) -> tuple[list[str], bool]:
+    """Return the values under our keys, and whether the text is `key:value` pairs at all."""
+    found: list[str] = []
+    pairs = False
     for part in _PAIR_SEPARATORS.split(text):
         match = _PAIR.match(part)
-        if match and match.group(1).strip().lower() in keys:
-            if found is not None:
-                return ""  # two ids on one label: refuse rather than guess
-            found = match.group(2)
-    return found
+        if match:
+            pairs = True
+            if match.group(1).strip().lower() in keys:
+                found.append(match.group(2))
+    return found, pairs
 
 
 def _url_value(text: str, keys: frozenset[str]) -> str:
@@ -198,18 +207,21 @@ RULES: dict[str, LabelRule] = {
         name="ThingsMatrix serial number (sn)",
         keys=frozenset({"sn", "s/n", "serial", "serialnumber", "serial_number"}),
         pattern=re.compile(r"^[A-Z0-9][A-Z0-9-]{3,31}\Z"),
+        alphabet=re.compile(r"[A-Z0-9-]+"),
         shape="a serial number has 4 to 32 letters, digits or dashes",
     ),
     "thingscale": KeyedIdRule(
         name="ThingScale device ID",
         keys=frozenset({"device_id", "deviceid", "id", "serial", "sn"}),
         pattern=re.compile(r"^[A-Z0-9][A-Z0-9_-]{3,31}\Z"),
+        alphabet=re.compile(r"[A-Z0-9_-]+"),
         shape="a device ID has 4 to 32 letters, digits, dashes or underscores",
     ),
     "thingshub": KeyedIdRule(
         name="DevEUI",
         keys=frozenset({"deveui", "dev_eui", "eui", "dev eui"}),
         pattern=re.compile(r"^[0-9A-F]{16}\Z"),
+        alphabet=re.compile(r"[0-9A-F]+"),
         shape="a DevEUI has 16 hexadecimal digits (0-9, A-F)",
         lorawan=True,
     ),
