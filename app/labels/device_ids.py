@@ -100,9 +100,9 @@ class KeyedIdRule:
             raise self._error("empty", "Nothing was read.")
         if self.lorawan and trimmed.upper().startswith("LW:"):
             return self._label(_tr005_dev_eui(trimmed), "lorawan", "not_a_device_label")
-        keyed = _json_value(trimmed, self.keys)
-        if keyed is not None:
-            return self._label(keyed, "json", "not_a_device_label")
+        in_json = _json_value(trimmed, self.keys)
+        if in_json is not None:
+            return self._label(in_json, "json", "not_a_device_label")
         if "/" in trimmed and not self.pattern.match(self._canonical(trimmed)):
             return self._label(_url_value(trimmed, self.keys), "url", "web_link")
         keyed, pairs = _pair_value(trimmed, self.keys)
