@@ -25,7 +25,8 @@ export type LabelReason =
   | 'bad_characters'
   | 'wrong_length'
   | 'web_link'
-  | 'not_a_device_label';
+  | 'not_a_device_label'
+  | 'two_ids';
 
 export class LabelError extends Error {
   override name = 'LabelError';
