@@ -13,17 +13,19 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Capabilities:
-    installation_history: bool  # the platform keeps each device's past statuses
-    deployment_groups: bool  # a device sits in one group: read it, move it, list groups
-    group_create: bool
-    group_rename: bool
-    group_delete: bool
-    last_seen: bool  # the time of the device's latest message (a device check)
-    online_status: bool  # a live online/offline flag (a device check)
-    battery_level: bool
-    messages: bool  # the device's recent messages
-    commands: bool  # configuration commands to the device
-    alerts: bool  # open alerts per device
+    """What a platform has beyond reading devices and their installation status (none: False)."""
+
+    installation_history: bool = False  # the platform keeps each device's past statuses
+    deployment_groups: bool = False  # a device sits in one group: read it, move it, list groups
+    group_create: bool = False
+    group_rename: bool = False
+    group_delete: bool = False
+    last_seen: bool = False  # the time of the device's latest message (a device check)
+    online_status: bool = False  # a live online/offline flag (a device check)
+    battery_level: bool = False
+    messages: bool = False  # the device's recent messages
+    commands: bool = False  # configuration commands to the device
+    alerts: bool = False  # open alerts per device
 
     def to_dict(self) -> dict[str, bool]:
         """Return the flags as the API serialises them."""

@@ -237,17 +237,11 @@ class HttpPlatform:
     ) -> Any:
         """Send with the current token, refreshing and replaying once if the token is refused."""
         content = None if body is None else json.dumps(body).encode("utf-8")
-        if self._static_token is not None:
-            response = self._send(method, path, self._static_token, params, content)
-            if self._is_token_refusal(response):
-                raise AuthError(
-                    f"the platform refused the configured key: {error_message(response)}",
-                    status=response.status_code,
-                )
-            return self._read_data(response, method)
-        token = self._tokens.current()
-        response = self._send(method, path, token.value, params, content)
-        if self._is_token_refusal(response):
+        static = self._static_token
+        token = None if static is not None else self._tokens.current()
+        value = static if token is None else token.value
+        response = self._send(method, path, str(value), params, content)
+        if token is not None and self._is_token_refusal(response):
             log.info(
                 "platform refused the token (HTTP %s) on %s %s; refreshing once",
                 response.status_code,
@@ -256,11 +250,13 @@ class HttpPlatform:
             )
             token = self._tokens.replace(token)
             response = self._send(method, path, token.value, params, content)
-            if self._is_token_refusal(response):
-                raise AuthError(
-                    f"the platform refused a fresh token: {error_message(response)}",
-                    status=response.status_code,
-                )
+        if self._is_token_refusal(response):
+            # A fixed key cannot be refreshed: an admin reset it, so there is nothing to replay.
+            what = "the configured key" if static is not None else "a fresh token"
+            raise AuthError(
+                f"the platform refused {what}: {error_message(response)}",
+                status=response.status_code,
+            )
         return self._read_data(response, method)
 
     def _send(

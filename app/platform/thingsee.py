@@ -58,7 +58,6 @@ PROFILE = PlatformProfile(
         group_rename=True,
         group_delete=True,
         last_seen=True,
-        online_status=False,
         battery_level=True,
         messages=True,
         commands=True,

@@ -36,17 +36,7 @@ PROFILE = PlatformProfile(
     key="thingshub",
     title="thingsHub",
     capabilities=Capabilities(
-        installation_history=False,
-        deployment_groups=False,
-        group_create=False,
-        group_rename=False,
-        group_delete=False,
         last_seen=True,
-        online_status=False,
-        battery_level=False,
-        messages=False,
-        commands=False,
-        alerts=False,
     ),
     device_id=DeviceIdRule(
         name="DevEUI",

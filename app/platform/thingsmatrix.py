@@ -67,17 +67,10 @@ PROFILE = PlatformProfile(
     key="thingsmatrix",
     title="ThingsMatrix",
     capabilities=Capabilities(
-        installation_history=False,
         deployment_groups=True,
         group_create=True,
-        group_rename=False,
         group_delete=True,
-        last_seen=False,
         online_status=True,
-        battery_level=False,
-        messages=False,
-        commands=False,
-        alerts=False,
     ),
     device_id=DeviceIdRule(
         name="sn",

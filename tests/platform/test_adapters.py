@@ -60,6 +60,11 @@ def client(make_client: Callable[..., HttpPlatform]) -> HttpPlatform:
     return make_client(PLATFORM_RATE_LIMIT=0)
 
 
+def _skip_fixed_tokens(emulated: EmulatedPlatform) -> None:
+    if not emulated.refreshes_tokens:
+        pytest.skip("ThingScale's API token does not expire")
+
+
 def _device(emulator: EmulatorServer) -> str:
     (device_id,) = emulator.state.add_devices(count=1)
     return str(device_id)
@@ -173,8 +178,7 @@ def test_one_token_per_lifetime_across_threads(
 def test_expired_token_is_refreshed_once_and_the_call_replayed(
     make_client: Callable[..., HttpPlatform], emulator: EmulatorServer, emulated: EmulatedPlatform
 ) -> None:
-    if not emulated.refreshes_tokens:
-        pytest.skip("ThingScale's API token does not expire")
+    _skip_fixed_tokens(emulated)
     device = _device(emulator)
     clock = ManualClock()
     client = make_client(PLATFORM_RATE_LIMIT=0)
@@ -190,8 +194,7 @@ def test_expired_token_is_refreshed_once_and_the_call_replayed(
 def test_token_is_refreshed_before_its_lifetime_ends(
     make_client: Callable[..., HttpPlatform], emulator: EmulatorServer, emulated: EmulatedPlatform
 ) -> None:
-    if not emulated.refreshes_tokens:
-        pytest.skip("ThingScale's API token does not expire")
+    _skip_fixed_tokens(emulated)
     device = _device(emulator)
     clock = ManualClock()
     client = make_client(PLATFORM_RATE_LIMIT=0)

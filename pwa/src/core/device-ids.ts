@@ -2,7 +2,7 @@
 // (app/labels/device_ids.py); both are tested on tests/fixtures/device_id_cases.json. Thingsee's
 // TUID rules stay in ./label.ts.
 
-import { LabelError, tryParseLabel } from './label';
+import { LabelError, trim, tryParseLabel } from './label';
 import type { Label } from './types';
 
 interface KeyedRule {
@@ -41,7 +41,6 @@ const RULES: Record<string, KeyedRule> = {
   },
 };
 
-const TRIM_CHARS = ' \t\n\r\v\f\u00a0\ufeff';
 const PAIR_SEPARATORS = /[,;|&\n]/;
 const PAIR = /^\s*([A-Za-z_/ ]+?)\s*[:=]\s*([\s\S]*?)\s*$/;
 const ID_SEPARATORS = /[\s:._-]/g;
@@ -89,14 +88,6 @@ function bareError(rule: KeyedRule, candidate: string): LabelError {
 function canonical(rule: KeyedRule, text: string): string {
   const value = trim(text).replace(/[a-z]/g, (c) => c.toUpperCase());
   return rule.lorawan ? value.replace(ID_SEPARATORS, '') : value;
-}
-
-function trim(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && TRIM_CHARS.includes(text[start]!)) start += 1;
-  while (end > start && TRIM_CHARS.includes(text[end - 1]!)) end -= 1;
-  return text.slice(start, end);
 }
 
 function jsonValue(text: string, keys: ReadonlySet<string>): string | null {

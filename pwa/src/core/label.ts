@@ -127,7 +127,8 @@ export function tryParseLabel(text: string): { label: Label } | { error: LabelEr
   }
 }
 
-function trim(text: string): string {
+/** Trim the characters labels are padded with (spaces, NBSP, BOM) from both ends. */
+export function trim(text: string): string {
   let start = 0;
   let end = text.length;
   while (start < end && TRIM_CHARS.includes(text[start]!)) start += 1;
