@@ -37,6 +37,7 @@ from app.services.paging import bounded_count
 # One 429 or a short outage is retried away unnoticed; this many failed tries in a row is worth
 # a supervisor's look (the platform may be down, or this device's calls keep failing).
 STILL_RETRYING_AFTER_ATTEMPTS = 3
+ID_PUNCTUATION = "-_"  # besides letters and digits, in some platforms' device ids
 
 
 @dataclass
@@ -113,18 +114,21 @@ def _alternatives(flt: HistoryFilter) -> list[list[ColumnElement[bool]]]:
             ]
         )
     if flt.tuid:
-        # TUIDs are stored uppercase letters and digits: the fragment needs no LIKE escaping,
-        # and anything else in it cannot match. On PostgreSQL trigram indexes answer it.
-        fragment = "".join(ch for ch in flt.tuid.upper() if ch.isalnum())
+        # Device ids are stored upper-cased, of letters, digits, "-" and "_" (app.labels.
+        # device_ids): anything else cannot match, and "_" is no LIKE wildcard here. On
+        # PostgreSQL a trigram index answers it.
+        fragment = "".join(ch for ch in flt.tuid.upper() if ch.isalnum() or ch in ID_PUNCTUATION)
         if not fragment:
             return [[false()]]
-        pattern = f"%{fragment}%"
+        pattern = "%" + fragment.replace("_", "/_") + "%"
         alternatives.append(
             [
-                Operation.tuid.like(pattern),
+                Operation.tuid.like(pattern, escape="/"),
                 # The replacement: its copy_group step is the only step whose TUID differs from
                 # the operation's (operation_plans.plan_steps).
-                _steps(OutboxStep.action == "copy_group", OutboxStep.tuid.like(pattern)),
+                _steps(
+                    OutboxStep.action == "copy_group", OutboxStep.tuid.like(pattern, escape="/")
+                ),
             ]
         )
     return alternatives

@@ -8,6 +8,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -244,6 +245,15 @@ def test_filters_matching_in_several_ways_find_the_same_rows_however_many_match(
     # Past the bound the ways are ORed and the rows walked in order instead of collected.
     monkeypatch.setattr(paging, "COUNT_EXACT_UP_TO", 1)
     assert _by_page_numbers(api, query, 4) == few
+
+
+def test_a_tuid_fragment_is_taken_literally(login: Any, fleet: dict[str, Any]) -> None:
+    api = login("supervisor")
+    assert _get(api, "/api/history?tuid=abc0000001")["totalElements"] == 10
+    for literal in ("abc_000", "a%c", "abc-000"):  # no wildcards; "-" and "_" may be in ids
+        assert _get(api, f"/api/history?tuid={quote(literal)}")["totalElements"] == 0, literal
+    # Spaces and other punctuation a supervisor copies along are dropped.
+    assert _get(api, "/api/history?tuid=" + quote(" abc 000 0001/"))["totalElements"] == 10
 
 
 def test_the_platform_answer_is_the_newest_attempt(login: Any, fleet: dict[str, Any]) -> None:
