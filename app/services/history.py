@@ -217,7 +217,10 @@ def history_page(
     cursor: str | None = None,
 ) -> Page[HistoryRow]:
     """Return one page of the filtered history: page `page`, or the one beside a cursor."""
-    keys = list(sort or DEFAULT_SORT)
+    keys: list[SortKey] = []
+    for key in sort or DEFAULT_SORT:
+        if all(k.field != key.field for k in keys):  # a second mention changes no order
+            keys.append(key)
     total, exact = count_matching(flt)
     ids = matching(
         [Operation.id.label("id"), *(SORT_COLUMNS[k.field].label(k.field) for k in keys)],

@@ -275,7 +275,9 @@ def stream_rows(query: Select[Any], chunk: int) -> Iterator[Sequence[Any]]:
 
     PostgreSQL streams the result to us as it computes it (psycopg's stream in chunks), so it
     works on the next rows while we handle these; a server-side cursor would wait for each
-    FETCH. Rows come as the driver reads them, in UTC. Elsewhere SQLAlchemy's stream_results.
+    FETCH. Rows come as the driver reads them, in UTC, and parameters go to it unconverted:
+    fine for strings, numbers and aware datetimes, not for types SQLAlchemy must convert
+    (JSON). Elsewhere SQLAlchemy's stream_results.
     """
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":

@@ -121,6 +121,7 @@ def _by_page_numbers(api: Any, query: str, size: int) -> list[str]:
         "sort=received_at,asc",
         "sort=kind,asc&sort=device_time,desc",  # directions mixed
         "sort=state,desc&sort=technician,asc",
+        "sort=tuid,asc&sort=tuid,desc",  # the second mention changes nothing
     ],
 )
 def test_cursors_walk_the_same_rows_as_page_numbers_both_ways(
