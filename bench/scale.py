@@ -11,8 +11,12 @@ groups and device cache). Prints a table with targets and PASS/MISS, and the mac
 
     .venv/bin/python bench/scale.py --database-url postgresql+psycopg://postgres@127.0.0.1/fh_bench
     .venv/bin/python bench/scale.py                      # SQLite in instance/, 100,000 operations
-    ... --reuse          # keep an already filled database (migrations still run)
-    ... --explain        # print EXPLAIN (ANALYZE, BUFFERS) of the history queries (PostgreSQL)
+    ... --reuse          # keep an already filled database (migrations and ANALYZE still run)
+    ... --explain NAME   # the plans of a request's queries: part of its name, `all` or a path
+    ... --skip csv,claim # leave parts out: requests, csv, claim, ingest
+
+Wall times on a shared machine stretch with everyone's load; the "cpu" per request (this process
+and its PostgreSQL backend) is the figure to compare between runs.
 """
 
 from __future__ import annotations
