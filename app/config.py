@@ -19,7 +19,10 @@ DEFAULTS: dict[str, Any] = {
     "PLATFORM_URL": None,  # Thingsee base URL ending in /prod/v1/
     "PLATFORM_CLIENT_ID": None,
     "PLATFORM_CLIENT_SECRET": None,
-    "PLATFORM_TIMEOUT_S": 10.0,
+    "PLATFORM_TIMEOUT_S": 10.0,  # read timeout; never above PLATFORM_INFLIGHT_BOUND_S
+    # A write may still land this long after it was sent (API Gateway's integration timeout):
+    # an unknown outcome is checked, and a device read back, only once it has passed.
+    "PLATFORM_INFLIGHT_BOUND_S": 29.0,
     "PLATFORM_TOKEN_TTL_S": 900.0,
     "PLATFORM_TOKEN_MARGIN_S": 60.0,  # refresh a token this long before its lifetime ends
     "PLATFORM_MAX_RETRIES": 2,  # retries of a failed GET inside one client call

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import api, control
 from .errors import ApiError, error_body, error_response, injected_fault_response, json_response
+from .httpserver import CONNECTION_CONTROL
 from .ratelimit import retry_after_header
 from .state import EmulatorState
 
@@ -49,6 +50,19 @@ class EmulatorApp:
         client_id: str | None = None
         fault: str | None = None
         try:
+            outage = state.settings.outage
+            if outage:
+                response, fault = _outage_response(request, outage), "outage"
+                state.record_call(
+                    time=arrived,
+                    method=method,
+                    path=path,
+                    query=request.query_string.decode("latin-1"),
+                    status=0 if outage == "drop" else response.status_code,
+                    client_id=None,
+                    fault=fault,
+                )
+                return response
             endpoint, args = _match(api.API_ROUTES, api.API_PREFIX, request)
             credential = (
                 _token_request_client(request)
@@ -57,7 +71,7 @@ class EmulatorApp:
             )
             client_id = credential
             # Sleep before taking any lock so concurrent requests overlap their latency.
-            delay = state.delay_s(path)
+            delay = state.delay_s(path, method)
             if delay > 0:
                 time.sleep(delay)
             wait = state.rate_limiter.acquire(credential or ANONYMOUS)
@@ -109,6 +123,15 @@ class EmulatorApp:
             return json_response(control.HANDLERS[endpoint](self.state, request, **args))
         except ApiError as error:
             return error_response(error)
+
+
+def _outage_response(request: Request, mode: str) -> Response:
+    """Answer nothing (the server closes the connection) or a gateway's 503; apply nothing."""
+    control = request.environ.get(CONNECTION_CONTROL)
+    if mode == "drop" and isinstance(control, dict):
+        control["drop"] = True
+        return Response(status=502)  # never sent
+    return injected_fault_response(503 if mode == "503" else 502)
 
 
 def make_app(state: EmulatorState) -> WSGIApplication:

@@ -97,7 +97,9 @@ def app_config(migrated_database: str, emulator: EmulatorServer, tmp_path: Path)
         "PLATFORM_URL": emulator.base_url,
         "PLATFORM_CLIENT_ID": emulator.client_id,
         "PLATFORM_CLIENT_SECRET": emulator.client_secret,
-        "PLATFORM_TIMEOUT_S": 5.0,
+        "PLATFORM_TIMEOUT_S": 2.0,
+        # Short, so tests of unknown outcomes and second read-backs wait seconds, not 29 s.
+        "PLATFORM_INFLIGHT_BOUND_S": 2.0,
         "SYNC_BACKOFF_BASE_S": 0.05,
         "SYNC_BACKOFF_CAP_S": 0.5,
         "SYNC_POLL_S": 0.05,

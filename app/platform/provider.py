@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask, current_app
 
 from app.platform.interface import Platform
 
 EXTENSION_KEY = "fieldhand.platform"
+
+
+def inflight_bound(config: Mapping[str, Any]) -> float:
+    """Return how long after it was sent a write may still land (PLATFORM_INFLIGHT_BOUND_S)."""
+    return max(float(config.get("PLATFORM_INFLIGHT_BOUND_S") or 0.0), 0.0)
 
 
 def build_platform(config: dict[str, object]) -> Platform:

@@ -20,7 +20,12 @@ Retry-After), a 403 that is not about tokens -> AuthError without a refresh, 5xx
 connection errors -> Unavailable, a 2xx we cannot read -> MalformedResponse.
 `Unavailable.outcome_unknown` is True when a write may have reached the platform (read/write
 timeouts, dropped connections, 5xx answers to writes) and False when it cannot have (connect
-errors and timeouts, no free pooled connection, GETs).
+errors and timeouts, no free pooled connection, GETs). `Unavailable.in_flight` says the write
+may also still land later: read/write timeouts, dropped connections and 504 (API Gateway stopped
+waiting; its integration may still run). Such a write can land until the platform's in-flight
+bound (PLATFORM_INFLIGHT_BOUND_S, API Gateway's 29 s integration timeout) has passed since it
+was sent, so the read timeout is never longer than that bound: waiting longer could only end in
+the gateway's own 504.
 
 Retry policy, deliberately small because the sync worker owns retries:
 - GETs are safe to repeat: they retry on Unavailable up to `max_retries` times, sleeping
@@ -65,6 +70,7 @@ from app.platform.interface import (
     ThingAlerts,
     ThingInfo,
 )
+from app.platform.provider import inflight_bound
 from app.platform.tokens import BearerToken, TokenCache
 
 log = logging.getLogger(__name__)
@@ -195,9 +201,18 @@ def _error_for(response: httpx.Response, method: str) -> PlatformError:
     if status in (401, 403):
         return AuthError(message, status=status)
     if status >= 500:
-        return Unavailable(message, status=status, outcome_unknown=method != "GET")
+        write = method != "GET"
+        return Unavailable(
+            message, status=status, outcome_unknown=write, in_flight=write and status == 504
+        )
     # 400, 422 and any other 4xx: the request itself is wrong and repeating it cannot help.
     return ValidationFailed(message, status=status)
+
+
+def read_timeout(timeout: float, config: Mapping[str, Any]) -> float:
+    """Return the client timeout, never longer than the in-flight bound when one is set."""
+    bound = inflight_bound(config)
+    return min(timeout, bound) if bound > 0 else timeout
 
 
 class ThingseeClient:
@@ -267,6 +282,8 @@ class ThingseeClient:
             )
             if config.get(key) is not None
         }
+        if "timeout" in options:
+            options["timeout"] = read_timeout(options["timeout"], config)
         if config.get("PLATFORM_MAX_RETRIES") is not None:
             options["max_retries"] = int(config["PLATFORM_MAX_RETRIES"])
         return cls(url, client_id, secret, **options)
@@ -578,6 +595,7 @@ class ThingseeClient:
         return Unavailable(
             f"{kind} talking to the platform ({method} {path})",
             outcome_unknown=may_have_arrived,
+            in_flight=may_have_arrived,
         )
 
     @staticmethod
