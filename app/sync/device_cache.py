@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from app.labels.device_types import device_type_for
 from app.models.devices import Device
@@ -22,6 +24,22 @@ from app.models.devices import Device
 _DEVICES = Device.__table__
 SOURCE_LOCAL = "local"  # what an action will make true, not yet confirmed by the platform
 SOURCE_PLATFORM = "platform"  # read from or confirmed by the platform
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str) -> Insert:
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    statement = insert(_DEVICES)
+    # None means "unchanged": one statement serves status and group values.
+    return statement.on_conflict_do_update(
+        index_elements=["tuid"],
+        set_={
+            "status": func.coalesce(statement.excluded.status, _DEVICES.c.status),
+            "group_id": func.coalesce(statement.excluded.group_id, _DEVICES.c.group_id),
+            "source": statement.excluded.source,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
 
 
 def remember_devices(
@@ -35,19 +53,8 @@ def remember_devices(
     if not values:
         return
     connection = session.connection()
-    insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
-    statement = insert(_DEVICES)
-    upsert = statement.on_conflict_do_update(
-        index_elements=["tuid"],
-        set_={
-            "status": func.coalesce(statement.excluded.status, _DEVICES.c.status),
-            "group_id": func.coalesce(statement.excluded.group_id, _DEVICES.c.group_id),
-            "source": statement.excluded.source,
-            "updated_at": statement.excluded.updated_at,
-        },
-    )
     connection.execute(
-        upsert,
+        _upsert(connection.dialect.name),
         [
             {
                 "tuid": tuid,

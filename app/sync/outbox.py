@@ -23,7 +23,6 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
-    literal,
     or_,
     select,
     text,
@@ -142,6 +141,23 @@ _LEASED_BY_TOKEN = (
 )
 
 
+_OPERATIONS = Operation.__table__
+_STARTING = _OPERATIONS.c.state == ACCEPTED
+# Only the primary key in WHERE, the state test in SET: given "state = 'accepted'" to filter
+# on, PostgreSQL may walk every accepted operation in the state index.
+_START_OPERATIONS = (
+    _OPERATIONS.update()
+    .where(_OPERATIONS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=case((_STARTING, SYNCING), else_=_OPERATIONS.c.state),
+        updated_at=case(
+            (_STARTING, bindparam("now", type_=_OPERATIONS.c.updated_at.type)),
+            else_=_OPERATIONS.c.updated_at,
+        ),
+    )
+)
+
+
 @lru_cache(maxsize=256)
 def _candidate_queries(postgresql: bool, limit: int) -> tuple[Select[Any], Select[Any]]:
     queries = (_EXPIRED_CANDIDATES.limit(limit), _PENDING_CANDIDATES.limit(limit))
@@ -198,21 +214,8 @@ def claim_steps(
     session.execute(_LEASE, {"ids": ids, **times, "token": token, "lease_until": lease_until})
     claimed = list(session.execute(_LEASED_BY_TOKEN, {"token": token}))
     if claimed:
-        # Only the primary key in WHERE, the state test in SET: given "state = 'accepted'" to
-        # filter on, PostgreSQL may walk every accepted operation in the state index.
-        starting = Operation.state == ACCEPTED
-        session.execute(
-            update(Operation)
-            .where(Operation.id.in_({row.operation_id for row in claimed}))
-            .values(
-                state=case((starting, SYNCING), else_=Operation.state),
-                updated_at=case(
-                    (starting, literal(now, Operation.__table__.c.updated_at.type)),
-                    else_=Operation.updated_at,
-                ),
-            )
-            .execution_options(synchronize_session=False)
-        )
+        ids = sorted({row.operation_id for row in claimed})
+        session.execute(_START_OPERATIONS, {"ids": ids, "now": now})
     if commit:
         session.commit()
     return [

@@ -1,8 +1,5 @@
-"""Read-back reconciliation, database side: owe, lease and settle device read-backs.
-
-When one of a device's steps is done the device is owed a read-back (a `device_checks` row).
-It is leased once the device has no unfinished step, read by a worker thread
-(app.sync.readback), and settled here:
+"""Read-back reconciliation, database side: settle what a read-back found (app.sync.checks owes
+and leases them, app.sync.readback reads the platform):
 - the platform holds our last action: the row goes, or, when one of our writes to the device may
   still land (it timed out, its worker died), it waits one in-flight bound and is read again;
   operations whose devices owe nothing any more become `synced`;
@@ -17,17 +14,13 @@ Repaired and held drifts leave an audit event with the evidence (the device time
 from __future__ import annotations
 
 import random
-import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
     and_,
     bindparam,
     case,
-    delete,
     exists,
     func,
     insert,
@@ -35,8 +28,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from app.models.audit import AuditEvent
@@ -53,200 +44,12 @@ from app.models.operations import (
     OutboxStep,
 )
 from app.sync.backoff import retry_delay
-from app.sync.readback import STATUS, CheckOutcome, ClaimedCheck, Drift, Expected
-from app.sync.step_runner import RETRY_UNAVAILABLE
+from app.sync.readback import STATUS, CheckOutcome, ClaimedCheck, Drift
 
 DRIFT_REPAIRED = "drift_repaired"  # error_code of an operation whose drift was re-applied
 DRIFT_HELD = "drift"  # error_code of an operation held as a conflict because of drift
 _CHECKS = DeviceCheck.__table__
-
-
-@dataclass
-class CheckWanted:
-    """What a device's newly done steps wrote, so what its read-back must look at."""
-
-    status: bool = False
-    group: bool = False
-    late_write_possible: bool = False
-
-
-def schedule_checks(session: Session, wanted: Mapping[str, CheckWanted], now: datetime) -> None:
-    """Owe these devices a read-back after their last pending step (one upsert, TUID order).
-
-    A read-back in flight for the device is superseded: its lease is cleared, so its answer,
-    read before this step's write, is ignored.
-    """
-    if not wanted:
-        return
-    connection = session.connection()
-    insert_ = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
-    statement = insert_(_CHECKS)
-    upsert = statement.on_conflict_do_update(
-        index_elements=["tuid"],
-        set_={
-            "due_at": statement.excluded.due_at,
-            "stage": STAGE_AFTER_STEPS,
-            "check_status": or_(_CHECKS.c.check_status, statement.excluded.check_status),
-            "check_group": or_(_CHECKS.c.check_group, statement.excluded.check_group),
-            "late_write_possible": or_(
-                _CHECKS.c.late_write_possible, statement.excluded.late_write_possible
-            ),
-            "lease_owner": None,
-            "lease_until": None,
-            "attempts": 0,
-            "retry_kind": None,
-            "last_error": None,
-        },
-    )
-    connection.execute(
-        upsert,
-        [
-            {
-                "tuid": tuid,
-                "due_at": now,
-                "stage": STAGE_AFTER_STEPS,
-                "check_status": wanted[tuid].status,
-                "check_group": wanted[tuid].group,
-                "late_write_possible": wanted[tuid].late_write_possible,
-                "attempts": 0,
-            }
-            for tuid in sorted(wanted)
-        ],
-    )
-
-
-_CHECK_NOW = bindparam("now", type_=_CHECKS.c.due_at.type)
-_DUE = and_(
-    DeviceCheck.due_at <= _CHECK_NOW,
-    or_(DeviceCheck.lease_owner.is_(None), DeviceCheck.lease_until < _CHECK_NOW),
-)
-_CHECK_CANDIDATES = select(DeviceCheck.tuid).where(_DUE).order_by(DeviceCheck.due_at)
-# A device with an unfinished step is read back after it: its row steps aside this long, and
-# comes back sooner when that step is done or fails (schedule_checks), which is the usual case.
-BLOCKED_RECHECK_S = 60.0
-_EXPECTATIONS = select(
-    OutboxStep.id,
-    OutboxStep.operation_id,
-    OutboxStep.tuid,
-    OutboxStep.action,
-    OutboxStep.value,
-    OutboxStep.result,
-    OutboxStep.order_at,
-    OutboxStep.state,
-    OutboxStep.late_write_possible,
-).where(
-    OutboxStep.tuid.in_(bindparam("tuids", expanding=True)),
-    or_(OutboxStep.state == STEP_DONE, OutboxStep.late_write_possible),
-)
-
-
-def claim_checks(
-    session: Session,
-    worker: str,
-    limit: int,
-    now: datetime,
-    lease_seconds: float,
-    *,
-    commit: bool = True,
-) -> list[ClaimedCheck]:
-    """Lease up to `limit` due read-backs of devices that have no unfinished step."""
-    if limit <= 0:
-        return []
-    candidates = _CHECK_CANDIDATES.limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    due = list(session.scalars(candidates, {"now": now}))
-    blocked = _with_unfinished_steps(session, due)
-    if blocked:
-        # Not filtered in the query: a device waiting behind a backlog of its own steps would be
-        # tested again by every claim. Moved out of the way, it costs one update.
-        session.execute(
-            update(DeviceCheck)
-            .where(DeviceCheck.tuid.in_(sorted(blocked)))
-            .values(due_at=now + timedelta(seconds=BLOCKED_RECHECK_S))
-            .execution_options(synchronize_session=False)
-        )
-    tuids = sorted(set(due) - blocked)
-    if not tuids:
-        if commit:
-            session.commit()
-        return []
-    token = f"{worker[:40]}:{uuid.uuid4().hex[:12]}"
-    lease_until = now + timedelta(seconds=lease_seconds)
-    session.execute(
-        update(DeviceCheck)
-        .where(DeviceCheck.tuid.in_(tuids), _DUE)
-        .values(lease_owner=token, lease_until=lease_until, attempts=DeviceCheck.attempts + 1)
-        .execution_options(synchronize_session=False),
-        {"now": now},
-    )
-    leased = list(session.scalars(select(DeviceCheck).where(DeviceCheck.lease_owner == token)))
-    history = _expectations(session, [c.tuid for c in leased])
-    claimed = [
-        _claimed(check, token, now, history.get(check.tuid, []))
-        for check in sorted(leased, key=_by_tuid)
-    ]
-    if commit:
-        session.commit()
-    return claimed
-
-
-def _with_unfinished_steps(session: Session, tuids: list[str]) -> set[str]:
-    if not tuids:
-        return set()
-    return set(
-        session.scalars(
-            select(OutboxStep.tuid)
-            .where(OutboxStep.tuid.in_(tuids), OutboxStep.state.in_((STEP_PENDING, STEP_LEASED)))
-            .distinct()
-        )
-    )
-
-
-def _by_tuid(check: DeviceCheck) -> str:
-    return check.tuid
-
-
-def _expectations(session: Session, tuids: list[str]) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = {}
-    if tuids:
-        for row in session.execute(_EXPECTATIONS, {"tuids": tuids}):
-            found.setdefault(row.tuid, []).append(row)
-    return found
-
-
-def _claimed(check: DeviceCheck, token: str, now: datetime, steps: list[Any]) -> ClaimedCheck:
-    """What to read and expect: the latest done write of each value, our late writes' values."""
-    latest: dict[str, Any] = {}
-    late: dict[str, set[str]] = {"status": set(), "group": set()}
-    for step in sorted(steps, key=lambda s: (s.order_at, s.id)):
-        attribute = "status" if step.action == "set_status" else "group"
-        if step.state == STEP_DONE:
-            latest[attribute] = step
-        if step.late_write_possible:
-            # A copy_group step's value names the device it copies from; it wrote its result.
-            written = step.result if step.action == "copy_group" else step.value
-            if written is not None:
-                late[attribute].add(written)
-
-    def expected(attribute: str, wanted: bool) -> Expected | None:
-        step = latest.get(attribute)
-        if not wanted or step is None:
-            return None
-        return Expected(step.result, step.id, step.operation_id)
-
-    return ClaimedCheck(
-        tuid=check.tuid,
-        lease_token=token,
-        stage=check.stage,
-        attempt_no=check.attempts,
-        claimed_at=now.timestamp(),
-        late_write_possible=check.late_write_possible,
-        status=expected("status", check.check_status),
-        group=expected("group", check.check_group),
-        late_statuses=frozenset(late["status"]),
-        late_groups=frozenset(late["group"]),
-    )
+_OPERATIONS = Operation.__table__
 
 
 class CheckRecorder:
@@ -363,21 +166,23 @@ _AFTER_BOUND = (
 )
 
 
+_DELETE_LEASED = (
+    _CHECKS.delete()
+    .where(
+        _CHECKS.c.tuid.in_(bindparam("tuids", expanding=True)),
+        _CHECKS.c.lease_owner.in_(bindparam("tokens", expanding=True)),
+    )
+    .returning(_CHECKS.c.tuid)
+)
+
+
 def _delete_leased(session: Session, outcomes: list[CheckOutcome]) -> set[str]:
     """Delete the rows still leased by these outcomes; return their TUIDs."""
     if not outcomes:
         return set()
-    tokens = {o.check.lease_token for o in outcomes}
-    result = session.execute(
-        delete(DeviceCheck)
-        .where(
-            DeviceCheck.tuid.in_(sorted(o.check.tuid for o in outcomes)),
-            DeviceCheck.lease_owner.in_(tokens),
-        )
-        .returning(DeviceCheck.tuid)
-        .execution_options(synchronize_session=False)
-    )
-    return set(result.scalars())
+    tokens = sorted({o.check.lease_token for o in outcomes})
+    tuids = sorted(o.check.tuid for o in outcomes)
+    return set(session.scalars(_DELETE_LEASED, {"tuids": tuids, "tokens": tokens}))
 
 
 def _devices_with_new_work(session: Session, outcomes: list[CheckOutcome]) -> set[str]:
@@ -398,48 +203,48 @@ def _devices_with_new_work(session: Session, outcomes: list[CheckOutcome]) -> se
     return busy
 
 
+_OTHER_STEP = aliased(OutboxStep, name="other_step")
+_OWED_STEP = aliased(OutboxStep, name="owed_step")
+# Found from the devices' done steps, then updated by primary key: filtering operations on
+# state = 'syncing' lets PostgreSQL walk every syncing operation instead.
+_READY_TO_SYNC = (
+    select(OutboxStep.operation_id)
+    .join(Operation, Operation.id == OutboxStep.operation_id)
+    .where(
+        OutboxStep.tuid.in_(bindparam("tuids", expanding=True)),
+        OutboxStep.state == STEP_DONE,
+        Operation.state == SYNCING,
+        ~exists().where(
+            _OTHER_STEP.operation_id == OutboxStep.operation_id, _OTHER_STEP.state != STEP_DONE
+        ),
+        ~exists().where(
+            _OWED_STEP.operation_id == OutboxStep.operation_id,
+            _OWED_STEP.tuid == DeviceCheck.tuid,
+        ),
+    )
+)
+_KEEP_DRIFT = _OPERATIONS.c.error_code == DRIFT_REPAIRED
+_NOW = bindparam("now", type_=_OPERATIONS.c.synced_at.type)
+_MARK_SYNCED = (
+    _OPERATIONS.update()
+    .where(_OPERATIONS.c.id.in_(bindparam("ids", expanding=True)), _OPERATIONS.c.state == SYNCING)
+    .values(
+        state=SYNCED,
+        synced_at=_NOW,
+        updated_at=_NOW,
+        error_code=case((_KEEP_DRIFT, _OPERATIONS.c.error_code), else_=None),
+        error_message=case((_KEEP_DRIFT, _OPERATIONS.c.error_message), else_=None),
+    )
+)
+
+
 def mark_synced(session: Session, tuids: list[str], now: datetime) -> None:
     """Mark `synced` the operations on these devices that have nothing left to do or confirm."""
     if not tuids:
         return
-    other_step = aliased(OutboxStep, name="other_step")
-    owed_step = aliased(OutboxStep, name="owed_step")
-    unfinished = exists().where(
-        other_step.operation_id == OutboxStep.operation_id, other_step.state != STEP_DONE
-    )
-    still_owed = exists().where(
-        owed_step.operation_id == OutboxStep.operation_id, owed_step.tuid == DeviceCheck.tuid
-    )
-    # Found from the devices' done steps, then updated by primary key: filtering operations
-    # on state = 'syncing' lets PostgreSQL walk every syncing operation instead.
-    ready = set(
-        session.scalars(
-            select(OutboxStep.operation_id)
-            .join(Operation, Operation.id == OutboxStep.operation_id)
-            .where(
-                OutboxStep.tuid.in_(tuids),
-                OutboxStep.state == STEP_DONE,
-                Operation.state == SYNCING,
-                ~unfinished,
-                ~still_owed,
-            )
-        )
-    )
-    if not ready:
-        return
-    keep = Operation.error_code == DRIFT_REPAIRED
-    session.execute(
-        update(Operation)
-        .where(Operation.id.in_(sorted(ready)), Operation.state == SYNCING)
-        .values(
-            state=SYNCED,
-            synced_at=now,
-            updated_at=now,
-            error_code=case((keep, Operation.error_code), else_=None),
-            error_message=case((keep, Operation.error_message), else_=None),
-        )
-        .execution_options(synchronize_session=False)
-    )
+    ready = set(session.scalars(_READY_TO_SYNC, {"tuids": tuids}))
+    if ready:
+        session.execute(_MARK_SYNCED, {"ids": sorted(ready), "now": now})
 
 
 def _settle_drift(session: Session, check: ClaimedCheck, drift: Drift, now: datetime) -> None:
@@ -517,32 +322,3 @@ def _repair(session: Session, check: ClaimedCheck, drift: Drift, now: datetime) 
             late_write_possible=True,
         )
     )
-
-
-def release_outage_waits(session: Session, now: datetime) -> None:
-    """Let every step and read-back that waited only for the platform to answer go now."""
-    session.execute(
-        update(OutboxStep)
-        .where(
-            OutboxStep.state == STEP_PENDING,
-            OutboxStep.retry_kind == RETRY_UNAVAILABLE,
-            OutboxStep.available_at > now,
-        )
-        .values(available_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(DeviceCheck)
-        .where(
-            DeviceCheck.retry_kind == RETRY_UNAVAILABLE,
-            DeviceCheck.lease_owner.is_(None),
-            DeviceCheck.due_at > now,
-        )
-        .values(due_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def checks_waiting(session: Session) -> bool:
-    """Whether any device still owes a read-back (due now or later)."""
-    return session.scalar(select(DeviceCheck.tuid).limit(1)) is not None

@@ -33,8 +33,9 @@ from app.models.operations import (
     SyncAttempt,
 )
 from app.sync.backoff import retry_delay
+from app.sync.checks import CheckWanted, schedule_checks
 from app.sync.device_cache import SOURCE_PLATFORM, remember_devices
-from app.sync.reconcile import DRIFT_REPAIRED, CheckWanted, schedule_checks
+from app.sync.reconcile import DRIFT_REPAIRED
 from app.sync.step_runner import StepOutcome
 
 _STEPS = OutboxStep.__table__

@@ -33,10 +33,11 @@ from app.models.operations import STEP_LEASED, STEP_PENDING, OutboxStep
 from app.platform.interface import Platform
 from app.platform.provider import build_platform, inflight_bound
 from app.sync.breaker import Breaker
+from app.sync.checks import checks_waiting, claim_checks, release_outage_waits
 from app.sync.outbox import claim_steps
 from app.sync.pacing import GovernedPlatform, RateGovernor
 from app.sync.readback import CheckOutcome, run_check
-from app.sync.reconcile import CheckRecorder, checks_waiting, claim_checks, release_outage_waits
+from app.sync.reconcile import CheckRecorder
 from app.sync.recorder import OutcomeRecorder
 from app.sync.step_runner import StepOutcome, run_step
 
