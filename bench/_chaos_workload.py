@@ -19,7 +19,8 @@ UNASSIGNED = "unassigned"
 @dataclass
 class Workload:
     phones: list[list[list[dict[str, Any]]]]  # per phone, its batches in sending order
-    late: list[dict[str, Any]]  # the older half of each out-of-order pair, sent last
+    # The older half of each out-of-order pair, by the op_id of the newer half it follows.
+    late: dict[str, dict[str, Any]]
     operations: int
     devices: int
 
@@ -66,11 +67,11 @@ def build(tuids: list[str], operations: int, phones: int, pairs: int, seed: int)
             "seen": {},
         }
         done.append(item)
-    late: list[dict[str, Any]] = []
+    late: dict[str, dict[str, Any]] = {}
     paired = rng.sample([t for t, ops in by_device.items() if len(ops) >= 2], pairs)
     for tuid in paired:
         # The older of the device's last two actions reaches the server after the newer one.
-        late.append(by_device[tuid].pop(-2))
+        late[by_device[tuid][-1]["op_id"]] = by_device[tuid].pop(-2)
     for index, tuid in enumerate(tuids):
         per_phone[index % phones].extend(by_device.get(tuid, []))
     batches = []

@@ -57,6 +57,8 @@ LATENCY_MS, JITTER_MS = 30.0, 40.0
 WORKER_CONCURRENCY = 16
 RATE_LIMIT_WINDOW = 150.0  # requests/s during the 429 windows
 OUTAGE_AT = 0.75  # share of the sending time: phones keep sending through the outage
+SENDING_SHARE = 0.9  # the phones' batches are spread over this share of the duration
+LATE_BY_S = 10.0  # the older action of an out-of-order pair arrives this long after the newer
 
 
 def _ensure_database(url: str) -> None:
@@ -268,12 +270,21 @@ def main() -> None:  # noqa: C901 - one scenario, read top to bottom
                         else:
                             sent.add(r["op_id"])
 
+            late_queue: list[tuple[float, dict[str, Any]]] = []
+            phones_done = threading.Event()
+
             def phone(index: int) -> None:
                 device = Phone(base, f"tech{index}")
                 batches = plan.phones[index]
                 for n, batch in enumerate(batches):
-                    at(duration * 0.85 * n / max(1, len(batches)))
+                    at(duration * SENDING_SHARE * n / max(1, len(batches)))
                     record(device.send(batch), resend=False)
+                    with sent_lock:
+                        late_queue.extend(
+                            (time.monotonic() + LATE_BY_S, plan.late[o["op_id"]])
+                            for o in batch
+                            if o["op_id"] in plan.late
+                        )
                     if n % 10 == 3:  # 10 % of batches are sent again (a lost answer)
                         record(device.send(batch), resend=True)
                     if index == 0 and n == 5:  # one batch sent twice at the same moment
@@ -281,10 +292,20 @@ def main() -> None:  # noqa: C901 - one scenario, read top to bottom
                             record(got, resend=True)
 
             def late_phone() -> None:
-                at(duration * 0.9)
+                # Another technician's phone, offline for a while: its older action on the
+                # device arrives after the newer one was sent (and often already synced).
                 device = Phone(base, f"tech{phones_n}")
-                for i in range(0, len(plan.late), 100):
-                    record(device.send(plan.late[i : i + 100]), resend=False)
+                while True:
+                    with sent_lock:
+                        now = time.monotonic()
+                        due = [item for when, item in late_queue if when <= now]
+                        late_queue[:] = [e for e in late_queue if e[0] > now]
+                        finished = phones_done.is_set() and not late_queue
+                    for i in range(0, len(due), 100):
+                        record(device.send(due[i : i + 100]), resend=False)
+                    if finished and not due:
+                        return
+                    time.sleep(0.5)
 
             def faults() -> None:
                 windows = [
@@ -327,13 +348,16 @@ def main() -> None:  # noqa: C901 - one scenario, read top to bottom
                 outage_end[0] = time.monotonic()
 
             _settings(control, stall_methods=["POST"], stall_paths=["/installations", "/group"])
-            actors = [threading.Thread(target=phone, args=(i,)) for i in range(phones_n)]
-            actors += [
+            phone_threads = [threading.Thread(target=phone, args=(i,)) for i in range(phones_n)]
+            actors = [
                 threading.Thread(target=f)
                 for f in (late_phone, faults, writes_fail_after_apply, kills, outage)
             ]
-            for t in actors:
+            for t in phone_threads + actors:
                 t.start()
+            for t in phone_threads:
+                t.join()
+            phones_done.set()
             for t in actors:
                 t.join()
             drained, settled = _wait_until_settled(app, started + 60 * 60)
