@@ -43,7 +43,7 @@ from app.sync.step_runner import StepOutcome, run_step
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL_S = 0.04
+FLUSH_INTERVAL_S = 0.1
 IO_SWITCH_INTERVAL_S = 0.001
 # Pauses after a failed turn (database trouble): short first, never long.
 TROUBLE_PAUSE_S = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -167,7 +167,7 @@ class SyncWorker:
         # Commit in batches: each transaction has a fixed cost on the loop thread.
         due = time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S
         pending = len(self._steps) + len(self._checks)
-        if pending and (due or pending >= self.settings.concurrency // 2 or not self._running):
+        if pending and (due or pending >= self.settings.concurrency or not self._running):
             self._flush()
         return False
 
