@@ -8,7 +8,6 @@ for every few platform calls, and building them costs more than running them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from app.models.device_checks import STAGE_AFTER_STEPS, DeviceCheck
 from app.models.operations import STEP_DONE, STEP_LEASED, STEP_PENDING, OutboxStep
+from app.sync.outbox import new_lease
 from app.sync.readback import ClaimedCheck, Expected
 from app.sync.step_runner import RETRY_UNAVAILABLE
 
@@ -174,8 +174,7 @@ def claim_checks(
         if commit:
             session.commit()
         return []
-    token = f"{worker[:40]}:{uuid.uuid4().hex[:12]}"
-    lease_until = now + timedelta(seconds=lease_seconds)
+    token, lease_until = new_lease(worker, now, lease_seconds)
     session.execute(
         _LEASE, {"tuids": tuids, "now": now, "token": token, "lease_until": lease_until}
     )

@@ -190,6 +190,11 @@ def _candidates(session: Session, times: dict[str, datetime], limit: int) -> lis
     return ids
 
 
+def new_lease(worker: str, now: datetime, lease_seconds: float) -> tuple[str, datetime]:
+    """Return a lease token unique to this claim, and when the lease ends."""
+    return f"{worker[:40]}:{uuid.uuid4().hex[:12]}", now + timedelta(seconds=lease_seconds)
+
+
 def claim_steps(
     session: Session,
     worker: str,
@@ -209,8 +214,7 @@ def claim_steps(
         if commit:
             session.rollback()
         return []
-    token = f"{worker[:40]}:{uuid.uuid4().hex[:12]}"
-    lease_until = now + timedelta(seconds=lease_seconds)
+    token, lease_until = new_lease(worker, now, lease_seconds)
     session.execute(_LEASE, {"ids": ids, **times, "token": token, "lease_until": lease_until})
     claimed = list(session.execute(_LEASED_BY_TOKEN, {"token": token}))
     if claimed:

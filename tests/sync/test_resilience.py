@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,10 +18,10 @@ from app.services.operations import ingest
 from app.sync.recorder import OutcomeRecorder
 from app.sync.worker import SyncWorker, WorkerSettings
 from tests.factories import op, platform_statuses
+from tests.sync.workers import start_sync_run, start_worker_thread
 from tests.waiting import wait_until
 
 T = datetime.now(UTC) - timedelta(hours=1)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _states(app: Any) -> set[str]:
@@ -40,14 +36,16 @@ def _postgresql(app: Any) -> bool:
         return bool(db.engine.dialect.name == "postgresql")
 
 
-def _background(app: Any, **overrides: Any) -> tuple[SyncWorker, threading.Thread]:
-    settings = WorkerSettings.from_config(app.config)
-    for key, value in overrides.items():
-        setattr(settings, key, value)
-    worker = SyncWorker(app, settings)
-    thread = threading.Thread(target=worker.run, kwargs={"until_idle": True})
-    thread.start()
-    return worker, thread
+def _terminate_other_connections(app: Any) -> None:
+    """Do to every connection but ours what a PostgreSQL restart does."""
+    with app.app_context():
+        db.session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        db.session.commit()
 
 
 def test_database_errors_are_survived_and_their_outcomes_recorded_later(
@@ -89,17 +87,9 @@ def test_a_lost_database_connection_is_survived(app: Any, login: Any, emulator: 
         json={"operations": [op("install", t, at=T, group_id="prfi00site") for t in tuids]},
     )
     emulator.state.update_settings(latency_ms=40)
-    worker, thread = _background(app, concurrency=4)
+    worker, thread = start_worker_thread(app, concurrency=4)
     wait_until(lambda: worker.completed >= 6, what="the worker to be busy")
-    with app.app_context():
-        # What a PostgreSQL restart does to every connection but ours.
-        db.session.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        )
-        db.session.commit()
+    _terminate_other_connections(app)
     thread.join(60)
 
     assert not thread.is_alive()
@@ -121,7 +111,7 @@ def test_ingest_and_the_worker_never_deadlock_on_devices(
             text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
         )
         db.session.rollback()
-    worker, thread = _background(app, concurrency=8)
+    worker, thread = start_worker_thread(app, concurrency=8)
     errors: list[BaseException] = []
 
     def phone(seed: int) -> None:
@@ -168,7 +158,7 @@ def test_the_end_of_an_outage_releases_every_waiting_step_at_once(
         json={"operations": [op("set_status", t, at=T, status="retired") for t in tuids]},
     )
     # Backoff so long that only the breaker's release can finish the work in time.
-    worker, thread = _background(app, concurrency=4, backoff_base=30.0, backoff_cap=60.0)
+    worker, thread = start_worker_thread(app, concurrency=4, backoff_base=30.0, backoff_cap=60.0)
 
     def failed_waits() -> list[datetime]:
         with app.app_context():
@@ -203,7 +193,7 @@ def test_dropped_connections_during_an_outage_end_without_duplicates(
         json={"operations": [op("set_status", t, at=T, status="installed") for t in tuids]},
     )
     emulator.state.update_settings(outage="drop")
-    worker, thread = _background(app, concurrency=4)
+    worker, thread = start_worker_thread(app, concurrency=4)
     wait_until(lambda: worker.breaker.is_open, what="the breaker to open")
     emulator.state.update_settings(outage="")
     thread.join(30)
@@ -219,23 +209,7 @@ def test_sync_run_outlives_a_database_restart_and_stops_on_a_signal(
 ) -> None:
     if not _postgresql(app):
         pytest.skip("terminating server connections is PostgreSQL's")
-    env = dict(
-        os.environ,
-        FIELDHAND_DATABASE_URL=app_config["DATABASE_URL"],
-        FIELDHAND_SECRET_KEY="test-secret",
-        FIELDHAND_PLATFORM_URL=emulator.base_url,
-        FIELDHAND_PLATFORM_CLIENT_ID=emulator.client_id,
-        FIELDHAND_PLATFORM_CLIENT_SECRET=emulator.client_secret,
-        FIELDHAND_PLATFORM_INFLIGHT_BOUND_S="2",
-        FIELDHAND_SYNC_POLL_S="0.05",
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "sync", "run", "--concurrency", "4"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    worker = start_sync_run(app_config, emulator, PLATFORM_INFLIGHT_BOUND_S="2")
     try:
         tuids = emulator.state.add_devices(count=4)
         api = login("technician")
@@ -244,14 +218,7 @@ def test_sync_run_outlives_a_database_restart_and_stops_on_a_signal(
             json={"operations": [op("set_status", t, at=T, status="installed") for t in tuids]},
         )
         wait_until(lambda: _states(app) == {"synced"}, what="the first batch")
-        with app.app_context():
-            db.session.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-            db.session.commit()
+        _terminate_other_connections(app)
         more = emulator.state.add_devices(count=4)
         api.post(
             "/api/operations",
