@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from app.api.access import SUPERVISORS, require_roles
 from app.errors import DomainError
 from app.labels.decoder import decode_image
-from app.labels.parser import parse_label
+from app.labels.device_ids import parse_device_label, read_code
 from app.labels.sheet import MAX_LABELS, render_label_sheet
 
 bp = APIBlueprint("labels", __name__, url_prefix="/api/labels", abp_tags=[Tag(name="labels")])
@@ -37,8 +37,8 @@ class SheetBody(BaseModel):
 @bp.post("/parse")
 @require_roles()
 def parse(body: ParseBody) -> Response:
-    """Read label text into a TUID, or 422 not_a_device_label with a message for the user."""
-    return jsonify(parse_label(body.text).to_dict())
+    """Read label text into a device id by the platform's rule, or 422 not_a_device_label."""
+    return jsonify(parse_device_label(body.text).to_dict())
 
 
 @bp.post("/decode")
@@ -49,7 +49,7 @@ def decode(form: DecodeForm) -> Response:
         raise NoImage("No photo came with the request. Send it in the form field 'image'.")
     result = decode_image(form.image.read())
     return jsonify(
-        {"codes": [code.to_dict() for code in result.codes], "elapsed_ms": result.elapsed_ms}
+        {"codes": [read_code(code.text) for code in result.codes], "elapsed_ms": result.elapsed_ms}
     )
 
 

@@ -22,7 +22,7 @@ class DeviceCheck(db.Model):  # type: ignore[name-defined]
     __tablename__ = "device_checks"
     __table_args__ = (Index("ix_device_checks_due_at", "due_at"),)
 
-    tuid: Mapped[str] = mapped_column(String(17), primary_key=True)
+    tuid: Mapped[str] = mapped_column(String(32), primary_key=True)
     due_at: Mapped[datetime]
     stage: Mapped[int] = mapped_column(default=STAGE_AFTER_STEPS)
     # Which of the device's values our steps wrote since its last confirmed read-back.

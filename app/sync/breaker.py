@@ -6,9 +6,10 @@ it grows to minutes while the outage lasts and keeps every step waiting that lon
 platform is back. So the worker counts failures that say "the platform is down" in a row,
 across devices; past a threshold the breaker opens: no new claims, one cheap probe call at a
 time (0.5 s, then up to every 2 s). The first answer (the probe's, or any call still in flight)
-closes it, and the worker releases every step that waited only because of the outage
-(app.sync.reconcile.release_outage_waits). Writes whose outcome is unknown keep waiting for the
-in-flight bound: an outage does not make them land sooner.
+closes it (the probe reads the last failed device's status, a call every platform has; a
+refusal such as a 404 is an answer too), and the worker releases every step that waited only
+because of the outage (app.sync.checks.release_outage_waits). Writes whose outcome is unknown
+keep waiting for the in-flight bound: an outage does not make them land sooner.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Breaker:
         self._probe_interval = FIRST_PROBE_S
         self.probing = False
         self.opened = 0  # times opened, for the logs and the bench
+        self.last_failed = ""  # the device the probe reads
 
     @property
     def is_open(self) -> bool:
@@ -46,6 +48,7 @@ class Breaker:
 
     def failed(self, tuid: str) -> None:
         """Count a failure that says the platform is down."""
+        self.last_failed = tuid
         self._failures += 1
         self._devices.add(tuid)
         if self.is_open or self._failures < FAILURES_TO_OPEN:

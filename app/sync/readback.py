@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.platform import errors
-from app.platform.interface import Platform
+from app.platform.interface import InstallationRecord, Platform
 from app.sync.step_runner import (
     RETRY_AUTH,
     RETRY_ERROR,
@@ -92,6 +92,16 @@ class CheckOutcome:
         return self.kind != "retry"
 
 
+def _read_status(platform: Platform, tuid: str) -> tuple[str | None, InstallationRecord | None]:
+    """Read the current status, with who wrote it where the platform keeps a history."""
+    try:
+        records = platform.get_installations(tuid, limit=1)
+    except errors.NotSupported:  # refused before any call: the platform keeps only the status
+        return platform.get_installation_status(tuid), None
+    record = records[0] if records else None
+    return (record.installation_status if record else None), record
+
+
 def run_check(platform: Platform, check: ClaimedCheck) -> CheckOutcome:
     """Read back what our steps wrote to the device and judge any difference."""
     started = time.time()
@@ -104,9 +114,7 @@ def run_check(platform: Platform, check: ClaimedCheck) -> CheckOutcome:
     try:
         if check.status is not None:
             calls += 1
-            records = platform.get_installations(check.tuid, limit=1)
-            record = records[0] if records else None
-            found = record.installation_status if record else None
+            found, record = _read_status(platform, check.tuid)
             if found != check.status.value:
                 drifts.append(
                     Drift(

@@ -30,8 +30,10 @@ from sqlalchemy import select
 
 from app.database import db, is_transient_error, utcnow
 from app.models.operations import STEP_LEASED, STEP_PENDING, OutboxStep
+from app.platform import errors
+from app.platform.http import inflight_bound
 from app.platform.interface import Platform
-from app.platform.provider import build_platform, inflight_bound
+from app.platform.provider import build_platform
 from app.sync.breaker import Breaker
 from app.sync.checks import checks_waiting, claim_checks, release_outage_waits
 from app.sync.outbox import claim_steps
@@ -149,7 +151,8 @@ class SyncWorker:
                 self._claim(pool)
             elif self.breaker.probe_due():
                 self.breaker.probe_started()
-                self._running[pool.submit(_probe, self.platform)] = PROBE
+                probe = pool.submit(_probe, self.platform, self.breaker.last_failed)
+                self._running[probe] = PROBE
         if not self._running and not self._steps and not self._checks:
             if self._release_waits:
                 self._flush()
@@ -260,14 +263,19 @@ class SyncWorker:
         return waiting
 
 
-def _probe(platform: Any) -> bool:
-    """One cheap read: does the platform answer at all?"""
+def _probe(platform: Any, tuid: str) -> bool:
+    """One cheap read every platform has: does the platform answer at all?"""
     try:
-        platform.list_groups(limit=1)
-        return True
-    except Exception as exc:  # any failure means "not yet"
+        platform.get_installation_status(tuid)
+    except (errors.Unavailable, errors.MalformedResponse) as exc:
         log.info("platform probe failed: %s", exc)
         return False
+    except errors.PlatformError:  # refused (404, 429...), but that is an answer
+        return True
+    except Exception:  # a bug in the probe must not keep the breaker open for good
+        log.exception("platform probe failed unexpectedly")
+        return True
+    return True
 
 
 def favour_io_threads() -> None:

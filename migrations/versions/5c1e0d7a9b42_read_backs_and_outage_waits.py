@@ -1,7 +1,7 @@
 """read-backs owed per device, late-write and retry-kind marks on outbox steps
 
 Revision ID: 5c1e0d7a9b42
-Revises: 27752e62d0ae
+Revises: 5c1e7a93d2b4
 Create Date: 2026-11-23 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c1e0d7a9b42'
-down_revision = '27752e62d0ae'
+down_revision = '5c1e7a93d2b4'
 branch_labels = None
 depends_on = None
 
@@ -24,7 +24,7 @@ def upgrade():
         batch_op.add_column(sa.Column('retry_kind', sa.String(length=16), nullable=True))
 
     op.create_table('device_checks',
-    sa.Column('tuid', sa.String(length=17), nullable=False),
+    sa.Column('tuid', sa.String(length=32), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('stage', sa.Integer(), server_default='1', nullable=False),
     sa.Column('check_status', sa.Boolean(), server_default=sa.false(), nullable=False),
