@@ -98,7 +98,7 @@ class OutboxStep(db.Model):  # type: ignore[name-defined]
     # A write of this step went out and may land after we moved on (it timed out, its worker
     # died mid-call): its device is read back once more after the in-flight bound.
     late_write_possible: Mapped[bool] = mapped_column(default=False, server_default=false())
-    # Why a pending step waits (app.sync.outcomes RETRY_*): an outage's waits end when it does.
+    # Why a pending step waits (app.sync.step_runner RETRY_*): outage waits end when it does.
     retry_kind: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(String(64))
