@@ -317,10 +317,12 @@ def main() -> None:  # noqa: C901 - one scenario, read top to bottom
                     (0.55, lambda: _settings(control, rate_limit=0)),
                 ]
                 if args.late_stalls:
+                    # Early, so the late writes land and are read back before the outage.
                     windows += [
-                        (0.6, lambda: _settings(control, stall_ms=40000, stall_share=0.02)),
-                        (0.65, lambda: _settings(control, stall_ms=0)),
+                        (0.2, lambda: _settings(control, stall_ms=40000, stall_share=0.02)),
+                        (0.25, lambda: _settings(control, stall_ms=0)),
                     ]
+                    windows.sort(key=lambda w: w[0])
                 for fraction, action in windows:
                     at(duration * fraction)
                     action()

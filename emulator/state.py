@@ -162,11 +162,16 @@ class EmulatorState:
         with self._lock:
             return self._tokens.owner(token)
 
-    def authenticate(self, authorization: str | None) -> str:
-        """Return the client id for a valid bearer token, or raise the configured 401/403."""
+    def authenticate(self, authorization: str | None, at: float | None = None) -> str:
+        """Return the client id for a token valid at `at` (default now), else raise 401/403.
+
+        The gateway authorises a request when it arrives; a slow backend behind it still applies
+        a write whose token expired meanwhile, so callers pass the arrival time.
+        """
         with self._lock:
+            when = self.clock.now() if at is None else at
             try:
-                return self._tokens.check(authorization, self.clock.now()).client_id
+                return self._tokens.check(authorization, when).client_id
             except TokenRefused as refused:
                 status = self.settings.auth_failure_status
                 message = refused.problem.value

@@ -79,7 +79,7 @@ class EmulatorApp:
                 fault = "rate_limit"
                 response = injected_fault_response(429, retry_after_header(wait))
             else:
-                response, fault = self._run_endpoint(request, endpoint, args)
+                response, fault = self._run_endpoint(request, endpoint, args, arrived)
         except ApiError as error:
             response = error_response(error)
         except Exception as exc:  # an emulator bug must still answer in the API's shape
@@ -97,13 +97,13 @@ class EmulatorApp:
         return response
 
     def _run_endpoint(
-        self, request: Request, endpoint: str, args: dict[str, Any]
+        self, request: Request, endpoint: str, args: dict[str, Any], arrived: float
     ) -> tuple[Response, str | None]:
         state = self.state
         method, path = request.method, request.path
         client_id: str | None = None
         if endpoint != api.TOKEN_ENDPOINT:
-            client_id = state.authenticate(request.headers.get("Authorization"))
+            client_id = state.authenticate(request.headers.get("Authorization"), at=arrived)
         status = state.take_scripted_fault(method, path, after_apply=False)
         if status is not None:
             return injected_fault_response(status), "fail_next"

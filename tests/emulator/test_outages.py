@@ -88,3 +88,21 @@ def test_history_lists_every_write_oldest_first(
     assert [g["at"] for g in changes] == sorted(g["at"] for g in changes)
     assert record["group_id"] == "unassigned"
     assert set(control.get("history").json()["devices"]) == set(emulator.state.tuids())
+
+
+def test_a_stalled_write_applies_even_if_its_token_expires_meanwhile(
+    api: httpx.Client, emulator: EmulatorServer, tuid: str
+) -> None:
+    # The gateway authorises on arrival; the slow backend applies the write afterwards.
+    emulator.state.update_settings(stall_ms=300, stall_methods=["POST"])
+    with pytest.raises(httpx.ReadTimeout):
+        api.post(f"things/{tuid}/installations", json=INSTALLED, timeout=0.1)
+    emulator.state.advance(emulator.state.settings.token_ttl + 5)
+
+    deadline = time.monotonic() + 3
+    while len(emulator.state.installation_history(tuid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [r["installation_status"] for r in emulator.state.installation_history(tuid)] == [
+        "new",
+        "installed",
+    ]
