@@ -19,7 +19,7 @@ outbox step.
   search still works, by reading the table.
 
 Revision ID: 7c24b1c61ba7
-Revises: 5c1e7a93d2b4
+Revises: 5c1e0d7a9b42
 Create Date: 2026-11-23 10:00:00.000000
 
 """
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c24b1c61ba7'
-down_revision = '5c1e7a93d2b4'
+down_revision = '5c1e0d7a9b42'
 branch_labels = None
 depends_on = None
 
