@@ -55,6 +55,8 @@ class Operation(db.Model):  # type: ignore[name-defined]
         Index("ix_operations_kind_time", "kind", "device_time", "id"),
         Index("ix_operations_bulk_job_time", "bulk_job_id", "device_time", "id"),
         Index("ix_operations_seen_group_time", "seen_group", "device_time", "id"),
+        # The inbox's counts by error (few operations have one).
+        Index("ix_operations_error_code", "error_code", **_only_where("error_code IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

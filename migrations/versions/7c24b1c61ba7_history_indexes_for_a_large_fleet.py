@@ -14,6 +14,8 @@ outbox step.
   each answered from an index alone, as a range or as one probe per operation.
 - outbox (tuid, operation_id) for copy_group steps: a TUID substring of a replacement device,
   found by reading this small index whole (a twentieth of the steps).
+- operations (error_code) where there is one: the inbox's count of repaired drift (every
+  console page asks for it) read 1,000,000 operations, 53 ms of CPU.
 - PostgreSQL with pg_trgm available: a trigram index for TUID substrings (three characters or
   more) on operations. Where the extension cannot be created (no right to), the substring
   search still works, by reading the table.
@@ -64,6 +66,7 @@ OPERATIONS = (
     ('ix_operations_bulk_job_time', ['bulk_job_id', 'device_time', 'id']),
     ('ix_operations_seen_group_time', ['seen_group', 'device_time', 'id']),
 )
+HAS_ERROR = sa.text("error_code IS NOT NULL")
 # The outbox's partial indexes: (name, columns, condition).
 OUTBOX = (
     ('ix_outbox_set_group_value', ['value', 'operation_id'], SET_GROUP),
@@ -75,6 +78,10 @@ OUTBOX = (
 def upgrade():
     for name, columns in OPERATIONS:
         op.create_index(name, 'operations', columns, if_not_exists=True)
+    op.create_index(
+        'ix_operations_error_code', 'operations', ['error_code'],
+        postgresql_where=HAS_ERROR, sqlite_where=HAS_ERROR, if_not_exists=True,
+    )
     # (bulk_job_id, device_time, id) answers everything (bulk_job_id) did.
     op.drop_index('ix_operations_bulk_job_id', table_name='operations', if_exists=True)
     for name, columns, condition in OUTBOX:
@@ -95,5 +102,6 @@ def downgrade():
     for name, _, _ in OUTBOX:
         op.drop_index(name, table_name='outbox')
     op.create_index('ix_operations_bulk_job_id', 'operations', ['bulk_job_id'])
+    op.drop_index('ix_operations_error_code', table_name='operations')
     for name, _ in OPERATIONS:
         op.drop_index(name, table_name='operations')
