@@ -2,6 +2,8 @@
 
 Each step looks at the photo in one prepared way (a size, a contrast fix, a crop...) and the
 cascade stops at the first step that finds a device label, or when the time budget is spent.
+A photo whose only codes are not device labels (a URL, a Wi-Fi code, another vendor's label)
+gets a short extra search for a label beside them (`EXTRA_SEARCH_S`), not the whole budget.
 Which steps are in `STEPS`, and in what order, was decided by measurement: see
 bench/qr_decode.py and its per-step table.
 """
@@ -16,11 +18,14 @@ from PIL import Image, ImageChops, ImageFilter
 from pyzbar import pyzbar
 from pyzbar.pyzbar import ZBarSymbol
 
+from app.errors import Unprocessable
 from app.labels.locator import Box, code_angle, find_spots
 from app.labels.parser import LabelError, ParsedLabel, parse_label
-from app.labels.photo import DEFAULT_MAX_PIXELS, Photo
+from app.labels.photo import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, Photo, release_memory
 
 DEFAULT_BUDGET_S = 1.5
+EXTRA_SEARCH_S = 0.3  # after a code that is not a label: how long to look for one beside it
+SHOWN_TEXT = 200  # characters of a non-label code's text that an error repeats
 
 View = tuple[str, Image.Image]
 
@@ -32,6 +37,7 @@ class DecodedCode:
     text: str
     label: ParsedLabel | None
     error: str | None
+    reason: str | None = None  # the parser's reason when it is not a label
 
     def to_dict(self) -> dict[str, object]:
         """Return the API's shape for one code."""
@@ -54,6 +60,37 @@ class DecodeResult:
     def labels(self) -> list[ParsedLabel]:
         return [code.label for code in self.codes if code.label is not None]
 
+    def require_label(self) -> DecodeResult:
+        """Return self when a device label was read or no code at all; else NotADeviceLabel."""
+        if self.labels or not self.codes:
+            return self
+        raise NotADeviceLabel(self)
+
+
+class NotADeviceLabel(Unprocessable):
+    """The photo holds QR codes, none of them a device label: the parser's word on the first."""
+
+    code = "not_a_device_label"
+
+    def __init__(self, result: DecodeResult) -> None:
+        first = result.codes[0]
+        super().__init__(
+            first.error or "This QR code is not a Thingsee device label.",
+            {
+                "reason": first.reason,
+                "codes": [
+                    {
+                        "text": code.text[:SHOWN_TEXT],
+                        "truncated": len(code.text) > SHOWN_TEXT,
+                        "reason": code.reason,
+                        "message": code.error,
+                    }
+                    for code in result.codes
+                ],
+                "elapsed_ms": result.elapsed_ms,
+            },
+        )
+
 
 @dataclass(frozen=True)
 class Step:
@@ -65,21 +102,38 @@ class Step:
 
 
 def decode_image(
-    data: bytes, *, budget_s: float = DEFAULT_BUDGET_S, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes,
+    *,
+    budget_s: float = DEFAULT_BUDGET_S,
+    extra_search_s: float = EXTRA_SEARCH_S,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
 ) -> DecodeResult:
     """Find the QR codes in a JPEG/PNG/WebP photo and read each as a device label if it is one.
 
-    Raises BadImage for anything that is not a readable photo of an accepted format.
+    Raises BadImage for anything that is not a readable photo of an accepted format, or one
+    that would take more than `max_decoded_bytes` to open.
     """
+    try:
+        return _decode(data, budget_s, extra_search_s, max_pixels, max_decoded_bytes)
+    finally:
+        release_memory()
+
+
+def _decode(
+    data: bytes, budget_s: float, extra_search_s: float, max_pixels: int, max_decoded_bytes: int
+) -> DecodeResult:
     started = time.perf_counter()
-    photo = Photo(data, max_pixels=max_pixels)
+    deadline = started + budget_s
+    photo = Photo(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
     result = DecodeResult()
     seen: dict[str, DecodedCode] = {}
     scanned: set[str] = set()
     several = False  # more than one code: a label sheet, or a label beside another code
+    other_code = False  # a code that is not a label was found: the deadline came closer
 
     def over_budget() -> bool:
-        return time.perf_counter() - started > budget_s
+        return time.perf_counter() > deadline
 
     for step in STEPS:
         if over_budget():
@@ -99,6 +153,9 @@ def decode_image(
             if over_budget() or (not step.whole_frame and _has_label(seen, texts)):
                 break  # one spot with a label is enough; whole-frame steps look again
         if not _has_label(seen, seen.keys()):
+            if seen and not other_code:
+                other_code = True
+                deadline = min(deadline, time.perf_counter() + extra_search_s)
             continue
         if len(seen) <= 1 or (several and len(seen) == before):
             break  # the usual photo (one label), or a whole-frame look that added nothing
@@ -133,7 +190,7 @@ def _read(text: str) -> DecodedCode:
     try:
         return DecodedCode(text=text, label=parse_label(text), error=None)
     except LabelError as exc:
-        return DecodedCode(text=text, label=None, error=exc.message)
+        return DecodedCode(text=text, label=None, error=exc.message, reason=exc.reason)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -95,14 +95,17 @@ def encode(image: Image.Image, fmt: str = "JPEG", **params: object) -> bytes:
     return out.getvalue()
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims a size in its header but holds one empty IDAT (a cheap bomb)."""
+def png_header_only(width: int, height: int, *, colour_type: int = 0, depth: int = 8) -> bytes:
+    """A PNG that claims a size in its header but holds one empty IDAT (a cheap bomb).
+
+    Colour type 0 is grey, 2 RGB, 6 RGBA; depth is bits a sample (8 or 16).
+    """
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = zlib.crc32(kind + body) & 0xFFFFFFFF
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", ihdr)
