@@ -4,9 +4,10 @@
 ones. Each photo is one label on a piece of device housing in a cluttered frame, then harmed by
 these degradations, drawn independently (so combinations turn up as often as chance makes them):
 
-- glare, 30 %: 1-2 bright elliptical highlights over 15-45 % of the code, saturated at the core
-  and tinted by the lamp at the edge. Glossy stickers under flash, plant-room fluorescent tubes
-  and torches: the commonest reason a technician falls back to a photo at all.
+- glare, 30 %: 1-2 bright elliptical highlights, smooth lobes 30-70 % of the code across,
+  saturated at the core (a median 6 % of the code, a tenth of them over 19 %) and washed out,
+  tinted by the lamp, around it (a median 24 %). Glossy stickers under flash, plant-room
+  fluorescent tubes and torches: the commonest reason a technician falls back to a photo.
 - far, 25 %: a code of 60-100 px in a 12 MP frame (2-4 px a module). Labels on ceilings,
   behind pipes, in cabinets photographed from where the technician can stand.
 - blur, 35 %: Gaussian blur, sigma 1.5-3 px. Hand shake and autofocus on the background, the
@@ -122,13 +123,18 @@ def _qr_matrix(rng: random.Random, text: str) -> tuple[Image.Image, int]:
 def _glare(
     rng: random.Random, size: tuple[int, int], code: tuple[float, float, float]
 ) -> Image.Image:
-    """An RGB highlight layer for Image screen: saturated core, lamp-tinted soft edge."""
+    """An RGB highlight layer for Image screen: a smooth elliptical lobe, saturated at its core.
+
+    A specular highlight's brightness falls off smoothly from its centre; where the lobe times
+    the exposure passes full scale the sensor saturates (every channel) and the modules there
+    are lost; in the halo around it they are washed out but still there, tinted by the lamp.
+    """
     cx, cy, side = code
     layer = Image.new("L", size, 0)
     draw = ImageDraw.Draw(layer)
     for _ in range(rng.choice([1, 1, 2])):
-        a = side * rng.uniform(0.2, 0.45)
-        b = a * rng.uniform(0.35, 0.8)
+        a = side * rng.uniform(0.15, 0.35)
+        b = a * rng.uniform(0.4, 0.9)
         x = cx + rng.uniform(-0.3, 0.3) * side
         y = cy + rng.uniform(-0.3, 0.3) * side
         turn = rng.uniform(0, math.pi)
@@ -140,9 +146,10 @@ def _glare(
             for t in (2 * math.pi * k / 48 for k in range(48))
         ]
         draw.polygon(points, fill=255)
-    soft = layer.filter(ImageFilter.GaussianBlur(side * rng.uniform(0.04, 0.1)))
-    gain = rng.uniform(1.3, 2.2)  # the core saturates every channel; the edge only some
-    tint = rng.choice([(1.0, 1.0, 1.0), (1.0, 0.92, 0.78), (0.9, 0.95, 1.0)])
+        lobe = b * 0.6
+    soft = layer.filter(ImageFilter.GaussianBlur(lobe))
+    gain = rng.uniform(1.2, 2.5)  # exposure: how much of the lobe passes full scale
+    tint = rng.choice([(1.0, 1.0, 1.0), (1.0, 0.9, 0.75), (0.85, 0.93, 1.0)])
     return Image.merge(
         "RGB", [soft.point(lambda v, t=t: min(255, round(v * gain * t))) for t in tint]
     )
