@@ -281,11 +281,25 @@ def _noise_layer(rng: random.Random, size: tuple[int, int], sigma: float) -> Ima
     return layer
 
 
-def _place(rng: random.Random, image: Image.Image, patch: Image.Image) -> tuple[int, int, int, int]:
-    x = rng.randrange(0, max(1, image.width - patch.width))
-    y = rng.randrange(0, max(1, image.height - patch.height))
-    image.paste(patch, (x, y), patch)
-    return x, y, x + patch.width, y + patch.height
+def _place(
+    rng: random.Random,
+    image: Image.Image,
+    patch: Image.Image,
+    avoid: tuple[int, int, int, int] | None = None,
+) -> tuple[int, int, int, int] | None:
+    """Paste the patch somewhere in the frame, clear of `avoid`; None when there is no room."""
+    for _ in range(20):
+        x = rng.randrange(0, max(1, image.width - patch.width))
+        y = rng.randrange(0, max(1, image.height - patch.height))
+        box = (x, y, x + patch.width, y + patch.height)
+        if avoid is None or not _overlap(box, avoid):
+            image.paste(patch, (x, y), patch)
+            return box
+    return None
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 _ORIENTATION_STORE = {
@@ -332,12 +346,13 @@ def make_sample(seed: int, index: int, *, label: bool = True) -> Sample:
     if glare:
         effects.append("glare")
     box = _place(rng, image, _warp(rng, patch, effects))
+    assert box is not None  # the first patch always fits
     if label and rng.random() < DISTRACTOR:
         other, _ = _label_patch(
             rng, rng.choice(NON_LABEL_TEXTS), "ACME", rng.randrange(150, 300), 20, 235, light, False
         )
-        _place(rng, image, _warp(rng, other, []))
-        effects.append("distractor")
+        if _place(rng, image, _warp(rng, other, []), avoid=box):  # beside the label, not over it
+            effects.append("distractor")
     if blur:
         sigma = rng.uniform(1.5, 3.0)
         margin = round(4 * sigma)
