@@ -14,14 +14,24 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image
 from pyzbar import pyzbar
 from pyzbar.pyzbar import ZBarSymbol
 
 from app.errors import Unprocessable
-from app.labels.locator import Box, code_angle, find_spots
+from app.labels.locator import Box, find_spots
 from app.labels.parser import LabelError, ParsedLabel, parse_label
 from app.labels.photo import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, Photo, release_memory
+from app.labels.prepare import (
+    Prepare,
+    deblur,
+    denoise_sharpen,
+    sharpen,
+    sharpen_hard,
+    threshold,
+    turned,
+    upright,
+)
 
 DEFAULT_BUDGET_S = 1.5
 EXTRA_SEARCH_S = 0.3  # after a code that is not a label: how long to look for one beside it
@@ -108,22 +118,29 @@ def decode_image(
     extra_search_s: float = EXTRA_SEARCH_S,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> DecodeResult:
     """Find the QR codes in a JPEG/PNG/WebP photo and read each as a device label if it is one.
 
     Raises BadImage for anything that is not a readable photo of an accepted format, or one
-    that would take more than `max_decoded_bytes` to open.
+    that would take more than `max_decoded_bytes` to open. The budgets are read on `clock`
+    (the benchmark passes a CPU clock, so a busy machine does not cut the cascade short).
     """
     try:
-        return _decode(data, budget_s, extra_search_s, max_pixels, max_decoded_bytes)
+        return _decode(data, budget_s, extra_search_s, max_pixels, max_decoded_bytes, clock)
     finally:
         release_memory()
 
 
 def _decode(
-    data: bytes, budget_s: float, extra_search_s: float, max_pixels: int, max_decoded_bytes: int
+    data: bytes,
+    budget_s: float,
+    extra_search_s: float,
+    max_pixels: int,
+    max_decoded_bytes: int,
+    clock: Callable[[], float],
 ) -> DecodeResult:
-    started = time.perf_counter()
+    started = clock()
     deadline = started + budget_s
     photo = Photo(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
     result = DecodeResult()
@@ -133,7 +150,7 @@ def _decode(
     other_code = False  # a code that is not a label was found: the deadline came closer
 
     def over_budget() -> bool:
-        return time.perf_counter() > deadline
+        return clock() > deadline
 
     for step in STEPS:
         if over_budget():
@@ -155,13 +172,13 @@ def _decode(
         if not _has_label(seen, seen.keys()):
             if seen and not other_code:
                 other_code = True
-                deadline = min(deadline, time.perf_counter() + extra_search_s)
+                deadline = min(deadline, clock() + extra_search_s)
             continue
         if len(seen) <= 1 or (several and len(seen) == before):
             break  # the usual photo (one label), or a whole-frame look that added nothing
         several = True  # zbar can miss one of many codes: look at the whole photo again
     result.codes = list(seen.values())
-    result.elapsed_ms = round((time.perf_counter() - started) * 1000)
+    result.elapsed_ms = round((clock() - started) * 1000)
     return result
 
 
@@ -191,96 +208,6 @@ def _read(text: str) -> DecodedCode:
         return DecodedCode(text=text, label=parse_label(text), error=None)
     except LabelError as exc:
         return DecodedCode(text=text, label=None, error=exc.message, reason=exc.reason)
-
-
-# ---------------------------------------------------------------------------------------------
-# Preparations: greyscale image in, greyscale image out.
-
-Prepare = Callable[[Image.Image], Image.Image]
-
-
-def sharpen(image: Image.Image) -> Image.Image:
-    """Unsharp mask: steeper module edges in a blurred code."""
-    return image.filter(ImageFilter.UnsharpMask(radius=2, percent=200, threshold=0))
-
-
-def sharpen_hard(image: Image.Image) -> Image.Image:
-    """A wider, stronger unsharp mask for badly blurred codes."""
-    return image.filter(ImageFilter.UnsharpMask(radius=3, percent=300, threshold=0))
-
-
-def denoise_sharpen(image: Image.Image) -> Image.Image:
-    """Median filter (sensor noise, JPEG ringing), then a strong unsharp mask."""
-    return image.filter(ImageFilter.MedianFilter(3)).filter(
-        ImageFilter.UnsharpMask(radius=2, percent=300, threshold=0)
-    )
-
-
-def threshold(image: Image.Image) -> Image.Image:
-    """Black/white against the local mean, which removes uneven light and glare gradients."""
-    radius = max(4, max(image.size) // 60)
-    mean = image.filter(ImageFilter.BoxBlur(radius))
-    # image - mean + 128, then cut a little below the mean so flat paper stays white
-    diff = ImageChops.add(image, ImageChops.invert(mean), scale=1.0, offset=-127)
-    return diff.point(lambda v: 255 if v >= 120 else 0)
-
-
-def turned(angle: float, then: Prepare | None = None) -> Prepare:
-    """Rotate by `angle` degrees first: zbar reads along rows and columns, and a code near 45
-    degrees, blurred or tilted, often only reads once turned closer to square."""
-
-    def prepare(image: Image.Image) -> Image.Image:
-        if then is not None:
-            image = then(image)
-        fill = image.getpixel((0, 0))
-        return image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
-
-    return prepare
-
-
-def upright(then: Prepare | None = None) -> Prepare:
-    """Turn the code square first (its angle measured, see locator.code_angle), then prepare.
-
-    zbar misses many tilted, blurred codes turned near 45 degrees that it reads once they are
-    square. On the benchmark's hardest photos one measured turn read most of what a sweep of
-    six fixed angles read, at a sixth of the scans.
-    """
-
-    def prepare(image: Image.Image) -> Image.Image:
-        fill = image.getpixel((0, 0))
-        square = image.rotate(
-            -code_angle(image), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill
-        )
-        return then(square) if then is not None else square
-
-    prepare.__name__ = f"upright+{then.__name__}" if then is not None else "upright"
-    return prepare
-
-
-def deblur(module_px: float) -> Prepare:
-    """Undo a defocus of about half a module: a light Gaussian against noise, then Van Cittert.
-
-    An unsharp mask only steepens edges; a few Van Cittert iterations (x += observed - blur(x))
-    invert a Gaussian blur of the given width, which brings back the single-module gaps that
-    defocus fills in, and unlike a strong unsharp mask it does not drown them in sensor noise.
-    On the benchmark corpus a blur of half a module and three iterations read the most codes;
-    nearby values (0.4-0.7 module, 2-4 iterations) read nearly as many.
-    """
-    sigma = 0.5 * module_px
-    smooth = ImageFilter.GaussianBlur(0.3 * module_px)
-
-    def prepare(image: Image.Image) -> Image.Image:
-        observed = image.filter(smooth)
-        estimate = observed
-        for _ in range(3):
-            residual = ImageChops.subtract(
-                observed, estimate.filter(ImageFilter.GaussianBlur(sigma)), 1.0, 128
-            )
-            estimate = ImageChops.add(estimate, residual, 1.0, -128)
-        return estimate
-
-    prepare.__name__ = "deblur"
-    return prepare
 
 
 # ---------------------------------------------------------------------------------------------

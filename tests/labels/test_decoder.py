@@ -7,9 +7,10 @@ import random
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from app.labels.decoder import NotADeviceLabel, deblur, decode_image, scan, sharpen_hard, upright
+from app.labels.decoder import NotADeviceLabel, decode_image, scan
 from app.labels.locator import code_angle, find_spots
 from app.labels.photo import BadImage, Photo
+from app.labels.prepare import deblur, sharpen_hard, upright
 from tests.labels.photos import code_image, encode, png_header_only, scene, tilted
 
 LEGACY = "EZU31901021,TSPR04"
