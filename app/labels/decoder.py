@@ -34,7 +34,7 @@ from app.labels.prepare import (
 )
 
 DEFAULT_BUDGET_S = 1.5
-EXTRA_SEARCH_S = 0.3  # after a code that is not a label: how long to look for one beside it
+EXTRA_SEARCH_S = 0.25  # after a code that is not a label: how long to look for one beside it
 SHOWN_TEXT = 200  # characters of a non-label code's text that an error repeats
 
 View = tuple[str, Image.Image]
