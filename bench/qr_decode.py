@@ -65,6 +65,7 @@ class Outcome:
     describe: str
     baseline_ok: bool | None = None
     ceiling_ok: bool | None = None  # not read, but read from the label's true box
+    beside: bool = False  # another vendor's code beside the label
 
 
 def _describe(s: Sample) -> str:
@@ -104,8 +105,9 @@ def run_one(
         plain = s.text in texts
     last = result.steps_tried[-1] if result.steps_tried else "-"
     ceiling = None if ok or not ceiling_wanted or not label else read_from_true_box(s)
+    beside = "distractor" in s.effects
     return Outcome(
-        index, ok, wall_ms, cpu_ms, s.twelve_mp, s.rows, last, _describe(s), plain, ceiling
+        index, ok, wall_ms, cpu_ms, s.twelve_mp, s.rows, last, _describe(s), plain, ceiling, beside
     )
 
 
@@ -179,7 +181,11 @@ def degradation_table(title: str, outcomes: list[Outcome]) -> None:
         + ("   ceiling (also read from the true box)" if ceiling else "")
     )
     groups = [(row, [o for o in outcomes if row in o.rows]) for row in ROWS]
-    groups += [("none of these", [o for o in outcomes if not o.rows]), ("OVERALL", outcomes)]
+    groups += [
+        ("none of these", [o for o in outcomes if not o.rows]),
+        ("(another code beside it)", [o for o in outcomes if o.beside]),
+        ("OVERALL", outcomes),
+    ]
     for row, having in groups:
         ok = sum(o.ok for o in having)
         line = f"  {row:<24} {len(having):>6} {ok:>5} {_pct(ok, len(having)):>8}"
