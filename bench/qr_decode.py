@@ -37,7 +37,7 @@ from pyzbar.pyzbar import ZBarSymbol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.labels.decoder import decode_image, scan  # noqa: E402
+from app.labels.decoder import STEPS, decode_image, run_step, scan  # noqa: E402
 from app.labels.prepare import (  # noqa: E402
     Prepare,
     deblur,
@@ -207,6 +207,41 @@ def degradation_table(title: str, outcomes: list[Outcome]) -> None:
         print(f"  plain pyzbar on the full photo: {ok}/{len(outcomes)} = {_pct(ok, len(outcomes))}")
 
 
+def steps_alone(seed: int, index: int) -> tuple[int, dict[str, tuple[bool, float]]]:
+    """Run every cascade step alone on one photo: (read it?, CPU ms) by step name."""
+    s = make_sample(seed, index)
+    found: dict[str, tuple[bool, float]] = {}
+    for step in STEPS:
+        cpu = time.process_time()
+        texts = run_step(s.jpeg, step)
+        found[step.name] = (s.text in texts, (time.process_time() - cpu) * 1000)
+    return index, found
+
+
+def step_table(seed: int, count: int, jobs: int) -> None:
+    """Print what each step reads alone, what none above it reads, and what only it reads."""
+    with ProcessPoolExecutor(max(1, jobs)) as pool:
+        runs = dict(pool.map(steps_alone, [seed] * count, range(count), chunksize=2))
+    print(
+        f"\nevery step alone on seed {seed}: photos it reads, none above it reads, only it reads,"
+    )
+    print(
+        "median CPU ms per photo (with decoding the JPEG and locating, done once in the cascade):"
+    )
+    solved = {step.name: {i for i, r in runs.items() if r[step.name][0]} for step in STEPS}
+    covered: set[int] = set()
+    for step in STEPS:
+        mine = solved[step.name]
+        others = set().union(*(v for k, v in solved.items() if k != step.name))
+        cost = statistics.median(r[step.name][1] for r in runs.values())
+        print(
+            f"  {step.name:<42} {len(mine):>5} {len(mine - covered):>5} "
+            f"{len(mine - others):>5} {cost:>8.0f}"
+        )
+        covered |= mine
+    print(f"  read by some step: {len(covered)}/{count}")
+
+
 def _seeds(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -228,6 +263,9 @@ def main() -> None:
         help="try every photo not read on its label's true box with every preparation (slow)",
     )
     parser.add_argument("--out", type=Path, help="also write every photo here as JPEG")
+    parser.add_argument(
+        "--steps", action="store_true", help="then every step alone on the tuning seed (slow)"
+    )
     parser.add_argument(
         "--wall-clock",
         action="store_true",
@@ -270,6 +308,8 @@ def main() -> None:
             for o in outcomes:
                 if not o.ok:
                     print(f"    {o.describe}")
+    if args.steps:
+        step_table(_seeds(args.seeds)[0], args.count, args.jobs)
     if args.other:
         outcomes = run_corpus(
             [1], args.other, args.jobs, label=False, out=args.out, wall_clock=args.wall_clock

@@ -26,6 +26,8 @@ from app.labels.prepare import (
     Prepare,
     deblur,
     denoise_sharpen,
+    enlarge_sharpen,
+    normalise,
     sharpen,
     sharpen_hard,
     threshold,
@@ -324,8 +326,8 @@ def _turns(prepare: Prepare) -> dict[str, Prepare | None]:
 
 
 # The cascade: cheap and often successful first, the costly sweeps last (they only run on
-# photos nothing else could read). Chosen by measurement with bench/qr_decode.py; its
-# `--candidates` option also runs the steps that were measured and dropped.
+# photos nothing else could read). Chosen by measurement with bench/qr_decode.py (its `--steps`
+# table; the commit history has the steps measured and dropped).
 # "frame 2000" decodes no photo of the one-label corpus that the steps before it miss; it stays
 # for photos with several codes (a label sheet), where zbar at 1000 px misses some.
 # A spot crop of 400 px holds a code of about 230 px: some 6-7 px a module, hence deblur(6).
@@ -368,6 +370,19 @@ STEPS: tuple[Step, ...] = (
     Step(
         "more spots 400 upright deblur",
         spots(400, {"upright+deblur": upright(deblur(6))}, margin=LOOSE, more=True),
+    ),
+    Step("spots 400 normalise", spots(400, {"normalise": normalise(50)}, margin=LOOSE)),
+    Step(
+        "small spots 320 normalise",
+        spots(320, {"normalise": normalise(50)}, margin=LOOSE, locate_px=2000),
+    ),
+    Step(
+        "small spots 400 upright enlarge sharpen",
+        spots(400, {"upright+enlarge": upright(enlarge_sharpen)}, margin=LOOSE, locate_px=2000),
+    ),
+    Step(
+        "more spots 400 normalise",
+        spots(400, {"normalise": normalise(50)}, margin=LOOSE, more=True),
     ),
     Step(
         "spots 250 sharpen hard, turned", spots(250, _turns(denoise_sharpen) | _turns(sharpen_hard))

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Sequence
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 
 def code_image(text: str, module_px: int = 8, border: int = 4) -> Image.Image:
@@ -54,6 +54,20 @@ def scene(
     if blur:
         image = image.filter(ImageFilter.GaussianBlur(blur))
     return image
+
+
+def glare(
+    image: Image.Image, centre: tuple[float, float], radius: float, gain: float, soft: float
+) -> Image.Image:
+    """Add a specular highlight: an elliptical lobe (sizes relative to the image's width)."""
+    w = image.width
+    x, y, r = centre[0] * w, centre[1] * w, radius * w
+    lobe = Image.new("L", image.size, 0)
+    ImageDraw.Draw(lobe).ellipse((x - r, y - r * 0.6, x + r, y + r * 0.6), fill=255)
+    lobe = lobe.filter(ImageFilter.GaussianBlur(r * soft)).point(
+        lambda v: min(255, round(v * gain))
+    )
+    return ImageChops.screen(image, lobe)
 
 
 def tilted(image: Image.Image, amount: float, fill: int) -> Image.Image:

@@ -10,8 +10,8 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from app.labels.decoder import NotADeviceLabel, decode_image, scan
 from app.labels.locator import code_angle, find_spots
 from app.labels.photo import BadImage, Photo
-from app.labels.prepare import deblur, sharpen_hard, upright
-from tests.labels.photos import code_image, encode, png_header_only, scene, tilted
+from app.labels.prepare import deblur, normalise, sharpen_hard, threshold, upright
+from tests.labels.photos import code_image, encode, glare, png_header_only, scene, tilted
 
 LEGACY = "EZU31901021,TSPR04"
 TUID = "TSPR04EZU31901021"
@@ -112,6 +112,17 @@ def test_deblur_reads_a_defocused_code_in_sensor_noise() -> None:
     assert scan(photo) == []
     assert scan(sharpen_hard(photo)) == []
     assert scan(deblur(6)(photo)) == [LEGACY]
+
+
+def test_normalise_reads_a_faded_code_washed_out_by_glare() -> None:
+    # the halo around the saturated core is a ramp steeper than the print's contrast
+    code = code_image(LEGACY, module_px=6).point(lambda v: 186 if v else 89)
+    photo = glare(code, (0.52, 0.64), 0.29, gain=1.15, soft=0.42).filter(
+        ImageFilter.GaussianBlur(1)
+    )
+    assert scan(photo) == []
+    assert scan(threshold(photo)) == []
+    assert scan(normalise(45)(photo)) == [LEGACY]
 
 
 def test_label_outscored_by_clutter_is_read_from_a_later_spot() -> None:
