@@ -35,7 +35,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import BIN, ROOT, free_port, fresh_database  # noqa: E402
+from bench._support import BIN, ROOT, free_port, fresh_database, wait_for_http  # noqa: E402
 
 BATCH = 100
 CORES = os.cpu_count() or 1
@@ -173,12 +173,7 @@ def main() -> None:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/api/health", timeout=0.5)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+            wait_for_http(base + "/api/health")
             watched = psutil.Process(server.pid)
             for path in ("/bench/bare-batch", "/api/operations"):  # warm up
                 hammer(base, path, args.clients, 1.0, password, watched)

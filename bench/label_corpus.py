@@ -41,6 +41,7 @@ import qrcode
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from app.labels.device_types import TYPE_BY_IMC
+from tests.labels.photos import perspective_coeffs
 
 FRAMES: tuple[tuple[tuple[int, int], float], ...] = (
     ((4000, 3000), 0.60),
@@ -194,24 +195,6 @@ def _label_patch(
     return patch, modules
 
 
-def _perspective_coeffs(
-    out_pts: list[tuple[float, float]], in_pts: list[tuple[float, float]]
-) -> list[float]:
-    """Solve the 8 coefficients mapping output points to input points (Gauss-Jordan)."""
-    rows: list[list[float]] = []
-    for (x, y), (u, v) in zip(out_pts, in_pts, strict=True):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y, u])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y, v])
-    for col in range(8):
-        pivot = max(range(col, 8), key=lambda r: abs(rows[r][col]))
-        rows[col], rows[pivot] = rows[pivot], rows[col]
-        for r in range(8):
-            if r != col:
-                factor = rows[r][col] / rows[col][col]
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
-    return [rows[i][8] / rows[i][i] for i in range(8)]
-
-
 def _warp(rng: random.Random, patch: Image.Image, effects: list[str]) -> Image.Image:
     """Rotate by any angle and tilt in perspective, as a hand-held phone does."""
     angle = rng.uniform(0, 360)
@@ -226,7 +209,7 @@ def _warp(rng: random.Random, patch: Image.Image, effects: list[str]) -> Image.I
         min_x, min_y = min(p[0] for p in dst), min(p[1] for p in dst)
         dst = [(x - min_x, y - min_y) for x, y in dst]
         out = (int(max(p[0] for p in dst)) + 1, int(max(p[1] for p in dst)) + 1)
-        coeffs = _perspective_coeffs(dst, src)
+        coeffs = perspective_coeffs(dst, src)
         patch = patch.transform(out, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
     return patch
 

@@ -41,7 +41,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import BIN, ROOT, free_port, fresh_database  # noqa: E402
+from bench._support import BIN, ROOT, free_port, fresh_database, wait_for_http  # noqa: E402
 
 PASSWORD = "bench-password-long"
 SINGLE_TARGET_MB = 150
@@ -219,12 +219,7 @@ def main() -> None:
         server = start_server(args.server, url, port, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(400):
-                try:
-                    httpx.get(base + "/api/health", timeout=0.5)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+            wait_for_http(base + "/api/health")
             upload = signed_in(base)
             process = psutil.Process(server.pid)
             upload(files["phone photo (12 MP JPEG)"])  # warm up: imports, first allocations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 import struct
 import zlib
 from collections.abc import Sequence
@@ -77,13 +76,16 @@ def tilted(image: Image.Image, amount: float, fill: int) -> Image.Image:
     # output corners -> input corners; solve the 8 coefficients
     out_pts = [(inset, 0.0), (w - inset, 0.0), (w, h), (0.0, h)]
     in_pts = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]
-    coeffs = _solve(out_pts, in_pts)
+    coeffs = perspective_coeffs(out_pts, in_pts)
     return image.transform(
         (w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC, fillcolor=fill
     )
 
 
-def _solve(out_pts: list[tuple[float, float]], in_pts: list[tuple[float, float]]) -> list[float]:
+def perspective_coeffs(
+    out_pts: list[tuple[float, float]], in_pts: list[tuple[float, float]]
+) -> list[float]:
+    """Solve the 8 coefficients mapping output points to input points (Gauss-Jordan)."""
     rows: list[list[float]] = []
     for (x, y), (u, v) in zip(out_pts, in_pts, strict=True):
         rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y, u])
@@ -92,7 +94,7 @@ def _solve(out_pts: list[tuple[float, float]], in_pts: list[tuple[float, float]]
         pivot = max(range(col, 8), key=lambda r: abs(rows[r][col]))
         rows[col], rows[pivot] = rows[pivot], rows[col]
         for r in range(8):
-            if r != col and not math.isclose(rows[r][col], 0.0):
+            if r != col:
                 factor = rows[r][col] / rows[col][col]
                 rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
     return [rows[i][8] / rows[i][i] for i in range(8)]
