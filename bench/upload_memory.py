@@ -41,7 +41,14 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import BIN, ROOT, free_port, fresh_database, wait_for_http  # noqa: E402
+from bench._support import (  # noqa: E402
+    BIN,
+    ROOT,
+    free_port,
+    fresh_database,
+    server_env,
+    wait_for_http,
+)
 
 PASSWORD = "bench-password-long"
 SINGLE_TARGET_MB = 150
@@ -134,13 +141,7 @@ def serve(port: int) -> None:
 
 
 def start_server(kind: str, url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        FIELDHAND_DATABASE_URL=url,
-        FIELDHAND_SECRET_KEY="bench",
-        FIELDHAND_LOGIN_RATE_LIMIT="1000 per second",
-        FIELDHAND_PLATFORM_URL="http://127.0.0.1:9/prod/v1/",
-    )
+    env = server_env(url)
     if kind == "gunicorn":
         command = [
             str(BIN / "gunicorn"),
