@@ -16,11 +16,14 @@ PREFIX = "FIELDHAND_"
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # generated into the instance folder on first start when not set
     "DATABASE_URL": None,  # None means SQLite in the instance folder
-    "PLATFORM_URL": None,  # Thingsee base URL ending in /prod/v1/
-    "PLATFORM_CLIENT_ID": None,
-    "PLATFORM_CLIENT_SECRET": None,
+    "PLATFORM": "thingsee",  # thingsee | thingsmatrix | thingscale | thingshub
+    "PLATFORM_URL": None,  # the platform's API base URL (Thingsee: ending in /prod/v1/)
+    "PLATFORM_CLIENT_ID": None,  # Thingsee client id; ThingsMatrix loginName; thingsHub user
+    "PLATFORM_CLIENT_SECRET": None,  # its secret or password
+    "PLATFORM_API_KEY": None,  # ThingScale API token; ThingsMatrix API key (instead of login)
     "PLATFORM_TIMEOUT_S": 10.0,
-    "PLATFORM_TOKEN_TTL_S": 900.0,
+    "PLATFORM_TOKEN_TTL_S": None,  # None: the platform's own (Thingsee 900 s)
+    "PLATFORM_RATE_LIMIT": None,  # requests/s the client keeps under; None: documented limit
     "PLATFORM_TOKEN_MARGIN_S": 60.0,  # refresh a token this long before its lifetime ends
     "PLATFORM_MAX_RETRIES": 2,  # retries of a failed GET inside one client call
     "SYNC_IN_PROCESS": False,  # run a sync worker thread inside the web process

@@ -13,31 +13,39 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import load_settings
+from app.platform.provider import profile_for
 from app.services.accounts import ensure_demo_users
 from app.sync.worker import start_in_thread
 
 
-def _sandbox_platform(overrides: dict[str, Any]) -> None:
+def _sandbox_platform(platform: str, overrides: dict[str, Any]) -> None:
+    from emulator.platforms import platform_defaults
     from emulator.server import start_emulator
     from emulator.state import EmulatorConfig
 
+    profile = profile_for(platform)
     port = int(os.environ.get("FIELDHAND_EMULATOR_PORT", "8081"))
-    emulator = start_emulator(EmulatorConfig(devices=50, seed=2026), port=port)
+    config = platform_defaults(profile.key, EmulatorConfig(devices=50, seed=2026))
+    emulator = start_emulator(config, port=port, platform=profile.key)
     overrides.update(
+        PLATFORM=profile.key,
         PLATFORM_URL=emulator.base_url,
         PLATFORM_CLIENT_ID=emulator.client_id,
         PLATFORM_CLIENT_SECRET=emulator.client_secret,
+        # ThingScale's API token (ThingsMatrix would take it as an API key: log in instead).
+        PLATFORM_API_KEY=emulator.client_secret if profile.key == "thingscale" else None,
     )
-    print(f"Sandbox platform (Thingsee emulator, 50 devices): {emulator.base_url}")
+    print(f"Sandbox platform ({profile.title} emulator, 50 devices): {emulator.base_url}")
     sample = sorted(emulator.state.tuids())[:3]
-    print(f"  sample device TUIDs: {', '.join(sample)}")
+    print(f"  sample device ids ({profile.device_id.name}): {', '.join(sample)}")
 
 
 def main() -> int:
     """Start everything for a single machine and block serving HTTP."""
     overrides: dict[str, Any] = {"SYNC_IN_PROCESS": True}
-    if not load_settings().get("PLATFORM_URL"):
-        _sandbox_platform(overrides)
+    settings = load_settings()
+    if not settings.get("PLATFORM_URL"):
+        _sandbox_platform(settings["PLATFORM"], overrides)
     app = create_app(overrides)
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))

@@ -1,13 +1,16 @@
-"""Benchmark the Thingsee client: N set_installation_status calls through ONE shared client.
+"""Benchmark each platform's client: N set_installation_status calls through ONE shared client.
 
-With per-request latency L and concurrency C, N calls cannot finish faster than N*L/C seconds
-(the bound). The client should get close to it (target: >= 90 % at concurrency 8) and make one
-token request per token lifetime however many threads share it.
+With per-request latency L and concurrency C, N calls cannot finish faster than N*L/C seconds;
+a platform with a documented rate limit (ThingScale: 20 requests/s) adds N/rate. The bound is
+max(N*L/C, N/rate). Each client should get close to it (target: >= 90 % at concurrency 8) and
+make one token request per token lifetime however many threads share it (none with a fixed API
+token). The emulator enforces the documented rate limit, so a client that overran it would be
+refused (429s show as errors).
 
-    python bench/platform_client.py                    # in-process emulator, 50 ms latency
-    python bench/platform_client.py --calls 400 --concurrency 8 32
-    python bench/platform_client.py --base-url http://127.0.0.1:8765/prod/v1/ \\
-        --client-id fieldhand-sandbox --client-secret ... --latency-ms 50
+    python bench/platform_client.py                          # every platform, 50 ms latency
+    python bench/platform_client.py --platform thingsee --calls 400 --concurrency 8 32
+    python bench/platform_client.py --platform thingsee \\
+        --base-url http://127.0.0.1:8765/prod/v1/ --client-id fieldhand-sandbox --client-secret ...
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.platform.interface import INSTALLATION_STATUSES  # noqa: E402
-from app.platform.thingsee import ThingseeClient  # noqa: E402
+from app.platform.interface import INSTALLATION_STATUSES, Platform  # noqa: E402
+from app.platform.provider import PLATFORM_KEYS, build_platform, profile_for  # noqa: E402
 
 
 @dataclass
@@ -49,36 +52,43 @@ class RunResult:
 
 
 class Emulator:
-    """Either an in-process emulator or an external one reached by its control URL."""
+    """Either an in-process emulator of the platform or an external one (its control URL)."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, platform: str, args: argparse.Namespace) -> None:
         self._server: Any = None
+        self.platform = platform
+        settings = {"latency_ms": args.latency_ms, "jitter_ms": 0, "token_ttl": args.token_ttl}
         if args.base_url:
             self.base_url = args.base_url
-            self.control_url = args.base_url.split("/prod/v1")[0] + "/_emulator/"
+            origin = httpx.URL(args.base_url).copy_with(path="/", query=None)
+            self.control_url = str(origin) + "_emulator/"
             self.client_id, self.client_secret = args.client_id, args.client_secret
         else:
+            from emulator.platforms import platform_defaults
             from emulator.server import start_emulator
             from emulator.state import EmulatorConfig
 
-            self._server = start_emulator(
-                EmulatorConfig(
-                    client_id="bench",
-                    client_secret="bench-secret",
-                    latency_ms=args.latency_ms,
-                    jitter_ms=0,
-                    token_ttl=args.token_ttl,
-                    seed=1,
-                )
-            )
+            config = EmulatorConfig(client_id="bench", client_secret="bench-secret", seed=1)
+            # The platform's documented rate limit stays on: the client must keep under it.
+            config = replace(platform_defaults(platform, config), **settings)
+            self._server = start_emulator(config, platform=platform)
             self.base_url = self._server.base_url
             self.control_url = self._server.control_url
             self.client_id = self._server.client_id
             self.client_secret = self._server.client_secret
         self._control = httpx.Client(base_url=self.control_url, timeout=30)
         if args.base_url:
-            settings = {"latency_ms": args.latency_ms, "jitter_ms": 0, "token_ttl": args.token_ttl}
             self._control.post("settings", json=settings).raise_for_status()
+
+    def settings(self) -> dict[str, Any]:
+        """Return the platform settings a client of this emulator needs."""
+        return {
+            "PLATFORM": self.platform,
+            "PLATFORM_URL": self.base_url,
+            "PLATFORM_CLIENT_ID": self.client_id,
+            "PLATFORM_CLIENT_SECRET": self.client_secret,
+            "PLATFORM_API_KEY": self.client_secret if self.platform == "thingscale" else None,
+        }
 
     def seed(self, count: int) -> list[str]:
         response = self._control.post("devices", json={"count": count})
@@ -98,12 +108,12 @@ class Emulator:
 
 
 def run(
-    client: ThingseeClient,
+    client: Platform,
     emulator: Emulator,
     tuids: list[str],
     calls: int,
     concurrency: int,
-    latency_s: float,
+    bound_s: float,
 ) -> RunResult:
     """Make `calls` status writes at `concurrency` through the shared client."""
     tokens_before = client.token_requests()
@@ -129,7 +139,7 @@ def run(
         concurrency=concurrency,
         calls=calls,
         wall_s=wall,
-        bound_s=calls * latency_s / concurrency,
+        bound_s=bound_s,
         client_tokens=client.token_requests() - tokens_before,
         emulator_tokens=(
             None
@@ -140,50 +150,40 @@ def run(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000, help="calls per run (default 2000)")
-    parser.add_argument(
-        "--concurrency", type=int, nargs="+", default=[1, 8, 32], help="thread counts to run"
-    )
-    parser.add_argument("--latency-ms", type=float, default=50.0, help="emulator latency")
-    parser.add_argument("--devices", type=int, default=256, help="devices to seed")
-    parser.add_argument("--base-url", help="use an external emulator instead of starting one")
-    parser.add_argument("--client-id", default="fieldhand-sandbox")
-    parser.add_argument("--client-secret", default="")
-    parser.add_argument(
-        "--token-ttl", type=float, default=900.0, help="token lifetime, emulator and client"
-    )
-    parser.add_argument("--token-margin", type=float, default=60.0, help="refresh this early")
-    args = parser.parse_args(argv)
-
-    emulator = Emulator(args)
-    results: list[RunResult] = []
+def bench_platform(platform: str, args: argparse.Namespace) -> list[RunResult]:
+    """Run every concurrency against one platform's emulator and print a table."""
+    profile = profile_for(platform)
+    rate = profile.rate_limit
+    # A rate-limited platform runs fewer calls: the bound is N/rate whatever the concurrency.
+    calls = min(args.calls, int(rate * args.rate_limited_s)) if rate else args.calls
     latency_s = args.latency_ms / 1000.0
+    emulator = Emulator(platform, args)
+    results: list[RunResult] = []
     try:
         tuids = emulator.seed(args.devices)
-        client = ThingseeClient(
-            emulator.base_url,
-            emulator.client_id,
-            emulator.client_secret,
-            token_ttl=args.token_ttl,
-            token_margin=args.token_margin,
-        )
-        with client:
+        settings = {
+            **emulator.settings(),
+            "PLATFORM_TOKEN_TTL_S": args.token_ttl,
+            "PLATFORM_TOKEN_MARGIN_S": args.token_margin,
+        }
+        client = build_platform(settings)
+        try:
             first_token_at = time.monotonic()
             client.get_installation_status(tuids[0])  # token and one warm connection
+            limit = f", documented limit {rate:.0f} requests/s" if rate else ""
             print(
-                f"{args.calls} set_installation_status calls, latency {args.latency_ms:.0f} ms, "
-                f"{len(tuids)} devices, base {emulator.base_url}"
+                f"\n{profile.title}: {calls} set_installation_status calls, latency "
+                f"{args.latency_ms:.0f} ms{limit}, {len(tuids)} devices, base {emulator.base_url}"
             )
             print(
                 f"{'conc':>4} {'calls/s':>9} {'wall s':>8} {'bound s':>8} {'bound/wall':>10} "
                 f"{'tokens(client)':>14} {'tokens(emulator)':>16} {'errors':>6}"
             )
             for concurrency in args.concurrency:
+                bound = max(calls * latency_s / concurrency, calls / rate if rate else 0.0)
                 cpu_before = time.process_time()
-                result = run(client, emulator, tuids, args.calls, concurrency, latency_s)
-                cpu_ms = (time.process_time() - cpu_before) * 1000 / args.calls
+                result = run(client, emulator, tuids, calls, concurrency, bound)
+                cpu_ms = (time.process_time() - cpu_before) * 1000 / calls
                 results.append(result)
                 print(
                     f"{result.concurrency:>4} {result.rate:>9.1f} {result.wall_s:>8.2f} "
@@ -192,17 +192,55 @@ def main(argv: list[str] | None = None) -> int:
                     f"{result.errors:>6}   cpu {cpu_ms:.2f} ms/call",
                     flush=True,
                 )
-            # Used without pause, the client needs one token per (ttl - margin) seconds.
             elapsed = time.monotonic() - first_token_at
-            refresh_every = args.token_ttl - args.token_margin
-            lifetimes = int(elapsed // refresh_every) + 1
-            print(
-                f"token requests in total: client {client.token_requests()}, emulator "
-                f"{emulator.token_requests()}; token lifetimes spanned: {lifetimes} "
-                f"({elapsed:.1f} s, refresh every {refresh_every:.0f} s)"
-            )
+            if profile.token_ttl == float("inf"):
+                print(f"token requests in total: 0 (a fixed API token; {elapsed:.1f} s)")
+            else:
+                # Used without pause, the client needs one token per (ttl - margin) seconds.
+                refresh_every = args.token_ttl - args.token_margin
+                lifetimes = int(elapsed // refresh_every) + 1
+                print(
+                    f"token requests in total: client {client.token_requests()}, emulator "
+                    f"{emulator.token_requests()}; token lifetimes spanned: {lifetimes} "
+                    f"({elapsed:.1f} s, refresh every {refresh_every:.0f} s)"
+                )
+        finally:
+            client.close()
     finally:
         emulator.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--platform", choices=("all", *PLATFORM_KEYS), default="all", help="default: all"
+    )
+    parser.add_argument("--calls", type=int, default=2000, help="calls per run (default 2000)")
+    parser.add_argument(
+        "--rate-limited-s",
+        type=float,
+        default=10.0,
+        help="on a rate-limited platform, make as many calls as fit in this many seconds",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=[1, 8, 32], help="thread counts to run"
+    )
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="emulator latency")
+    parser.add_argument("--devices", type=int, default=256, help="devices to seed")
+    parser.add_argument("--base-url", help="use an external emulator (one --platform)")
+    parser.add_argument("--client-id", default="fieldhand-sandbox")
+    parser.add_argument("--client-secret", default="")
+    parser.add_argument(
+        "--token-ttl", type=float, default=900.0, help="token lifetime, emulator and client"
+    )
+    parser.add_argument("--token-margin", type=float, default=60.0, help="refresh this early")
+    args = parser.parse_args(argv)
+    platforms = PLATFORM_KEYS if args.platform == "all" else (args.platform,)
+    if args.base_url and len(platforms) != 1:
+        parser.error("--base-url needs one --platform")
+
+    results = [r for platform in platforms for r in bench_platform(platform, args)]
     return 0 if all(r.errors == 0 for r in results) else 1
 
 

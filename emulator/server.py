@@ -16,19 +16,28 @@ from .wsgi import make_app
 class EmulatorServer:
     """A running emulator: its URLs, credentials and state, with reset() and stop()."""
 
-    def __init__(self, state: EmulatorState, httpd: ThreadingWSGIServer, host: str) -> None:
+    def __init__(
+        self,
+        state: EmulatorState,
+        httpd: ThreadingWSGIServer,
+        host: str,
+        *,
+        platform: str = "thingsee",
+        api_prefix: str = API_PREFIX,
+    ) -> None:
         self.state = state
+        self.platform = platform
         self._httpd = httpd
         self.host = host
         self.port: int = httpd.server_address[1]
         url_host = f"[{host}]" if ":" in host else host
         self.origin = f"http://{url_host}:{self.port}"
-        self.base_url = f"{self.origin}{API_PREFIX}/"
+        self.base_url = f"{self.origin}{api_prefix}/"
         self.control_url = f"{self.origin}{CONTROL_PREFIX}/"
         self._thread = threading.Thread(
             target=httpd.serve_forever,
             kwargs={"poll_interval": 0.1},
-            name=f"thingsee-emulator-{self.port}",
+            name=f"{platform}-emulator-{self.port}",
             daemon=True,
         )
         self._stopped = False
@@ -80,10 +89,19 @@ def start_emulator(
     port: int = 0,
     *,
     clock: EmulatorClock | None = None,
+    platform: str = "thingsee",
 ) -> EmulatorServer:
-    """Start an emulator on host:port (0 picks a free port) and return it running."""
-    state = EmulatorState(config or EmulatorConfig(), clock)
-    httpd = ThreadingWSGIServer((host, port), make_app(state))
-    server = EmulatorServer(state, httpd, host)
+    """Start an emulator of `platform` on host:port (0 picks a free port), running."""
+    config = config or EmulatorConfig()
+    if platform == "thingsee":
+        state = EmulatorState(config, clock)
+        app, prefix = make_app(state), API_PREFIX
+    else:
+        from .platforms import build_mode
+
+        state, app = build_mode(platform, config, clock)
+        prefix = app.dialect.api_prefix
+    httpd = ThreadingWSGIServer((host, port), app)
+    server = EmulatorServer(state, httpd, host, platform=platform, api_prefix=prefix)
     server.start()
     return server

@@ -52,7 +52,11 @@ class EmulatorState:
     """Devices, groups, tokens, faults and the call log behind one lock.
 
     The lock is never held while a request sleeps for latency, so concurrent requests overlap.
+    The other platforms' modes (emulator.platforms) reuse it with their own device ids.
     """
+
+    id_pattern = TUID_PATTERN
+    id_name = "TUID (17 uppercase alphanumerics)"
 
     def __init__(self, config: EmulatorConfig, clock: EmulatorClock | None = None) -> None:
         secret = config.client_secret or secrets.token_urlsafe(24)
@@ -481,14 +485,14 @@ class EmulatorState:
         """Add the given TUIDs and/or `count` generated ones; return the TUIDs (existing kept)."""
         wanted = list(tuids or [])
         for tuid in wanted:
-            if not isinstance(tuid, str) or not TUID_PATTERN.match(tuid):
-                raise BadRequest(f"not a TUID (17 uppercase alphanumerics): {tuid!r}")
+            if not isinstance(tuid, str) or not self.id_pattern.match(tuid):
+                raise BadRequest(f"not a {self.id_name}: {tuid!r}")
         if count < 0:
             raise BadRequest("count must not be negative")
         with self._lock:
             now = self.clock.now()
             while count:
-                tuid = random_tuid(self._rng)
+                tuid = self._new_device_id()
                 if tuid not in self._devices and tuid not in wanted:
                     wanted.append(tuid)
                     count -= 1
@@ -564,6 +568,9 @@ class EmulatorState:
         sim.catch_up(device, self._rng, now)
         device.group_id = group_id
         device.group_changes.append((now, group_id))
+
+    def _new_device_id(self) -> str:
+        return random_tuid(self._rng)
 
     def _gateway_for(self, tuid: str) -> str | None:
         if is_gateway(kind_of(tuid)):

@@ -1,9 +1,15 @@
-"""Shared fixtures: the Thingsee emulator over real HTTP, the app on SQLite or PostgreSQL."""
+"""Shared fixtures: the emulator over real HTTP, the app on SQLite or PostgreSQL.
+
+Tests marked `all_platforms` run once per platform: `platform_name` picks the emulator mode and
+the app's PLATFORM setting (`--platforms thingsee,thingshub` narrows the list). Every other test
+runs on Thingsee.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +19,84 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.sync.worker import SyncWorker, WorkerSettings
+from emulator.platforms import platform_defaults
 from emulator.server import EmulatorServer, start_emulator
 from emulator.state import EmulatorConfig
+from tests.platforms import PLATFORMS, EmulatedPlatform, emulator_settings
 
 
-@pytest.fixture(scope="session")
-def emulator_server() -> Iterator[EmulatorServer]:
-    """One emulator per test session on a free loopback port."""
-    server = start_emulator(
-        EmulatorConfig(client_id="fieldhand-test", client_secret="s3cret", seed=7)
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--platforms",
+        default="all",
+        help="platforms the all_platforms tests run on: all, or a comma-separated list of "
+        + ", ".join(PLATFORMS),
     )
-    yield server
-    server.stop()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "platform_name" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("all_platforms") is None:
+        return  # the platform_name fixture below: Thingsee
+    chosen = metafunc.config.getoption("--platforms")
+    names = PLATFORMS if chosen == "all" else tuple(n.strip() for n in chosen.split(","))
+    unknown = set(names) - set(PLATFORMS)
+    if unknown:
+        raise pytest.UsageError(f"--platforms: unknown {', '.join(sorted(unknown))}")
+    metafunc.parametrize("platform_name", names)
 
 
 @pytest.fixture
-def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
-    """The session emulator, reset to an empty, fault-free state for this test."""
-    emulator_server.reset()
-    return emulator_server
+def platform_name() -> str:
+    """The platform a test runs against; all_platforms tests get each in turn."""
+    return "thingsee"
+
+
+class EmulatorPool:
+    """One emulator per platform for the whole session, started on first use."""
+
+    def __init__(self) -> None:
+        self._servers: dict[str, EmulatorServer] = {}
+
+    def get(self, platform: str) -> EmulatorServer:
+        if platform not in self._servers:
+            config = EmulatorConfig(client_id="fieldhand-test", client_secret="s3cret", seed=7)
+            # The platform's token lifetime, but no rate limit unless a test sets one.
+            config = replace(platform_defaults(platform, config), rate_limit=0.0)
+            self._servers[platform] = start_emulator(config, platform=platform)
+        return self._servers[platform]
+
+    def stop(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator_pool() -> Iterator[EmulatorPool]:
+    pool = EmulatorPool()
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator_server(emulator_pool: EmulatorPool) -> EmulatorServer:
+    """The session's Thingsee emulator on a free loopback port."""
+    return emulator_pool.get("thingsee")
+
+
+@pytest.fixture
+def emulator(emulator_pool: EmulatorPool, platform_name: str) -> EmulatorServer:
+    """The session emulator of this test's platform, reset to an empty, fault-free state."""
+    server = emulator_pool.get(platform_name)
+    server.reset()
+    return server
+
+
+@pytest.fixture
+def emulated(emulator: EmulatorServer) -> EmulatedPlatform:
+    """What differs between platforms, for tests that run on each."""
+    return EmulatedPlatform(emulator)
 
 
 @pytest.fixture(scope="session")
@@ -94,9 +159,8 @@ def app_config(migrated_database: str, emulator: EmulatorServer, tmp_path: Path)
         "TESTING": True,
         "DATABASE_URL": migrated_database,
         "SECRET_KEY": "test-secret",
-        "PLATFORM_URL": emulator.base_url,
-        "PLATFORM_CLIENT_ID": emulator.client_id,
-        "PLATFORM_CLIENT_SECRET": emulator.client_secret,
+        **emulator_settings(emulator),
+        "PLATFORM_RATE_LIMIT": 0,  # no pacing: tests/platform checks it; suites stay quick
         "PLATFORM_TIMEOUT_S": 5.0,
         "SYNC_BACKOFF_BASE_S": 0.05,
         "SYNC_BACKOFF_CAP_S": 0.5,

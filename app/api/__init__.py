@@ -16,13 +16,15 @@ from app.api import (
     inbox,
     labels,
     operations,
+    platform,
 )
 
 
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     access.init_app(app)
-    for module in (health, auth, operations, devices, groups, history, inbox, bulk, labels):
+    modules = (health, auth, operations, devices, groups, history, inbox, bulk, labels, platform)
+    for module in modules:
         app.register_api(module.bp)
 
     def openapi_document() -> Response:

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage as UploadedFile
 from app.api.access import SUPERVISORS, require_roles
 from app.errors import DomainError, error_response
 from app.labels.decoder import DEFAULT_BUDGET_S, decode_image
-from app.labels.parser import parse_label
+from app.labels.device_ids import label_rule, parse_device_label
 from app.labels.sheet import MAX_LABELS, render_label_sheet
 from app.labels.slots import DecoderBusy, DecodeSlots
 
@@ -72,14 +72,14 @@ _ERRORS: dict[Any, Any] = {
 @bp.post("/parse", responses={"422": ErrorBody})
 @require_roles()
 def parse(body: ParseBody) -> Response:
-    """Read label text into a TUID, or 422 not_a_device_label with a message for the user."""
-    return jsonify(parse_label(body.text).to_dict())
+    """Read label text into a device id by the platform's rule, or 422 not_a_device_label."""
+    return jsonify(parse_device_label(body.text).to_dict())
 
 
 @bp.post("/decode", responses=_ERRORS)
 @require_roles()
 def decode(form: DecodeForm) -> Response:
-    """Find the QR codes in a photo and read each one that is a device label.
+    """Find the QR codes in a photo and read each one that is a device label (platform's rule).
 
     422 not_a_device_label when the codes found are none of them a label (the parser's message,
     each code's text in details); 503 decoder_busy with Retry-After when every decode slot of
@@ -90,7 +90,9 @@ def decode(form: DecodeForm) -> Response:
     try:
         with decode_slots(current_app).held():
             result = decode_image(
-                form.image.read(), max_decoded_bytes=current_app.config["LABEL_DECODE_MAX_BYTES"]
+                form.image.read(),
+                max_decoded_bytes=current_app.config["LABEL_DECODE_MAX_BYTES"],
+                parse=label_rule().parse,
             )
     except DecoderBusy as busy:
         response = error_response(busy.status, busy.code, busy.message, busy.details)

@@ -19,6 +19,7 @@ from pyzbar import pyzbar
 from pyzbar.pyzbar import ZBarSymbol
 
 from app.errors import Unprocessable
+from app.labels.device_ids import DeviceLabel
 from app.labels.locator import Box, find_spots
 from app.labels.parser import LabelError, ParsedLabel, parse_label
 from app.labels.photo import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, Photo, release_memory
@@ -39,6 +40,9 @@ DEFAULT_BUDGET_S = 1.5
 EXTRA_SEARCH_S = 0.25  # after a code that is not a label: how long to look for one beside it
 SHOWN_TEXT = 200  # characters of a non-label code's text that an error repeats
 
+Label = ParsedLabel | DeviceLabel
+LabelReader = Callable[[str], Label]  # text -> label, or LabelError (a platform's label rule)
+
 View = tuple[str, Image.Image]
 
 
@@ -47,7 +51,7 @@ class DecodedCode:
     """One QR code's text and, when it is a device label, the label read from it."""
 
     text: str
-    label: ParsedLabel | None
+    label: Label | None
     error: str | None
     reason: str | None = None  # the parser's reason when it is not a label
 
@@ -69,7 +73,7 @@ class DecodeResult:
     steps_tried: list[str] = field(default_factory=list)
 
     @property
-    def labels(self) -> list[ParsedLabel]:
+    def labels(self) -> list[Label]:
         return [code.label for code in self.codes if code.label is not None]
 
     def require_label(self) -> DecodeResult:
@@ -87,7 +91,7 @@ class NotADeviceLabel(Unprocessable):
     def __init__(self, result: DecodeResult) -> None:
         first = result.codes[0]
         super().__init__(
-            first.error or "This QR code is not a Thingsee device label.",
+            first.error or "This QR code is not a device label.",
             {
                 "reason": first.reason,
                 "codes": [
@@ -121,15 +125,17 @@ def decode_image(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
     clock: Callable[[], float] = time.perf_counter,
+    parse: LabelReader = parse_label,
 ) -> DecodeResult:
     """Find the QR codes in a JPEG/PNG/WebP photo and read each as a device label if it is one.
 
     Raises BadImage for anything that is not a readable photo of an accepted format, or one
     that would take more than `max_decoded_bytes` to open. The budgets are read on `clock`
     (the benchmark passes a CPU clock, so a busy machine does not cut the cascade short).
+    `parse` reads a code's text as a label: Thingsee's TUID rules unless the platform has others.
     """
     try:
-        return _decode(data, budget_s, extra_search_s, max_pixels, max_decoded_bytes, clock)
+        return _decode(data, budget_s, extra_search_s, max_pixels, max_decoded_bytes, clock, parse)
     finally:
         release_memory()
 
@@ -141,6 +147,7 @@ def _decode(
     max_pixels: int,
     max_decoded_bytes: int,
     clock: Callable[[], float],
+    parse: LabelReader,
 ) -> DecodeResult:
     started = clock()
     deadline = started + budget_s
@@ -168,7 +175,7 @@ def _decode(
             texts = scan(view)
             for text in texts:
                 if text not in seen:
-                    seen[text] = _read(text)
+                    seen[text] = _read(text, parse)
             if over_budget() or (not step.whole_frame and _has_label(seen, texts)):
                 break  # one spot with a label is enough; whole-frame steps look again
         if not _has_label(seen, seen.keys()):
@@ -205,9 +212,9 @@ def _has_label(seen: dict[str, DecodedCode], texts: Iterable[str]) -> bool:
     return any(seen[text].label is not None for text in texts)
 
 
-def _read(text: str) -> DecodedCode:
+def _read(text: str, parse: LabelReader) -> DecodedCode:
     try:
-        return DecodedCode(text=text, label=parse_label(text), error=None)
+        return DecodedCode(text=text, label=parse(text), error=None)
     except LabelError as exc:
         return DecodedCode(text=text, label=None, error=exc.message, reason=exc.reason)
 

@@ -19,6 +19,6 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(32))
     operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"), index=True)
-    tuid: Mapped[str | None] = mapped_column(String(17), index=True)
+    tuid: Mapped[str | None] = mapped_column(String(32), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -36,7 +36,7 @@ class BulkJobItem(db.Model):  # type: ignore[name-defined]
     job_id: Mapped[int] = mapped_column(ForeignKey("bulk_jobs.id"), index=True)
     line_no: Mapped[int]
     raw: Mapped[str] = mapped_column(String(200))
-    tuid: Mapped[str | None] = mapped_column(String(17))
+    tuid: Mapped[str | None] = mapped_column(String(32))
     # change | already | unknown | duplicate | invalid
     verdict: Mapped[str] = mapped_column(String(16))
     current_status: Mapped[str | None] = mapped_column(String(16))

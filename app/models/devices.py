@@ -13,7 +13,7 @@ from app.database import db, utcnow
 class Device(db.Model):  # type: ignore[name-defined]
     __tablename__ = "devices"
 
-    tuid: Mapped[str] = mapped_column(String(17), primary_key=True)
+    tuid: Mapped[str] = mapped_column(String(32), primary_key=True)
     device_type: Mapped[str] = mapped_column(String(40))
     status: Mapped[str | None] = mapped_column(String(16))
     group_id: Mapped[str | None] = mapped_column(String(64))

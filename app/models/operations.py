@@ -48,7 +48,7 @@ class Operation(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     op_id: Mapped[str] = mapped_column(String(36), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    tuid: Mapped[str] = mapped_column(String(17))
+    tuid: Mapped[str] = mapped_column(String(32))
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     device_time: Mapped[datetime]
@@ -85,7 +85,7 @@ class OutboxStep(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)
     step_no: Mapped[int]
-    tuid: Mapped[str] = mapped_column(String(17))
+    tuid: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(16))  # set_status | set_group | copy_group
     value: Mapped[str | None] = mapped_column(String(64))
     order_at: Mapped[datetime]  # when the technician acted: per-device order key

@@ -8,10 +8,13 @@ class PlatformError(Exception):
 
     retryable = False
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, code: int | str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.code = code  # the platform's own error code (ThingsMatrix 14407, "NO_DEVICE")
 
 
 class AuthError(PlatformError):
@@ -46,9 +49,14 @@ class Unavailable(PlatformError):
     retryable = True
 
     def __init__(
-        self, message: str, *, status: int | None = None, outcome_unknown: bool = False
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        outcome_unknown: bool = False,
+        code: int | str | None = None,
     ) -> None:
-        super().__init__(message, status=status)
+        super().__init__(message, status=status, code=code)
         self.outcome_unknown = outcome_unknown
 
 
@@ -57,3 +65,7 @@ class MalformedResponse(PlatformError):
 
     retryable = True
     outcome_unknown = True
+
+
+class NotSupported(ValidationFailed):
+    """The configured platform has no equivalent of this call (see its declared capabilities)."""

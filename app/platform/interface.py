@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app.platform.capabilities import Capabilities
+
 INSTALLATION_STATUSES = ("new", "installed", "uninstalled", "quarantine", "retired")
 UNASSIGNED = "unassigned"
 
@@ -32,6 +34,8 @@ class ThingInfo:
     lon: float | None = None
     gateway_tuid: str | None = None
     version: str | None = None
+    online: bool | None = None  # platforms with a live online flag instead of a latest event
+    model: str | None = None  # the platform's own name for the device's type or model
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,7 +47,14 @@ class ThingAlerts:
 
 
 class Platform(Protocol):
-    """Operations on devices and deployment groups. Raises app.platform.errors.*."""
+    """Operations on devices and deployment groups. Raises app.platform.errors.*.
+
+    Every adapter reads and sets installation statuses and reads devices; the rest depends on
+    `capabilities`, and a call the platform has no equivalent of raises NotSupported.
+    """
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     def get_thing(self, tuid: str) -> ThingInfo: ...
 

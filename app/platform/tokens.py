@@ -2,7 +2,10 @@
 
 The Thingsee spec gives no expiry with the token, only a documented 15 minute lifetime, so the
 cache keeps the monotonic time it fetched the token at and refreshes before use once the token
-is `ttl - margin` old. Any number of threads may find it stale at once; one lock makes exactly
+is `ttl - margin` old. A platform that says how long each token lives (thingsHub's session
+`expires`) returns a `FetchedToken` with that lifetime instead of a bare string.
+
+Any number of threads may find it stale at once; one lock makes exactly
 one of them fetch, and the others reuse what it fetched (double-checked locking). A failed fetch
 is handed to the threads that were waiting for it too, so bad credentials cost one request, not
 one per thread.
@@ -19,12 +22,21 @@ from app.platform.errors import PlatformError
 
 
 @dataclass(frozen=True)
+class FetchedToken:
+    """What a fetch may return instead of a bare string: the token and its own lifetime."""
+
+    value: str = field(repr=False)
+    ttl: float | None = None  # seconds; None: the cache's configured lifetime
+
+
+@dataclass(frozen=True)
 class BearerToken:
     """One fetched token; `generation` tells a token from the one that replaced it."""
 
     value: str = field(repr=False)  # never in a repr, a log line or an exception
     issued_at: float  # monotonic seconds
     generation: int
+    refresh_after: float = float("inf")  # age in seconds at which it is no longer fresh
 
 
 class TokenCache:
@@ -32,13 +44,14 @@ class TokenCache:
 
     def __init__(
         self,
-        fetch: Callable[[], str],
+        fetch: Callable[[], str | FetchedToken],
         *,
         ttl: float,
         margin: float,
         clock: Callable[[], float],
     ) -> None:
         self._fetch = fetch
+        self._margin = margin
         self._refresh_after = max(ttl - margin, 0.0)
         self._clock = clock
         self._lock = threading.Lock()
@@ -89,7 +102,7 @@ class TokenCache:
             self._token = None
 
     def _is_fresh(self, token: BearerToken) -> bool:
-        return self._clock() - token.issued_at < self._refresh_after
+        return self._clock() - token.issued_at < token.refresh_after
 
     def _raise_failure_since(self, finished_seen: int) -> None:
         failure = self._failure
@@ -102,14 +115,19 @@ class TokenCache:
         # Taken before the request: the platform's clock started no earlier, so we refresh early.
         issued_at = self._clock()
         try:
-            value = self._fetch()
+            fetched = self._fetch()
         except PlatformError as exc:
             self._finished += 1
             self._failure = (self._finished, exc)
             raise
         self._finished += 1
         self._generation += 1
-        token = BearerToken(value, issued_at, self._generation)
+        if isinstance(fetched, str):
+            fetched = FetchedToken(fetched)
+        refresh_after = self._refresh_after
+        if fetched.ttl is not None:
+            refresh_after = max(fetched.ttl - self._margin, 0.0)
+        token = BearerToken(fetched.value, issued_at, self._generation, refresh_after)
         self._token = token
         self._failure = None
         return token

@@ -46,7 +46,11 @@ from app.platform import errors as platform_errors
 from app.platform.interface import UNASSIGNED, Platform
 from app.services.bulk_enqueue import ChunkItem, enqueue_chunk
 from app.services.bulk_targets import TargetLine
-from app.services.operation_plans import InvalidOperation, normalise_group
+from app.services.operation_plans import (
+    InvalidOperation,
+    normalise_group,
+    platform_without_groups,
+)
 from app.services.paging import Page, count
 
 # What each bulk action does to a device.
@@ -132,6 +136,9 @@ def job_action(action: str, target_group: str | None) -> JobAction:
         raise Unprocessable(f"Unknown bulk action '{action}'; use one of {', '.join(ACTIONS)}.")
     if action != "move":
         return JobAction(action, None)
+    no_groups = platform_without_groups()
+    if no_groups:
+        raise Unprocessable(f"{no_groups} has no deployment groups: devices cannot be moved.")
     if not target_group:
         raise Unprocessable("Moving devices needs a target group.", {"field": "target_group"})
     try:

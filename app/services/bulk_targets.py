@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.errors import NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable
-from app.labels.parser import LabelError, parse_label
+from app.labels.device_ids import parse_device_label
+from app.labels.parser import LabelError
 from app.platform import errors as platform_errors
 from app.platform.interface import Platform
 from app.services.operation_plans import InvalidOperation, normalise_group, normalise_tuid
@@ -40,7 +41,7 @@ def tuid_from_text(text: str) -> tuple[str | None, str | None]:
     except InvalidOperation:
         pass
     try:
-        label = parse_label(text)
+        label = parse_device_label(text)
     except LabelError as exc:
         return None, exc.message
     return label.tuid, None
@@ -169,6 +170,8 @@ def from_group(platform: Platform, group_id: str, limit: int) -> list[TargetLine
         tuids = platform.group_things(group)
     except platform_errors.NotFound as exc:
         raise NotFound(f"Deployment group '{group}' does not exist on the platform.") from exc
+    except platform_errors.NotSupported as exc:
+        raise Unprocessable(f"{exc.message}.", {"field": "group_id"}) from exc
     except platform_errors.PlatformError as exc:
         raise ServiceUnavailable(
             f"Could not list the group's devices: {exc.message}. Try again shortly."

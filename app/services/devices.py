@@ -50,6 +50,8 @@ def _platform_view(platform: Platform, tuid: str) -> dict[str, Any]:
         battery_level=info.battery_level,
         last_seen=last_seen,
         version=info.version,
+        online=info.online,  # platforms with an online flag instead of a latest event
+        model=info.model,
     )
     return view
 

@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app.labels.device_ids import normalise_device_id
+from app.labels.parser import LabelError
 from app.platform.interface import INSTALLATION_STATUSES, UNASSIGNED
+from app.platform.provider import current_profile
 
-TUID_PATTERN = re.compile(r"^[A-Z0-9]{17}$")
 GROUP_PATTERN = re.compile(r"^[a-z0-9]{1,64}$")
 KINDS = ("set_status", "set_group", "install", "remove", "replace")
 REPLACED_DEVICE_STATUSES = ("uninstalled", "retired")
@@ -26,11 +28,11 @@ class PlannedStep:
 
 
 def normalise_tuid(raw: object, field: str = "tuid") -> str:
-    """Return the TUID trimmed and uppercased, or raise InvalidOperation."""
-    tuid = str(raw or "").strip().upper()
-    if not TUID_PATTERN.match(tuid):
-        raise InvalidOperation(f"{field} must be 17 letters and digits (IMC + PSN), got '{raw}'.")
-    return tuid
+    """Return the device id (TUID on Thingsee) by the platform's rule, or raise InvalidOperation."""
+    try:
+        return normalise_device_id(str(raw or ""))
+    except LabelError as exc:
+        raise InvalidOperation(f"{field} {exc.message}") from None
 
 
 def normalise_group(raw: object) -> str:
@@ -53,17 +55,32 @@ def _status(raw: object) -> str:
     return str(raw)
 
 
+def platform_without_groups() -> str | None:
+    """Return the platform's name when it has no deployment groups, else None."""
+    profile = current_profile()
+    return None if profile.capabilities.deployment_groups else profile.title
+
+
 def plan_steps(
     kind: str, tuid: str, args: dict[str, Any]
 ) -> tuple[dict[str, Any], list[PlannedStep]]:
-    """Validate args for this kind; return the normalised args and the platform steps in order."""
+    """Validate args for this kind; return the normalised args and the platform steps in order.
+
+    On a platform without deployment groups the same actions make no group steps: installing
+    sets the status (a group sent along is dropped), and moving a device is refused.
+    """
+    no_groups = platform_without_groups()
     if kind == "set_status":
         status = _status(args.get("status"))
         return {"status": status}, [PlannedStep(tuid, "set_status", status)]
     if kind == "set_group":
+        if no_groups:
+            raise InvalidOperation(f"{no_groups} has no deployment groups to move a device into.")
         group = normalise_group(args.get("group_id"))
         return {"group_id": group}, [PlannedStep(tuid, "set_group", group)]
     if kind == "install":
+        if no_groups:
+            return {}, [PlannedStep(tuid, "set_status", "installed")]
         group = normalise_group(args.get("group_id"))
         if group == UNASSIGNED:
             raise InvalidOperation("Pick a deployment group to install the device into.")
@@ -72,6 +89,8 @@ def plan_steps(
             PlannedStep(tuid, "set_group", group),
         ]
     if kind == "remove":
+        if no_groups:
+            return {}, [PlannedStep(tuid, "set_status", "uninstalled")]
         return {}, [
             PlannedStep(tuid, "set_group", UNASSIGNED),
             PlannedStep(tuid, "set_status", "uninstalled"),
@@ -83,7 +102,13 @@ def plan_steps(
         old_status = args.get("old_status", "uninstalled")
         if old_status not in REPLACED_DEVICE_STATUSES:
             raise InvalidOperation("The replaced device becomes 'uninstalled' or 'retired'.")
-        return {"new_tuid": new_tuid, "old_status": old_status}, [
+        normalised = {"new_tuid": new_tuid, "old_status": old_status}
+        if no_groups:
+            return normalised, [
+                PlannedStep(new_tuid, "set_status", "installed"),
+                PlannedStep(tuid, "set_status", old_status),
+            ]
+        return normalised, [
             PlannedStep(new_tuid, "set_status", "installed"),
             PlannedStep(new_tuid, "copy_group", tuid),
             PlannedStep(tuid, "set_group", UNASSIGNED),

@@ -8,6 +8,7 @@ import { subscribe, type ChangeTopic } from './core/changes';
 import { cachedGroups, selectedGroup } from './core/groups';
 import * as outbox from './core/outbox';
 import { csrfToken, loadSession, refreshSession } from './core/session';
+import { loadPlatform } from './core/platform';
 import { loadSettings } from './core/settings';
 import { OutboxSync } from './core/sync';
 import { registerServiceWorker } from './browser/sw-bridge';
@@ -24,6 +25,7 @@ async function boot(): Promise<void> {
   const sync = new OutboxSync({ api, followEveryMs: 5_000 });
   const controller = new Controller(api, sync);
 
+  await loadPlatform();
   const [session, settings, group, groups, ops, counts] = await Promise.all([
     loadSession(),
     loadSettings(),
@@ -108,7 +110,10 @@ async function boot(): Promise<void> {
     update({ sync: status });
     if (status.online && wasOnline !== true) {
       const s = getState();
-      if (s.session.user && !s.session.expired) void controller.refreshGroupList(false);
+      if (s.session.user && !s.session.expired) {
+        void controller.syncPlatform();
+        void controller.refreshGroupList(false);
+      }
     }
     wasOnline = status.online;
   });

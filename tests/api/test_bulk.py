@@ -17,29 +17,30 @@ from app.models.audit import AuditEvent
 from app.models.operations import Operation, OutboxStep
 from app.sync.outbox import claim_steps
 from tests.factories import op, platform_statuses
+from tests.platforms import EmulatedPlatform
 
 T = datetime.now(UTC) - timedelta(hours=1)
 UNKNOWN = "TSPR04ZZZZZZZZZZZ"
 
 
 @pytest.fixture
-def fleet(emulator: Any, login: Any, run_worker: Any) -> dict[str, Any]:
+def fleet(emulator: Any, emulated: EmulatedPlatform, login: Any, run_worker: Any) -> dict[str, Any]:
     """Four devices: two installed in prfi00site, one already retired, one new."""
     tuids = emulator.state.add_devices(count=4)
-    emulator.state.create_group("prfi00site")
+    site = emulated.group("prfi00site")
     tech = login("technician")
     tech.post(
         "/api/operations",
         json={
             "operations": [
-                op("install", tuids[0], at=T, group_id="prfi00site"),
-                op("install", tuids[1], at=T, group_id="prfi00site"),
+                op("install", tuids[0], at=T, group_id=site),
+                op("install", tuids[1], at=T, group_id=site),
                 op("set_status", tuids[2], at=T, status="retired"),
             ]
         },
     )
     run_worker()
-    return {"tuids": tuids, "tech": tech}
+    return {"tuids": tuids, "tech": tech, "site": site, "unknown": emulated.unknown_device}
 
 
 def _checked(api: Any, response: Any) -> Any:
@@ -74,15 +75,24 @@ def test_technicians_cannot_run_bulk_jobs(login: Any) -> None:
     assert tech.get("/api/bulk/1/results.csv").status_code == 403
 
 
+@pytest.mark.all_platforms
 def test_preview_reads_the_platform_and_says_what_will_change(
-    app: Any, login: Any, fleet: dict[str, Any]
+    app: Any, login: Any, fleet: dict[str, Any], emulated: EmulatedPlatform
 ) -> None:
     installed, second, retired, fresh = fleet["tuids"]
     api = login("supervisor")
     body = _preview(
         api,
         action="retire",
-        tuids=[installed, f"  {retired.lower()} ", UNKNOWN, installed, "not a label", "", fresh],
+        tuids=[
+            installed,
+            f"  {retired.lower()} ",
+            fleet["unknown"],
+            installed,
+            "not a label",
+            "",
+            fresh,
+        ],
     )
     job = body["job"]
     assert job["state"] == "preview" and job["progress"] is None
@@ -108,10 +118,11 @@ def test_preview_reads_the_platform_and_says_what_will_change(
         (5, "invalid"),
         (7, "change"),
     ]
-    assert items[0]["current_status"] == "installed" and items[0]["current_group"] == "prfi00site"
+    assert items[0]["current_status"] == "installed" and items[0]["current_group"] == fleet["site"]
     assert items[1]["tuid"] == retired and items[1]["current_status"] == "retired"
     assert items[4]["message"]  # why the line was not understood
-    assert items[5]["current_status"] == "new" and items[5]["current_group"] == "unassigned"
+    assert items[5]["current_status"] == emulated.fresh_status
+    assert items[5]["current_group"] == "unassigned"
     # A dry run changes nothing anywhere.
     with app.app_context():
         assert (
@@ -120,32 +131,35 @@ def test_preview_reads_the_platform_and_says_what_will_change(
         )
 
 
+@pytest.mark.all_platforms
 def test_preview_of_a_whole_group_and_a_move(
-    login: Any, emulator: Any, fleet: dict[str, Any]
+    login: Any, emulated: EmulatedPlatform, fleet: dict[str, Any]
 ) -> None:
+    emulated.require_groups()
     installed, second, _, _ = fleet["tuids"]
+    site = fleet["site"]
     api = login("supervisor")
-    body = _preview(api, action="quarantine", group_id="PRFI00SITE")
-    assert body["job"]["source"] == "group" and body["job"]["source_detail"] == "prfi00site"
+    body = _preview(api, action="quarantine", group_id=site.upper())
+    assert body["job"]["source"] == "group" and body["job"]["source_detail"] == site
     assert {i["tuid"] for i in body["items"]["items"]} == {installed, second}
     assert body["job"]["summary"]["change"] == 2
 
-    emulator.state.create_group("prfi00other")
-    move = _preview(
-        api, action="move", target_group="prfi00other", tuids=[installed, fleet["tuids"][3]]
-    )
-    assert move["job"]["target"] == "prfi00other" and move["job"]["summary"]["change"] == 2
-    already = _preview(api, action="move", target_group="prfi00site", tuids=[installed])
+    other = emulated.group("prfi00other")
+    move = _preview(api, action="move", target_group=other, tuids=[installed, fleet["tuids"][3]])
+    assert move["job"]["target"] == other and move["job"]["summary"]["change"] == 2
+    already = _preview(api, action="move", target_group=site, tuids=[installed])
     assert already["job"]["summary"]["already"] == 1
 
     missing = api.post(
         "/api/bulk/preview",
-        json={"action": "move", "target_group": "prfi00nope", "tuids": [installed]},
+        json={"action": "move", "target_group": emulated.missing_group, "tuids": [installed]},
     )
     assert missing.status_code == 422 and "does not exist" in missing.json["error"]["message"]
     no_target = api.post("/api/bulk/preview", json={"action": "move", "tuids": [installed]})
     assert no_target.status_code == 422
-    no_group = api.post("/api/bulk/preview", json={"action": "retire", "group_id": "prfi00nope"})
+    no_group = api.post(
+        "/api/bulk/preview", json={"action": "retire", "group_id": emulated.missing_group}
+    )
     assert no_group.status_code == 404
     two_sources = api.post(
         "/api/bulk/preview", json={"action": "retire", "tuids": [installed], "text": installed}
@@ -245,13 +259,20 @@ def test_confirm_must_name_the_count(app: Any, login: Any, fleet: dict[str, Any]
         )
 
 
+@pytest.mark.all_platforms
 def test_confirm_feeds_the_outbox_and_progress_reaches_done(
-    app: Any, login: Any, emulator: Any, fleet: dict[str, Any], run_worker: Any
+    app: Any,
+    login: Any,
+    emulator: Any,
+    emulated: EmulatedPlatform,
+    fleet: dict[str, Any],
+    run_worker: Any,
 ) -> None:
     installed, second, retired, fresh = fleet["tuids"]
+    unknown = fleet["unknown"]
     api = login("supervisor", username="sue")
     job = _preview(
-        api, action="retire", tuids=[installed, second, retired, fresh, UNKNOWN, installed]
+        api, action="retire", tuids=[installed, second, retired, fresh, unknown, installed]
     )["job"]
     confirmed = api.post(f"/api/bulk/{job['id']}/confirm", json={"expected_count": 3})
     assert confirmed.status_code == 200, confirmed.json
@@ -267,7 +288,7 @@ def test_confirm_feeds_the_outbox_and_progress_reaches_done(
         assert {(o.kind, o.user.username, o.args["status"]) for o in ops} == {
             ("set_status", "sue", "retired")
         }
-        assert {o.seen_status for o in ops} == {"installed", "new"}
+        assert {o.seen_status for o in ops} == {"installed", emulated.fresh_status}
         confirm_audit = db.session.scalar(
             select(AuditEvent).where(AuditEvent.action == "bulk.confirm")
         )
@@ -298,12 +319,13 @@ def test_confirm_feeds_the_outbox_and_progress_reaches_done(
         ("2", second, "change", "done"),
         ("3", retired, "already", "unchanged"),
         ("4", fresh, "change", "done"),
-        ("5", UNKNOWN, "unknown", "not_done"),
+        ("5", unknown, "unknown", "not_done"),
         ("6", installed, "duplicate", "skipped"),
     ]
     assert rows[0]["operation_state"] == "synced" and rows[0]["op_id"] and rows[0]["synced_at"]
 
 
+@pytest.mark.all_platforms
 def test_a_device_with_actions_still_waiting_is_changed_even_if_it_looks_done(
     login: Any, emulator: Any, fleet: dict[str, Any]
 ) -> None:
@@ -317,6 +339,7 @@ def test_a_device_with_actions_still_waiting_is_changed_even_if_it_looks_done(
     assert "wait to sync" in item["message"]
 
 
+@pytest.mark.all_platforms
 def test_unreachable_device_is_an_error_not_a_change(login: Any, emulator: Any) -> None:
     ok, flaky = emulator.state.add_devices(count=2)
     # The client retries reads twice, so three failures in a row make the device unreadable.
@@ -328,6 +351,7 @@ def test_unreachable_device_is_an_error_not_a_change(login: Any, emulator: Any) 
     assert "unreachable" in body["items"]["items"][1]["message"]
 
 
+@pytest.mark.all_platforms
 def test_cancel_stops_what_was_not_sent_and_keeps_what_was(
     app: Any, login: Any, emulator: Any, run_worker: Any
 ) -> None:
@@ -395,6 +419,7 @@ def test_nothing_to_change_is_done_at_once(login: Any, fleet: dict[str, Any]) ->
     assert done["state"] == "done" and done["progress"]["total"] == 0
 
 
+@pytest.mark.all_platforms
 def test_an_interrupted_confirm_can_be_confirmed_again_without_duplicates(
     app: Any, login: Any, emulator: Any, run_worker: Any
 ) -> None:
@@ -446,6 +471,7 @@ def test_preview_when_the_platform_answers_nothing_is_503_and_stores_no_job(
     assert api.get("/api/bulk").json["totalElements"] == 0
 
 
+@pytest.mark.all_platforms
 def test_rate_limited_reads_are_retried_after_the_wait_the_platform_asked(
     login: Any, emulator: Any
 ) -> None:
@@ -455,6 +481,7 @@ def test_rate_limited_reads_are_retried_after_the_wait_the_platform_asked(
     assert [i["verdict"] for i in body["items"]["items"]] == ["change", "change"]
 
 
+@pytest.mark.all_platforms
 def test_a_bulk_action_older_than_what_was_sent_is_held_as_a_conflict(
     app: Any, login: Any, emulator: Any, run_worker: Any
 ) -> None:
@@ -506,6 +533,7 @@ def _wait_for(check: Callable[[], bool], what: str, timeout: float = 20) -> None
         time.sleep(0.02)
 
 
+@pytest.mark.all_platforms
 def test_a_dry_run_reports_progress_and_cancelling_it_stops_the_reads(
     app: Any, login: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -581,6 +609,7 @@ def test_reading_stops_when_writing_the_progress_fails(monkeypatch: pytest.Monke
     assert platform.reads < 20
 
 
+@pytest.mark.all_platforms
 def test_a_dry_run_the_platform_cannot_answer_fails_with_its_reason(
     login: Any, emulator: Any
 ) -> None:

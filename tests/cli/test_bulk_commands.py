@@ -6,16 +6,21 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.factories import platform_statuses
+from tests.platforms import EmulatedPlatform
 
 
+@pytest.mark.all_platforms
 def test_dry_run_prints_the_verdicts_writes_results_and_changes_nothing(
-    app: Any, make_user: Any, emulator: Any, tmp_path: Path
+    app: Any, make_user: Any, emulator: Any, emulated: EmulatedPlatform, tmp_path: Path
 ) -> None:
     make_user("sue", role="supervisor")
     tuids = emulator.state.add_devices(count=3)
+    unknown = emulated.unknown_device
     listed = tmp_path / "devices.csv"
-    listed.write_text("tuid\n" + "\n".join([*tuids, tuids[0], "TSPR04ZZZZZZZZZZZ"]) + "\n")
+    listed.write_text("tuid\n" + "\n".join([*tuids, tuids[0], unknown]) + "\n")
     results = tmp_path / "results.csv"
 
     outcome = app.test_cli_runner().invoke(
@@ -42,11 +47,12 @@ def test_dry_run_prints_the_verdicts_writes_results_and_changes_nothing(
         (tuids[1], "change"),
         (tuids[2], "change"),
         (tuids[0], "duplicate"),
-        ("TSPR04ZZZZZZZZZZZ", "unknown"),
+        (unknown, "unknown"),
     ]
     assert all(platform_statuses(emulator, t) == ["new"] for t in tuids)
 
 
+@pytest.mark.all_platforms
 def test_confirmed_run_with_its_own_worker_changes_every_device_once(
     app: Any, make_user: Any, emulator: Any, tmp_path: Path
 ) -> None:
@@ -100,6 +106,7 @@ def test_refuses_a_technician_and_a_count_that_is_not_typed(
     assert platform_statuses(emulator, tuid) == ["new"]
 
 
+@pytest.mark.all_platforms
 def test_a_dry_run_the_platform_cannot_answer_says_so(
     app: Any, make_user: Any, emulator: Any, tmp_path: Path
 ) -> None:

@@ -18,7 +18,9 @@ def test_parser_defaults() -> None:
     assert (args.host, args.port) == ("127.0.0.1", 8081)
     assert args.client_id == "fieldhand-sandbox"
     assert args.client_secret is None
-    assert (args.token_ttl, args.rate_limit, args.devices) == (900.0, 0.0, 0)
+    assert args.platform == "thingsee"
+    # None: the platform's own (Thingsee: 900 s tokens, no rate limit).
+    assert (args.token_ttl, args.rate_limit, args.devices) == (None, None, 0)
 
 
 def test_module_serves_seeded_devices_and_stops_on_ctrl_c() -> None:

@@ -5,6 +5,7 @@
 import { Api, ApiError, type SessionResponse } from '../core/api';
 import type { Group, User } from '../core/types';
 
+import type { PlatformInfo } from '../core/platform';
 export { ApiError, NetworkError } from '../core/api';
 export type { Group, User };
 
@@ -299,6 +300,11 @@ export class ConsoleApi {
 
   groups(): Promise<{ items: Group[] }> {
     return this.call('GET', '/api/groups');
+  }
+
+  /** The platform the backend talks to and what it can do. */
+  platform(): Promise<PlatformInfo> {
+    return this.call('GET', '/api/platform');
   }
 
   // --- bulk jobs -------------------------------------------------------------------------------

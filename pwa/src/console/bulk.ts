@@ -86,6 +86,8 @@ export class BulkSection implements Section {
   private previewing: { count: number | null; started: number } | null = null;
   private groups: Group[] = [];
   private groupsError: string | null = null;
+  /** The platform's name when it has no deployment groups (no moves, no whole-group jobs). */
+  private withoutGroups: string | null = null;
   // past jobs
   private jobs: Page<BulkJob> | null = null;
   private jobsPage = 0;
@@ -101,6 +103,15 @@ export class BulkSection implements Section {
   private active = false;
 
   constructor(private readonly host: Host) {
+    host.api.platform().then(
+      (platform) => {
+        this.withoutGroups = platform.capabilities.deployment_groups ? null : platform.title;
+        if (this.withoutGroups && this.action === 'move') this.action = 'retire';
+        if (this.withoutGroups && this.source === 'group') this.source = 'paste';
+        host.redraw();
+      },
+      () => undefined, // an older backend: every action stays offered
+    );
     host.groups().then(
       (groups) => {
         this.groups = groups;
@@ -460,7 +471,7 @@ export class BulkSection implements Section {
           <div>
             <fieldset class="c-options" ?disabled=${busyNow}>
               <legend>${t('bulkAction')}</legend>
-              ${BULK_ACTIONS.map(
+              ${BULK_ACTIONS.filter((a) => a !== 'move' || !this.withoutGroups).map(
                 (a) => html`<label class="c-option ${this.action === a ? 'c-option-on' : ''}">
                   <input type="radio" name="bulk-action" value=${a} .checked=${this.action === a} data-testid="action-${a}"
                     @change=${set(() => (this.action = a))} />
@@ -477,12 +488,13 @@ export class BulkSection implements Section {
                   </select>
                 </div>`
               : nothing}
-            ${this.groupsError ? html`<p class="sub c-refused">${this.groupsError}</p>` : nothing}
+            ${this.groupsError && !this.withoutGroups ? html`<p class="sub c-refused">${this.groupsError}</p>` : nothing}
+            ${this.withoutGroups ? html`<p class="sub" data-testid="no-groups">${t('noGroupsOnPlatform', { platform: this.withoutGroups })}</p>` : nothing}
           </div>
           <div>
             <fieldset class="c-segmented" ?disabled=${busyNow}>
               <legend>${t('targets')}</legend>
-              ${(['paste', 'csv', 'group'] as const).map(
+              ${(['paste', 'csv', 'group'] as const).filter((s) => s !== 'group' || !this.withoutGroups).map(
                 (s) => html`<label class=${this.source === s ? 'c-seg-on' : ''}>
                   <input type="radio" name="bulk-source" value=${s} .checked=${this.source === s} data-testid="source-${s}"
                     @change=${set(() => (this.source = s))} />

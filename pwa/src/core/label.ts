@@ -25,7 +25,8 @@ export type LabelReason =
   | 'bad_characters'
   | 'wrong_length'
   | 'web_link'
-  | 'not_a_device_label';
+  | 'not_a_device_label'
+  | 'two_ids';
 
 export class LabelError extends Error {
   override name = 'LabelError';
@@ -126,7 +127,8 @@ export function tryParseLabel(text: string): { label: Label } | { error: LabelEr
   }
 }
 
-function trim(text: string): string {
+/** Trim the characters labels are padded with (spaces, NBSP, BOM) from both ends. */
+export function trim(text: string): string {
   let start = 0;
   let end = text.length;
   while (start < end && TRIM_CHARS.includes(text[start]!)) start += 1;

@@ -111,7 +111,8 @@ export interface Label {
   imc: string;
   psn: string;
   device_type: string;
-  format: 'legacy' | 'markers' | 'url' | 'tuid';
+  /** Thingsee's forms, then the other platforms' (core/device-ids.ts). */
+  format: 'legacy' | 'markers' | 'url' | 'tuid' | 'id' | 'pairs' | 'json' | 'lorawan';
 }
 
 export interface DeviceResponse {

@@ -7,7 +7,9 @@ import { cachedDevice, lookupDevice } from '../core/devices';
 import { cachedGroups, createGroup, refreshGroups, selectGroup, selectedGroup, normaliseGroupId, followsConvention } from '../core/groups';
 import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
 import { loadSettings, saveSettings, type Language } from '../core/settings';
-import { deviceTypeFor, isGateway, tryParseLabel, type LabelError } from '../core/label';
+import { deviceTypeFor, isGateway, type LabelError } from '../core/label';
+import { readDeviceLabel } from '../core/device-ids';
+import { can, currentPlatform, loadPlatform, refreshPlatform } from '../core/platform';
 import type { OutboxSync } from '../core/sync';
 import type { InstallationStatus, Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
@@ -35,6 +37,7 @@ export class Controller {
     }
     if (topics.has('session')) patch.session = await loadSession();
     if (topics.has('settings')) {
+      await loadPlatform();
       patch.settings = await loadSettings();
       patch.selectedGroup = await selectedGroup();
     }
@@ -100,8 +103,9 @@ export class Controller {
     try {
       await coreSignIn(this.api, username, password);
       update({ signin: { busy: false, error: null } });
+      await this.syncPlatform();
       const group = await selectedGroup();
-      this.go(group ? { name: 'scan' } : { name: 'group' });
+      this.go(group || !can('deployment_groups') ? { name: 'scan' } : { name: 'group' });
       await this.refresh();
       void this.sync.trigger('signed-in');
       void this.refreshGroupList(false);
@@ -128,6 +132,15 @@ export class Controller {
   private async sessionExpired(): Promise<void> {
     await markSessionExpired();
     await this.refresh(new Set(['session']));
+  }
+
+  /** Learn which platform the backend talks to (kept for offline use); quiet when offline. */
+  async syncPlatform(): Promise<void> {
+    try {
+      await refreshPlatform(this.api);
+    } catch {
+      // Offline or signed out: the platform last seen (or Thingsee) stays.
+    }
   }
 
   // ---- settings -----------------------------------------------------------------------------
@@ -194,6 +207,14 @@ export class Controller {
 
   /** Explain why a text is not a device label, in the user's language. */
   labelProblem(error: LabelError): string {
+    const platform = currentPlatform();
+    if (platform.key !== 'thingsee') {
+      const params = { name: platform.device_id.name, length: error.hint.length ?? '' };
+      const other = `reasonOther.${error.reason}`;
+      const own = `reason.${error.reason}`;
+      const text = isKey(other) ? t(other, params) : isKey(own) ? t(own, params) : t('reasonOther.not_a_device_label', params);
+      return `${text} ${t('reasonTailOther', params)}`;
+    }
     const key = `reason.${error.reason}`;
     let text = isKey(key) ? t(key, { length: error.hint.length ?? '' }) : t('reason.not_a_device_label');
     if (error.hint.didYouMean) text += ' ' + t('reason.didYouMean', { tuid: error.hint.didYouMean });
@@ -216,7 +237,7 @@ export class Controller {
       }
       this.lastText = text;
       this.lastTextAt = now;
-      const parsed = tryParseLabel(text);
+      const parsed = readDeviceLabel(currentPlatform().key, text);
       if ('error' in parsed) {
         navigator.vibrate?.([60, 60, 60]);
         this.setScanMessage({ text: this.labelProblem(parsed.error), kind: 'error' });
@@ -253,7 +274,7 @@ export class Controller {
       return;
     }
     const action = settings.batchAction;
-    if (action === 'install' && !group) {
+    if (action === 'install' && !group && can('deployment_groups')) {
       this.setScanMessage({ text: t('pickGroupFirst'), kind: 'error' });
       return;
     }
@@ -288,7 +309,7 @@ export class Controller {
 
   /** Open a device from typed text (a TUID or any label text). */
   manualEntry(text: string): boolean {
-    const parsed = tryParseLabel(text);
+    const parsed = readDeviceLabel(currentPlatform().key, text);
     if ('error' in parsed) {
       this.setScanMessage({ text: this.labelProblem(parsed.error), kind: 'error' });
       return false;
@@ -427,14 +448,14 @@ export class Controller {
     const seen = { status, group: lookup.device.group };
     let message: string | null = null;
     if (kind === 'install') {
-      if (!group) {
+      if (!group && can('deployment_groups')) {
         this.toast(t('pickGroupFirst'), 'error');
         this.go({ name: 'group' });
         return;
       }
-      if (status === 'installed') message = t('confirmInstallInstalled', { group: lookup.device.group ? t('inGroup', { group: lookup.device.group }) : '', target: group });
-      else if (status === 'quarantine') message = t('confirmInstallQuarantine', { target: group });
-      else if (status === 'retired') message = t('confirmInstallRetired', { target: group });
+      if (status === 'installed') message = t('confirmInstallInstalled', { group: lookup.device.group ? t('inGroup', { group: lookup.device.group }) : '', target: group ?? '' });
+      else if (status === 'quarantine') message = t('confirmInstallQuarantine', { target: group ?? '' });
+      else if (status === 'retired') message = t('confirmInstallRetired', { target: group ?? '' });
     } else if (kind === 'remove') message = t('confirmRemove', { tuid });
     else if (kind === 'quarantine') message = t('confirmQuarantine', { tuid });
     else if (kind === 'retire') message = t('confirmRetire', { tuid });

@@ -8,6 +8,7 @@ import { t } from '../i18n';
 import { describeOp, formatTime, statusName } from '../format';
 import { deviceTypeFor } from '../../core/label';
 import type { DeviceLookup } from '../../core/devices';
+import { can, currentPlatform } from '../../core/platform';
 
 function freshness(lookup: DeviceLookup): TemplateResult {
   const d = lookup.device;
@@ -38,7 +39,7 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
     <dl class="facts">
       <dt>${t('deviceType')}</dt><dd>${d?.device_type ?? deviceTypeFor(tuid)}</dd>
       <dt>${t('deviceStatus')}</dt><dd data-testid="device-status"><strong class="status status-${d?.status ?? 'unknown'}">${statusName(d?.status)}</strong></dd>
-      <dt>${t('deviceGroup')}</dt><dd class="mono" data-testid="device-group">${d?.group ?? t('deviceUnknown')}</dd>
+      ${can('deployment_groups') ? html`<dt>${t('deviceGroup')}</dt><dd class="mono" data-testid="device-group">${d?.group ?? t('deviceUnknown')}</dd>` : nothing}
       ${d?.battery_level != null ? html`<dt>${t('deviceBattery')}</dt><dd>${d.battery_level} %</dd>` : nothing}
     </dl>
     ${lookup ? freshness(lookup) : nothing}
@@ -48,13 +49,14 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
     <h2>${t('deviceActions')}</h2>
     <div class="actions">
       <button type="button" class="btn btn-primary btn-block" data-testid="action-install" ?disabled=${!lookup}
-        @click=${() => void c.act('install')}>${group ? t('actionInstall', { group }) : t('actionInstallNoGroup')}</button>
+        @click=${() => void c.act('install')}>${!can('deployment_groups') ? t('actionInstallPlain') : group ? t('actionInstall', { group }) : t('actionInstallNoGroup')}</button>
       <button type="button" class="btn btn-block" data-testid="action-remove" ?disabled=${!lookup} @click=${() => void c.act('remove')}>${t('actionRemove')}</button>
       <button type="button" class="btn btn-block" data-testid="action-replace" ?disabled=${!lookup} @click=${() => c.go({ name: 'replace', tuid })}>${t('actionReplace')}</button>
       <button type="button" class="btn btn-block" data-testid="action-quarantine" ?disabled=${!lookup} @click=${() => void c.act('quarantine')}>${t('actionQuarantine')}</button>
       <button type="button" class="btn btn-block btn-danger-outline" data-testid="action-retire" ?disabled=${!lookup} @click=${() => void c.act('retire')}>${t('actionRetire')}</button>
     </div>
 
+    ${!can('installation_history') ? html`<p class="note" data-testid="no-platform-history">${t('deviceNoPlatformHistory', { platform: currentPlatform().title })}</p>` : nothing}
     ${history.length
       ? html`<h2>${t('deviceHistory')}</h2>
           <ul class="list">

@@ -6,12 +6,19 @@ import type { AppState } from '../state';
 import type { Controller } from '../controller';
 import { t } from '../i18n';
 import { formatTime } from '../format';
+import { can, currentPlatform } from '../../core/platform';
 
 export function groupScreen(s: AppState, c: Controller): TemplateResult {
   const filter = s.groupUi.filter.trim().toLowerCase();
   const groups = s.groups.groups.filter(
     (g) => !filter || g.group_id.includes(filter) || (g.description ?? '').toLowerCase().includes(filter),
   );
+  if (!can('deployment_groups')) {
+    return html`<section class="screen" aria-labelledby="group-title">
+      <h1 id="group-title" tabindex="-1">${t('groupTitle')}</h1>
+      <p class="note" data-testid="no-groups">${t('groupsNotOnPlatform', { platform: currentPlatform().title })}</p>
+    </section>`;
+  }
   const canCreate = s.session.user?.role === 'supervisor' || s.session.user?.role === 'admin';
   const online = s.sync.online === true;
   const create = async (e: SubmitEvent) => {
@@ -52,7 +59,8 @@ export function groupScreen(s: AppState, c: Controller): TemplateResult {
       )}
     </ul>
 
-    ${canCreate
+    ${canCreate && !can('group_create') ? html`<p class="note">${t('groupCreateNotOnPlatform', { platform: currentPlatform().title })}</p>` : nothing}
+    ${canCreate && can('group_create')
       ? html`<details class="panel">
           <summary>${t('groupCreateTitle')}</summary>
           ${online

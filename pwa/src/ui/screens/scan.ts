@@ -6,6 +6,7 @@ import { ref } from 'lit-html/directives/ref.js';
 import type { AppState, BatchAction } from '../state';
 import type { Controller } from '../controller';
 import { t } from '../i18n';
+import { currentPlatform } from '../../core/platform';
 import { statusName } from '../format';
 import { icon } from '../icons';
 
@@ -88,7 +89,7 @@ function manual(s: AppState, c: Controller): TemplateResult {
   return html`<details class="panel" ?open=${!s.scan.cameraOn}>
     <summary>${t('manualTitle')}</summary>
     <form class="form" @submit=${submit}>
-      <label for="manual-tuid">${t('manualLabel')}</label>
+      <label for="manual-tuid">${currentPlatform().key === 'thingsee' ? t('manualLabel') : t('manualLabelOther', { name: currentPlatform().device_id.name })}</label>
       <input id="manual-tuid" name="tuid" autocomplete="off" autocapitalize="characters" spellcheck="false" required
         data-testid="manual-tuid" />
       <button class="btn btn-primary" type="submit">${t('manualSubmit')}</button>
