@@ -110,6 +110,19 @@ def test_photo_of_another_code_is_422_with_what_it_holds(login: Any) -> None:
     }
 
 
+def test_photo_is_read_by_the_platform_label_rule(app: Flask, login: Any) -> None:
+    app.config["PLATFORM"] = "thingshub"  # read per request; decoding calls no platform
+    api = login()
+    lorawan = "LW:D0:70B3D57ED0000000:70B3D57ED0041D8A:AABB1122"
+    response = _upload(api, encode(scene([lorawan])))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json["codes"][0]["label"]["tuid"] == "70B3D57ED0041D8A"
+    error = assert_error(
+        _upload(api, encode(scene(["EZU31901021,TSPR04"]))), 422, "not_a_device_label"
+    )
+    assert "DevEUI" in error["message"]
+
+
 def test_a_long_non_label_code_is_shown_truncated(login: Any) -> None:
     link = "https://example.com/" + "a/" * 150  # 320 characters, no device ID in it
     error = assert_error(_upload(login(), encode(scene([link]))), 422, "not_a_device_label")
