@@ -342,6 +342,12 @@ def _turns(prepare: Prepare) -> dict[str, Prepare | None]:
 # codes, 8 px a module), on the small spots (a 60-100 px code in a 12 MP frame, which the
 # 1000 px locator copy blurs away) and on the next four spots; on held-out seeds 2-5 these
 # three read 1-3 more photos in 300 each, and they only run on photos nothing before read.
+# On the field-like corpus (glare, far codes, blur, low contrast; bench/label_corpus.py) local
+# normalisation on loose, small-code and further spots reads 1 more photo each on the tuning
+# seed (glare halos and faded prints); enlarge-sharpen on small-code spots read 2 of its
+# failures alone, both also read by a step before it in the cascade. Most photos the cascade
+# misses there are not read from the label's true box either (`--ceiling`): the glare core or
+# the blur took the modules, which no preparation brings back.
 STEPS: tuple[Step, ...] = (
     Step("frame 1000", frame(1000), whole_frame=True),
     Step("spots 200", spots(200, {"grey": None})),
