@@ -37,6 +37,27 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+class LabelOut(BaseModel):
+    tuid: str
+    imc: str
+    psn: str
+    device_type: str
+    format: str
+
+
+class CodeOut(BaseModel):
+    text: str
+    label: LabelOut | None
+    error: str | None
+
+
+class DecodeOut(BaseModel):
+    """Every QR code found; at least one is a device label, or there are none."""
+
+    codes: list[CodeOut]
+    elapsed_ms: int
+
+
 class ParseBody(BaseModel):
     text: str = Field(max_length=2000, description="What the scanner read, or what was typed.")
 
@@ -60,7 +81,8 @@ class SheetBody(BaseModel):
     tuids: list[str] = Field(min_length=1, max_length=MAX_LABELS)
 
 
-_ERRORS: dict[Any, Any] = {
+_DECODE_RESPONSES: dict[Any, Any] = {
+    "200": DecodeOut,
     "400": ErrorBody,  # no_image, bad_image (not a photo, damaged, too many pixels or bytes)
     "401": ErrorBody,
     "413": ErrorBody,
@@ -76,7 +98,7 @@ def parse(body: ParseBody) -> Response:
     return jsonify(parse_device_label(body.text).to_dict())
 
 
-@bp.post("/decode", responses=_ERRORS)
+@bp.post("/decode", responses=_DECODE_RESPONSES)
 @require_roles()
 def decode(form: DecodeForm) -> Response:
     """Find the QR codes in a photo and read each one that is a device label (platform's rule).
