@@ -109,7 +109,7 @@ def main() -> None:
             # The preview's database work alone, against a platform that answers at once.
             user = db.session.scalar(select(User).where(User.username == "sue"))
             assert user is not None
-            from app.services.bulk_targets import from_entries
+            from app.services.bulk.targets import from_entries
 
             started = time.perf_counter()
             lines = from_entries(tuids, 50_000)

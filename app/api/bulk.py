@@ -16,8 +16,9 @@ from app.models.bulk import BulkJob, BulkJobItem
 from app.models.users import User
 from app.platform.provider import current_platform
 from app.services import bulk as bulk_service
-from app.services import bulk_targets, exports
-from app.services.bulk_background import check_in_background
+from app.services import exports
+from app.services.bulk import targets as bulk_targets
+from app.services.bulk.dry_run import check_in_background
 from app.services.paging import MAX_PAGE_SIZE, Page
 
 bp = APIBlueprint("bulk", __name__, url_prefix="/api/bulk", abp_tags=[Tag(name="bulk")])

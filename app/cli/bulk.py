@@ -28,8 +28,9 @@ from app.models.bulk import BulkJob
 from app.models.users import User
 from app.platform.provider import platform_for
 from app.services import bulk as bulk_service
-from app.services import bulk_targets, exports
-from app.services.bulk_background import check_in_background
+from app.services import exports
+from app.services.bulk import targets as bulk_targets
+from app.services.bulk.dry_run import check_in_background
 from app.sync.worker import SyncWorker
 
 bulk_cli = AppGroup("bulk", help="Retire, quarantine, uninstall or move many devices at once.")

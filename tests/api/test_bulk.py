@@ -537,9 +537,9 @@ def _wait_for(check: Callable[[], bool], what: str, timeout: float = 20) -> None
 def test_a_dry_run_reports_progress_and_cancelling_it_stops_the_reads(
     app: Any, login: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.services import bulk as bulk_service
+    from app.services.bulk import reading
 
-    monkeypatch.setattr(bulk_service, "CHECK_PROGRESS_S", 0.05)
+    monkeypatch.setattr(reading, "CHECK_PROGRESS_S", 0.05)
     app.config["BULK_PREVIEW_CONCURRENCY"] = 2
     tuids = emulator.state.add_devices(count=60)
     emulator.state.update_settings(latency_ms=40)  # 60 devices, 2 at a time: over a second
@@ -590,8 +590,9 @@ class _SlowPlatform:
 
 def test_reading_stops_when_writing_the_progress_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.services import bulk as bulk_service
+    from app.services.bulk import reading
 
-    monkeypatch.setattr(bulk_service, "CHECK_PROGRESS_S", 0.05)
+    monkeypatch.setattr(reading, "CHECK_PROGRESS_S", 0.05)
     platform = _SlowPlatform()
 
     def progress_write_fails(read: int) -> bool:

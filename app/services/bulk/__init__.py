@@ -1,0 +1,83 @@
+"""Bulk retire, quarantine, uninstall and move: dry-run preview, counted confirm, progress, cancel.
+
+A job is a row with progress (style habit 6); its states and the moves between them are in
+`states`. The modules, by idea:
+
+- `targets`: which devices (a pasted list, a CSV, a whole group), one line each, valid or not.
+- `actions`: what the job does to each device.
+- `reading`: many platform reads at once, in a bounded pool, reporting as they go.
+- `verdicts`: will the action change a device, and if not, why.
+- `dry_run`: the preview, from storing the job to storing its verdicts, in the background.
+- `confirm` and `cancel`: the two commands a supervisor gives a previewed job.
+- `jobs` and `results`: reading jobs, their progress, lines and per-device results.
+
+The names below are the package's surface for the API, the CLI and the exports.
+"""
+
+from app.services.bulk.actions import ACTIONS, STATUS_ACTIONS, JobAction, job_action
+from app.services.bulk.cancel import cancel
+from app.services.bulk.confirm import bulk_op_id, confirm
+from app.services.bulk.dry_run import run_preview, start_preview
+from app.services.bulk.jobs import Progress, creators, get_job, items_page, job_progress, jobs_page
+from app.services.bulk.reading import CheckStopped, Reading, read_devices
+from app.services.bulk.results import ResultRow, iter_results, result_label
+from app.services.bulk.states import (
+    CANCELLED,
+    CHECK_FAILED,
+    CHECKING,
+    CONFIRMING,
+    DONE,
+    PREVIEW,
+    RUNNING,
+    SENT_NOTHING,
+)
+from app.services.bulk.verdicts import (
+    ALREADY,
+    CHANGE,
+    DUPLICATE,
+    ERROR,
+    INVALID,
+    PROBLEMS,
+    UNKNOWN,
+    VERDICTS,
+)
+
+__all__ = [
+    "ACTIONS",
+    "ALREADY",
+    "CANCELLED",
+    "CHANGE",
+    "CHECKING",
+    "CHECK_FAILED",
+    "CONFIRMING",
+    "DONE",
+    "DUPLICATE",
+    "ERROR",
+    "INVALID",
+    "PREVIEW",
+    "PROBLEMS",
+    "RUNNING",
+    "SENT_NOTHING",
+    "STATUS_ACTIONS",
+    "UNKNOWN",
+    "VERDICTS",
+    "CheckStopped",
+    "JobAction",
+    "Progress",
+    "Reading",
+    "ResultRow",
+    "bulk_op_id",
+    "cancel",
+    "confirm",
+    "creators",
+    "get_job",
+    "items_page",
+    "iter_results",
+    "job_action",
+    "job_progress",
+    "jobs_page",
+    "read_devices",
+    "result_label",
+    "run_preview",
+    "start_preview",
+]
