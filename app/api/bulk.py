@@ -196,6 +196,7 @@ def preview_upload(form: PreviewUpload) -> tuple[Response, int]:
 @require_roles(*SUPERVISORS)
 def list_jobs(query: JobsQuery) -> Response:
     """List bulk jobs, newest first, each with its progress."""
+    bulk_service.settle_jobs()
     page = bulk_service.jobs_page(query.state, query.page, query.size)
     users = bulk_service.creators([job for job, _ in page.items])
     shaped: Page[dict[str, Any]] = page.map(
@@ -214,6 +215,7 @@ def _job_response(job: BulkJob) -> Response:
 @require_roles(*SUPERVISORS)
 def get_job(path: JobPath) -> Response:
     """Return a job: its preview summary and, once confirmed, its progress."""
+    bulk_service.settle_jobs([path.job_id])
     return _job_response(bulk_service.get_job(path.job_id))
 
 

@@ -107,6 +107,7 @@ def _follow_check(job_id: int, devices: int, poll: float) -> BulkJob:
     with click.progressbar(length=max(devices, 1), label="reading", show_pos=True) as bar:
         while True:
             db.session.rollback()  # a fresh snapshot for each look
+            bulk_service.settle_jobs([job_id])
             job = bulk_service.get_job(job_id)
             read = int(job.summary.get("read", 0))
             bar.update(read - shown)
@@ -118,6 +119,7 @@ def _follow_check(job_id: int, devices: int, poll: float) -> BulkJob:
 
 def _follow(job_id: int, poll: float) -> bulk_service.Progress:
     """Show a progress bar until the job is done or cancelled; return the final progress."""
+    bulk_service.settle_jobs([job_id])
     job = bulk_service.get_job(job_id)
     progress = bulk_service.job_progress(job)
     shown = 0
@@ -129,6 +131,7 @@ def _follow(job_id: int, poll: float) -> bulk_service.Progress:
                 break
             time.sleep(poll)
             db.session.rollback()  # a fresh snapshot for the next look
+            bulk_service.settle_jobs([job_id])
             job = bulk_service.get_job(job_id)
             progress = bulk_service.job_progress(job)
     return progress

@@ -9,7 +9,8 @@ A job is a row with progress (style habit 6); its states and the moves between t
 - `verdicts`: will the action change a device, and if not, why.
 - `dry_run`: the preview, from storing the job to storing its verdicts, in the background.
 - `confirm` and `cancel`: the two commands a supervisor gives a previewed job.
-- `jobs` and `results`: reading jobs, their progress, lines and per-device results.
+- `jobs` and `results`: reading jobs, their progress, lines and per-device results; they never
+  write. `settle` stores the states a job reaches without a command (done, a dead dry run).
 
 The names below are the package's surface for the API, the CLI and the exports.
 """
@@ -21,6 +22,7 @@ from app.services.bulk.dry_run import run_preview, start_preview
 from app.services.bulk.jobs import Progress, creators, get_job, items_page, job_progress, jobs_page
 from app.services.bulk.reading import CheckStopped, Reading, read_devices
 from app.services.bulk.results import ResultRow, iter_results, result_label
+from app.services.bulk.settle import settle_jobs
 from app.services.bulk.states import (
     CANCELLED,
     CHECK_FAILED,
@@ -79,5 +81,6 @@ __all__ = [
     "read_devices",
     "result_label",
     "run_preview",
+    "settle_jobs",
     "start_preview",
 ]

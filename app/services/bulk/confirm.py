@@ -21,7 +21,7 @@ from app.models.users import User
 from app.services.bulk import states
 from app.services.bulk.actions import JobAction
 from app.services.bulk.cancel import cancel_unsent
-from app.services.bulk.jobs import lock_job
+from app.services.bulk.jobs import active_count, lock_job, state_counts
 from app.services.bulk.verdicts import CHANGE
 from app.services.bulk_enqueue import ChunkItem, enqueue_chunk
 
@@ -133,5 +133,7 @@ def confirm(
         cancel_unsent(job, user, now)
     elif job.state == states.CONFIRMING:  # else a confirm running beside this one finished it
         states.move(job, states.RUNNING if will_change else states.DONE, now)
+        # Every operation may have been held at once: then nothing waits and the job is done.
+        states.settle(job, active_count(state_counts([job_id])[job_id]), now)
     db.session.commit()
     return job

@@ -1,4 +1,8 @@
-"""Reading bulk jobs: one job, a page of them with their progress, a job's lines, their creators."""
+"""Reading bulk jobs: one job, a page of them with their progress, a job's lines, their creators.
+
+Nothing here writes: the states a job reaches without a command (done, a dead dry run) are
+stored by settle.settle_jobs, which the views that show jobs call first.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app.database import db, utcnow
 from app.errors import NotFound
@@ -33,17 +37,22 @@ def get_job(job_id: int) -> BulkJob:
     job = db.session.get(BulkJob, job_id)
     if job is None:
         raise NotFound(f"No bulk job {job_id}.")
-    if states.expire_stale_check(job, utcnow()):
-        db.session.commit()
     return job
+
+
+def locked(query: Select[BulkJob]) -> Select[BulkJob]:
+    """Return the query reading its jobs afresh, locked until the transaction ends.
+
+    SQLite has no row locks; its writers take turns on the whole database instead.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=BulkJob)
+    return query.execution_options(populate_existing=True)
 
 
 def lock_job(job_id: int) -> BulkJob:
     """Return the job freshly read and locked until the transaction ends, or raise NotFound."""
-    query = select(BulkJob).where(BulkJob.id == job_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    job = db.session.scalar(query.execution_options(populate_existing=True))
+    job = db.session.scalar(locked(select(BulkJob).where(BulkJob.id == job_id)))
     if job is None:
         raise NotFound(f"No bulk job {job_id}.")
     return job
@@ -80,7 +89,8 @@ class Progress:
         }
 
 
-def _state_counts(job_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+def state_counts(job_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Return, per job, how many of its operations are in each state."""
     counts: dict[int, dict[str, int]] = {job_id: {} for job_id in job_ids}
     if not job_ids:
         return counts
@@ -97,7 +107,7 @@ def _state_counts(job_ids: Sequence[int]) -> dict[int, dict[str, int]]:
 
 def _progress(job: BulkJob, by_state: dict[str, int], now: datetime) -> Progress:
     total = sum(by_state.values())
-    active = sum(by_state.get(s, 0) for s in ACTIVE_STATES)
+    active = active_count(by_state)
     done = total - active
     percent = (
         round(100.0 * done / total, 1) if total else (100.0 if job.state == states.DONE else 0.0)
@@ -110,17 +120,14 @@ def _progress(job: BulkJob, by_state: dict[str, int], now: datetime) -> Progress
     return Progress(total, full, done, percent, eta)
 
 
-def _active(progress: Progress) -> int:
-    return progress.by_state[ACCEPTED] + progress.by_state[SYNCING]
+def active_count(by_state: dict[str, int]) -> int:
+    """Return how many operations still wait or sync, from counts by state."""
+    return sum(by_state.get(s, 0) for s in ACTIVE_STATES)
 
 
 def job_progress(job: BulkJob) -> Progress:
-    """Return the job's progress, marking it done once no operation is waiting or syncing."""
-    now = utcnow()
-    progress = _progress(job, _state_counts([job.id])[job.id], now)
-    if states.settle(job, _active(progress), now):
-        db.session.commit()
-    return progress
+    """Return the job's progress: its operations by state, how far, and how long to go."""
+    return _progress(job, state_counts([job.id])[job.id], utcnow())
 
 
 def jobs_page(state: str | None, page: int, size: int) -> Page[tuple[BulkJob, Progress]]:
@@ -136,21 +143,9 @@ def jobs_page(state: str | None, page: int, size: int) -> Page[tuple[BulkJob, Pr
             .limit(size)
         )
     )
-    counts = _state_counts([j.id for j in jobs])
+    counts = state_counts([j.id for j in jobs])
     now = utcnow()
-    result = []
-    changed = False
-    for job in jobs:
-        progress = _progress(job, counts[job.id], now)
-        changed = (
-            states.expire_stale_check(job, now)
-            or states.settle(job, _active(progress), now)
-            or changed
-        )
-        result.append((job, progress))
-    if changed:
-        db.session.commit()
-    return Page(result, total, page, size)
+    return Page([(job, _progress(job, counts[job.id], now)) for job in jobs], total, page, size)
 
 
 def creators(jobs: Sequence[BulkJob]) -> dict[int, User]:
