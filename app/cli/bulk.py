@@ -30,7 +30,6 @@ from app.platform.provider import platform_for
 from app.services import bulk as bulk_service
 from app.services import exports
 from app.services.bulk import targets as bulk_targets
-from app.services.bulk.dry_run import check_in_background
 from app.sync.worker import SyncWorker
 
 bulk_cli = AppGroup("bulk", help="Retire, quarantine, uninstall or move many devices at once.")
@@ -81,7 +80,7 @@ def _print_preview(job: BulkJob) -> None:
     )
     for verdict in bulk_service.VERDICTS:
         click.echo(f"  {verdict:<10} {s.get(verdict, 0)}")
-    for verdict in (bulk_service.INVALID, bulk_service.UNKNOWN, bulk_service.ERROR):
+    for verdict in bulk_service.PROBLEMS:
         page = bulk_service.items_page(job.id, verdict, 0, PROBLEMS_SHOWN)
         for item in page.items:
             click.echo(f"  line {item.line_no}: {item.raw!r} {verdict}: {item.message}")
@@ -153,41 +152,24 @@ def _run(
         raise click.UsageError("Give exactly one of --tuids-file or --from-group.")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     user = _acting_user(username)
-    platform = platform_for(app)
     limit = int(app.config["BULK_MAX_DEVICES"])
     job_action = bulk_service.job_action(action, target_group)
     if from_group:
-        lines = bulk_targets.from_group(platform, from_group, limit)
-        source, detail, known = "group", from_group.strip().lower(), from_group.strip().lower()
+        targets = bulk_targets.from_group(platform_for(app), from_group, limit)
     else:
-        lines = bulk_targets.from_csv(tuids_file.read(), limit)
-        source, detail, known = "csv", getattr(tuids_file, "name", "stdin"), None
+        name = str(getattr(tuids_file, "name", "stdin"))
+        targets = bulk_targets.from_csv(tuids_file.read(), name, limit)
     started = time.perf_counter()
-    job = bulk_service.start_preview(
-        action=job_action,
-        lines=lines,
-        source=source,
-        source_detail=str(detail)[:200],
-        user=user,
-        platform=platform,
-    )
-    job_id = job.id
-    reader = check_in_background(
-        app,
-        job_id,
-        action=job_action,
-        lines=lines,
-        known_group=known,
-        concurrency=int(app.config["BULK_PREVIEW_CONCURRENCY"]),
-    )
+    checking = bulk_service.start_dry_run(app, action=job_action, targets=targets, user=user)
+    job_id = checking.job.id
     try:
-        job = _follow_check(job_id, int(job.summary["devices"]), poll)
+        job = _follow_check(job_id, int(checking.job.summary["devices"]), poll)
     except KeyboardInterrupt:
         bulk_service.cancel(job_id, user)
-        reader.join()
+        checking.thread.join()
         click.echo("\ndry run stopped; nothing was changed")
         raise SystemExit(130) from None
-    reader.join()
+    checking.thread.join()
     if job.state == bulk_service.CHECK_FAILED:
         raise click.ClickException(str(job.summary.get("failure")))
     _print_preview(job)

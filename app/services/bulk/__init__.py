@@ -7,7 +7,8 @@ A job is a row with progress (style habit 6); its states and the moves between t
 - `actions`: what the job does to each device.
 - `reading`: many platform reads at once, in a bounded pool, reporting as they go.
 - `verdicts`: will the action change a device, and if not, why.
-- `dry_run`: the preview, from storing the job to storing its verdicts, in the background.
+- `dry_run`: the preview, from storing the job to storing its verdicts, in the background:
+  start_dry_run is the one call the API and the CLI make.
 - `confirm` and `cancel`: the two commands a supervisor gives a previewed job.
 - `jobs` and `results`: reading jobs, their progress, lines and per-device results; they never
   write. `settle` stores the states a job reaches without a command (done, a dead dry run).
@@ -18,7 +19,7 @@ The names below are the package's surface for the API, the CLI and the exports.
 from app.services.bulk.actions import ACTIONS, STATUS_ACTIONS, JobAction, job_action
 from app.services.bulk.cancel import cancel
 from app.services.bulk.confirm import bulk_op_id, confirm
-from app.services.bulk.dry_run import run_preview, start_preview
+from app.services.bulk.dry_run import DryRun, check_devices, create_checking_job, start_dry_run
 from app.services.bulk.jobs import Progress, creators, get_job, items_page, job_progress, jobs_page
 from app.services.bulk.reading import CheckStopped, Reading, read_devices
 from app.services.bulk.results import ResultRow, iter_results, result_label
@@ -33,6 +34,7 @@ from app.services.bulk.states import (
     RUNNING,
     SENT_NOTHING,
 )
+from app.services.bulk.targets import Targets
 from app.services.bulk.verdicts import (
     ALREADY,
     CHANGE,
@@ -64,13 +66,17 @@ __all__ = [
     "UNKNOWN",
     "VERDICTS",
     "CheckStopped",
+    "DryRun",
     "JobAction",
     "Progress",
     "Reading",
+    "Targets",
     "ResultRow",
     "bulk_op_id",
     "cancel",
+    "check_devices",
     "confirm",
+    "create_checking_job",
     "creators",
     "get_job",
     "items_page",
@@ -80,7 +86,6 @@ __all__ = [
     "jobs_page",
     "read_devices",
     "result_label",
-    "run_preview",
     "settle_jobs",
-    "start_preview",
+    "start_dry_run",
 ]

@@ -1,21 +1,19 @@
 """The dry run: store the job as `checking`, read its devices, store one verdict per line.
 
-The preview reads each device from the platform in a bounded thread pool and writes every
-verdict in one transaction, so a preview is all there or not at all. It changes nothing on the
-platform or in the outbox.
-
 Reading 10,000 devices takes tens of seconds at real platform latencies: longer than a request
-should be held open (and than gunicorn's timeout allows for 50,000). The request stores the job
-as `checking` and returns; a thread of the web process reads, writes progress and the verdicts.
-A thread dies with its process, so a dry run whose progress stops is marked failed after a while
-(states.expire_stale_check) and the supervisor runs it again: it changed nothing.
+should be held open (and than gunicorn's timeout allows for 50,000). So start_dry_run, which the
+API and the CLI both call, stores the job as `checking` and returns at once; a thread of this
+process reads the devices, writes how far it got (and so sees a cancel), then writes every
+verdict in one transaction, so a preview is all there or not at all. A thread dies with its
+process: a dry run whose progress stops is marked failed after a while
+(states.expire_stale_check) and the supervisor runs it again. It changed nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy import insert
@@ -31,11 +29,46 @@ from app.services.bulk import states
 from app.services.bulk.actions import JobAction
 from app.services.bulk.jobs import get_job, lock_job
 from app.services.bulk.reading import PREVIEW_CONCURRENCY, CheckStopped, read_devices
-from app.services.bulk.targets import TargetLine
+from app.services.bulk.targets import Targets
 from app.services.bulk.verdicts import CHANGE, VERDICTS, item_rows, waiting_counts
 
 INSERT_CHUNK = 1000
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """A dry run under way: its job (as stored, `checking`) and the thread reading its devices."""
+
+    job: BulkJob
+    thread: threading.Thread
+
+
+def start_dry_run(app: Flask, *, action: JobAction, targets: Targets, user: User) -> DryRun:
+    """Store a `checking` job and read its devices in a background thread of this process."""
+    platform = platform_for(app)
+    job = create_checking_job(action=action, targets=targets, user=user, platform=platform)
+    job_id = job.id
+    concurrency = int(app.config["BULK_PREVIEW_CONCURRENCY"])
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                check_devices(
+                    job_id,
+                    action=action,
+                    targets=targets,
+                    platform=platform,
+                    concurrency=concurrency,
+                )
+            except Exception:  # already recorded on the job as check_failed
+                log.exception("bulk job %s: dry run failed", job_id)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name=f"bulk-check-{job_id}", daemon=True)
+    thread.start()
+    return DryRun(job, thread)
 
 
 def _check_target_group(platform: Platform, action: JobAction) -> None:
@@ -52,26 +85,10 @@ def _check_target_group(platform: Platform, action: JobAction) -> None:
         )
 
 
-def _unique_tuids(lines: Sequence[TargetLine]) -> list[str]:
-    unique: list[str] = []
-    seen: set[str] = set()
-    for line in lines:
-        if line.tuid is not None and line.tuid not in seen:
-            seen.add(line.tuid)
-            unique.append(line.tuid)
-    return unique
-
-
-def start_preview(
-    *,
-    action: JobAction,
-    lines: list[TargetLine],
-    source: str,
-    source_detail: str | None,
-    user: User,
-    platform: Platform,
+def create_checking_job(
+    *, action: JobAction, targets: Targets, user: User, platform: Platform
 ) -> BulkJob:
-    """Store a job that is `checking`: its devices are read next, by run_preview.
+    """Store a job that is `checking`: check_devices reads its devices next.
 
     The platform is asked once first, so an unreachable platform is a 503 now rather than a
     dry run that fails a minute later.
@@ -85,14 +102,14 @@ def start_preview(
     job = BulkJob(
         action=action.action,
         target_group=action.target_group,
-        source=source,
-        source_detail=source_detail,
+        source=targets.source,
+        source_detail=targets.detail,
         state=states.INITIAL,
         created_by_id=user.id,
         created_at=now,
         summary={
-            "lines": len(lines),
-            "devices": len(_unique_tuids(lines)),
+            "lines": len(targets.lines),
+            "devices": len(targets.unique_tuids()),
             "read": 0,
             "checked_at": now.isoformat(),
         },
@@ -120,13 +137,12 @@ def _fail_check(job_id: int, message: str) -> None:
     db.session.commit()
 
 
-def run_preview(
+def check_devices(
     job_id: int,
     *,
     action: JobAction,
-    lines: list[TargetLine],
+    targets: Targets,
     platform: Platform,
-    known_group: str | None = None,
     concurrency: int = PREVIEW_CONCURRENCY,
 ) -> BulkJob:
     """Read every target of a `checking` job and store one verdict per line (state `preview`).
@@ -134,12 +150,12 @@ def run_preview(
     Ends `check_failed` with a message when no device could be read or the reading broke, and
     stops quietly when the job is cancelled meanwhile.
     """
-    unique = _unique_tuids(lines)
+    unique = targets.unique_tuids()
     try:
         readings = read_devices(
             platform,
             unique,
-            known_group=known_group,
+            known_group=targets.known_group,
             concurrency=concurrency,
             on_progress=lambda n: _record_check_progress(job_id, n),
         )
@@ -160,12 +176,12 @@ def run_preview(
     if job.state != states.CHECKING:  # cancelled while reading
         db.session.rollback()
         return get_job(job_id)
-    rows, verdicts = item_rows(job.id, action, lines, readings, waiting)
+    rows, verdicts = item_rows(job.id, action, targets.lines, readings, waiting)
     for start in range(0, len(rows), INSERT_CHUNK):
         db.session.execute(insert(BulkJobItem), rows[start : start + INSERT_CHUNK])
     states.move(job, states.PREVIEW, utcnow())
-    job.summary = {
-        "lines": len(lines),
+    job.summary = {  # the reading's own progress fields (checked_at) are done with
+        "lines": len(targets.lines),
         "devices": len(unique),
         "read": len(unique),
         **{v: verdicts.get(v, 0) for v in VERDICTS},
@@ -173,35 +189,3 @@ def run_preview(
     }
     db.session.commit()
     return job
-
-
-def check_in_background(
-    app: Flask,
-    job_id: int,
-    *,
-    action: JobAction,
-    lines: list[TargetLine],
-    known_group: str | None,
-    concurrency: int,
-) -> threading.Thread:
-    """Start reading the job's devices; return the thread (tests and shutdown may join it)."""
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                run_preview(
-                    job_id,
-                    action=action,
-                    lines=lines,
-                    platform=platform_for(app),
-                    known_group=known_group,
-                    concurrency=concurrency,
-                )
-            except Exception:  # already recorded on the job as check_failed
-                log.exception("bulk job %s: dry run failed", job_id)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run, name=f"bulk-check-{job_id}", daemon=True)
-    thread.start()
-    return thread
