@@ -129,7 +129,7 @@ def _start_preview(
         action=action,
         targets=targets,
         user=current_account(),
-    ).job
+    )
     response = jsonify({"job": job_json(job, current_account(), None)})
     response.headers["Location"] = f"/api/bulk/{job.id}"
     return response, 202

@@ -160,16 +160,16 @@ def _run(
         name = str(getattr(tuids_file, "name", "stdin"))
         targets = bulk_targets.from_csv(tuids_file.read(), name, limit)
     started = time.perf_counter()
-    checking = bulk_service.start_dry_run(app, action=job_action, targets=targets, user=user)
-    job_id = checking.job.id
+    job = bulk_service.start_dry_run(app, action=job_action, targets=targets, user=user)
+    job_id = job.id
     try:
-        job = _follow_check(job_id, int(checking.job.summary["devices"]), poll)
+        job = _follow_check(job_id, int(job.summary["devices"]), poll)
     except KeyboardInterrupt:
         bulk_service.cancel(job_id, user)
-        checking.thread.join()
+        bulk_service.join_dry_run(app, job_id)
         click.echo("\ndry run stopped; nothing was changed")
         raise SystemExit(130) from None
-    checking.thread.join()
+    bulk_service.join_dry_run(app, job_id)
     if job.state == bulk_service.CHECK_FAILED:
         raise click.ClickException(str(job.summary.get("failure")))
     _print_preview(job)

@@ -19,9 +19,15 @@ The names below are the package's surface for the API, the CLI and the exports.
 from app.services.bulk.actions import ACTIONS, STATUS_ACTIONS, JobAction, job_action
 from app.services.bulk.cancel import cancel
 from app.services.bulk.confirm import bulk_op_id, confirm
-from app.services.bulk.dry_run import DryRun, check_devices, create_checking_job, start_dry_run
+from app.services.bulk.dry_run import (
+    PACING_KEY,
+    check_devices,
+    create_checking_job,
+    join_dry_run,
+    start_dry_run,
+)
 from app.services.bulk.jobs import Progress, creators, get_job, items_page, job_progress, jobs_page
-from app.services.bulk.reading import CheckStopped, Reading, read_devices
+from app.services.bulk.reading import CheckStopped, Pacing, Reading, read_devices
 from app.services.bulk.results import ResultRow, iter_results, result_label
 from app.services.bulk.settle import settle_jobs
 from app.services.bulk.states import (
@@ -66,8 +72,9 @@ __all__ = [
     "UNKNOWN",
     "VERDICTS",
     "CheckStopped",
-    "DryRun",
     "JobAction",
+    "PACING_KEY",
+    "Pacing",
     "Progress",
     "Reading",
     "Targets",
@@ -84,6 +91,7 @@ __all__ = [
     "job_action",
     "job_progress",
     "jobs_page",
+    "join_dry_run",
     "read_devices",
     "result_label",
     "settle_jobs",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy import insert
@@ -28,28 +27,35 @@ from app.platform.provider import platform_for
 from app.services.bulk import states
 from app.services.bulk.actions import JobAction
 from app.services.bulk.jobs import get_job, lock_job
-from app.services.bulk.reading import PREVIEW_CONCURRENCY, CheckStopped, read_devices
+from app.services.bulk.reading import PREVIEW_CONCURRENCY, CheckStopped, Pacing, read_devices
 from app.services.bulk.targets import Targets
 from app.services.bulk.verdicts import CHANGE, VERDICTS, item_rows, waiting_counts
 
 INSERT_CHUNK = 1000
+PACING_KEY = "fieldhand.bulk_pacing"
+_UNDER_WAY_KEY = "fieldhand.bulk_dry_runs"
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class DryRun:
-    """A dry run under way: its job (as stored, `checking`) and the thread reading its devices."""
-
-    job: BulkJob
-    thread: threading.Thread
+def pacing_for(app: Flask) -> Pacing:
+    """Return how this app's dry runs wait (tests set their own under PACING_KEY)."""
+    pacing = app.extensions.get(PACING_KEY)
+    return pacing if isinstance(pacing, Pacing) else Pacing()
 
 
-def start_dry_run(app: Flask, *, action: JobAction, targets: Targets, user: User) -> DryRun:
+def _under_way(app: Flask) -> dict[int, threading.Thread]:
+    running: dict[int, threading.Thread] = app.extensions.setdefault(_UNDER_WAY_KEY, {})
+    return running
+
+
+def start_dry_run(app: Flask, *, action: JobAction, targets: Targets, user: User) -> BulkJob:
     """Store a `checking` job and read its devices in a background thread of this process."""
     platform = platform_for(app)
     job = create_checking_job(action=action, targets=targets, user=user, platform=platform)
+    db.session.refresh(job)  # as it starts, whatever the thread writes before the caller reads
     job_id = job.id
     concurrency = int(app.config["BULK_PREVIEW_CONCURRENCY"])
+    pacing = pacing_for(app)
 
     def run() -> None:
         with app.app_context():
@@ -60,15 +66,27 @@ def start_dry_run(app: Flask, *, action: JobAction, targets: Targets, user: User
                     targets=targets,
                     platform=platform,
                     concurrency=concurrency,
+                    pacing=pacing,
                 )
             except Exception:  # already recorded on the job as check_failed
                 log.exception("bulk job %s: dry run failed", job_id)
             finally:
                 db.session.remove()
+                _under_way(app).pop(job_id, None)
 
     thread = threading.Thread(target=run, name=f"bulk-check-{job_id}", daemon=True)
+    _under_way(app)[job_id] = thread
     thread.start()
-    return DryRun(job, thread)
+    return job
+
+
+def join_dry_run(app: Flask, job_id: int, timeout: float | None = None) -> bool:
+    """Wait until this process no longer reads the job's devices; return False on timeout."""
+    thread = _under_way(app).get(job_id)
+    if thread is None:
+        return True
+    thread.join(timeout)
+    return not thread.is_alive()
 
 
 def _check_target_group(platform: Platform, action: JobAction) -> None:
@@ -144,6 +162,7 @@ def check_devices(
     targets: Targets,
     platform: Platform,
     concurrency: int = PREVIEW_CONCURRENCY,
+    pacing: Pacing | None = None,
 ) -> BulkJob:
     """Read every target of a `checking` job and store one verdict per line (state `preview`).
 
@@ -157,6 +176,7 @@ def check_devices(
             unique,
             known_group=targets.known_group,
             concurrency=concurrency,
+            pacing=pacing,
             on_progress=lambda n: _record_check_progress(job_id, n),
         )
     except CheckStopped:

@@ -1,16 +1,12 @@
 """A bulk job's states and the moves between them: every change of `BulkJob.state` is made here.
 
-    checking ──> preview ──> confirming ──> running <──> done
-       │            │             │            │
-       └─> check_failed           └────────────┴──> cancelled   (so can checking, check_failed
-                                                                 and preview)
-
 A dry run reads every device in the background (`checking`), then waits for a confirm
 (`preview`), or ends `check_failed` when the platform could not be read or its process died.
 Confirming creates the operations (`confirming`, resumable); the job is `running` while any of
 them waits or syncs and `done` when none does, and `running` again when a supervisor retries one
-from the inbox. The functions here change the row in memory; the caller holds its lock and
-commits.
+from the inbox. Anything not yet done can be cancelled. TRANSITIONS is the whole map.
+
+The functions here change the row in memory; the caller holds its lock and commits.
 """
 
 from __future__ import annotations
