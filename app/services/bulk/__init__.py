@@ -16,9 +16,9 @@ A job is a row with progress (style habit 6); its states and the moves between t
 The names below are the package's surface for the API, the CLI and the exports.
 """
 
-from app.services.bulk.actions import ACTIONS, STATUS_ACTIONS, JobAction, job_action
+from app.services.bulk.actions import STATUS_ACTIONS, JobAction, job_action
 from app.services.bulk.cancel import cancel
-from app.services.bulk.confirm import bulk_op_id, confirm
+from app.services.bulk.confirm import confirm
 from app.services.bulk.dry_run import (
     PACING_KEY,
     check_devices,
@@ -27,59 +27,28 @@ from app.services.bulk.dry_run import (
     start_dry_run,
 )
 from app.services.bulk.jobs import Progress, creators, get_job, items_page, job_progress, jobs_page
-from app.services.bulk.reading import CheckStopped, Pacing, Reading, read_devices
-from app.services.bulk.results import ResultRow, iter_results, result_label
+from app.services.bulk.reading import Pacing
+from app.services.bulk.results import iter_results
 from app.services.bulk.settle import settle_jobs
-from app.services.bulk.states import (
-    CANCELLED,
-    CHECK_FAILED,
-    CHECKING,
-    CONFIRMING,
-    DONE,
-    PREVIEW,
-    RUNNING,
-    SENT_NOTHING,
-)
+from app.services.bulk.states import CANCELLED, CHECK_FAILED, CHECKING, DONE, SENT_NOTHING
 from app.services.bulk.targets import Targets
-from app.services.bulk.verdicts import (
-    ALREADY,
-    CHANGE,
-    DUPLICATE,
-    ERROR,
-    INVALID,
-    PROBLEMS,
-    UNKNOWN,
-    VERDICTS,
-)
+from app.services.bulk.verdicts import CHANGE, PROBLEMS, VERDICTS
 
 __all__ = [
-    "ACTIONS",
-    "ALREADY",
     "CANCELLED",
     "CHANGE",
     "CHECKING",
     "CHECK_FAILED",
-    "CONFIRMING",
     "DONE",
-    "DUPLICATE",
-    "ERROR",
-    "INVALID",
-    "PREVIEW",
+    "PACING_KEY",
     "PROBLEMS",
-    "RUNNING",
     "SENT_NOTHING",
     "STATUS_ACTIONS",
-    "UNKNOWN",
     "VERDICTS",
-    "CheckStopped",
     "JobAction",
-    "PACING_KEY",
     "Pacing",
     "Progress",
-    "Reading",
     "Targets",
-    "ResultRow",
-    "bulk_op_id",
     "cancel",
     "check_devices",
     "confirm",
@@ -92,8 +61,6 @@ __all__ = [
     "job_progress",
     "jobs_page",
     "join_dry_run",
-    "read_devices",
-    "result_label",
     "settle_jobs",
     "start_dry_run",
 ]

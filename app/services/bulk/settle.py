@@ -35,9 +35,12 @@ def settle_jobs(job_ids: Sequence[int] | None = None) -> None:
     jobs = list(db.session.scalars(locked(query.order_by(BulkJob.id))))
     if not jobs:
         return
-    counts = state_counts([j.id for j in jobs])
+    # A dry run is judged by the clock alone: the operations are counted for confirmed jobs only.
+    counts = state_counts([j.id for j in jobs if j.state != states.CHECKING])
     now = utcnow()
     for job in jobs:
-        if not states.expire_stale_check(job, now):
+        if job.state == states.CHECKING:
+            states.expire_stale_check(job, now)
+        else:
             states.settle(job, active_count(counts[job.id]), now)
-    db.session.commit()
+    db.session.commit()  # also ends the lock: callers may hold their snapshot for a while
