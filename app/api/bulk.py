@@ -189,8 +189,7 @@ def _job_response(job: BulkJob) -> Response:
 @require_roles(*SUPERVISORS)
 def get_job(path: JobPath) -> Response:
     """Return a job: its preview summary and, once confirmed, its progress."""
-    bulk_service.settle_jobs([path.job_id])
-    return _job_response(bulk_service.get_job(path.job_id))
+    return _job_response(bulk_service.settled_job(path.job_id))
 
 
 @bp.get("/<int:job_id>/items")

@@ -106,8 +106,7 @@ def _follow_check(job_id: int, devices: int, poll: float) -> BulkJob:
     with click.progressbar(length=max(devices, 1), label="reading", show_pos=True) as bar:
         while True:
             db.session.rollback()  # a fresh snapshot for each look
-            bulk_service.settle_jobs([job_id])
-            job = bulk_service.get_job(job_id)
+            job = bulk_service.settled_job(job_id)
             read = int(job.summary.get("read", 0))
             bar.update(read - shown)
             shown = read
@@ -118,8 +117,7 @@ def _follow_check(job_id: int, devices: int, poll: float) -> BulkJob:
 
 def _follow(job_id: int, poll: float) -> bulk_service.Progress:
     """Show a progress bar until the job is done or cancelled; return the final progress."""
-    bulk_service.settle_jobs([job_id])
-    job = bulk_service.get_job(job_id)
+    job = bulk_service.settled_job(job_id)
     progress = bulk_service.job_progress(job)
     shown = 0
     with click.progressbar(length=max(progress.total, 1), label="syncing", show_pos=True) as bar:
@@ -130,8 +128,7 @@ def _follow(job_id: int, poll: float) -> bulk_service.Progress:
                 break
             time.sleep(poll)
             db.session.rollback()  # a fresh snapshot for the next look
-            bulk_service.settle_jobs([job_id])
-            job = bulk_service.get_job(job_id)
+            job = bulk_service.settled_job(job_id)
             progress = bulk_service.job_progress(job)
     return progress
 

@@ -29,7 +29,7 @@ from app.services.bulk.dry_run import (
 from app.services.bulk.jobs import Progress, creators, get_job, items_page, job_progress, jobs_page
 from app.services.bulk.reading import Pacing
 from app.services.bulk.results import iter_results
-from app.services.bulk.settle import settle_jobs
+from app.services.bulk.settle import settle_jobs, settled_job
 from app.services.bulk.states import CANCELLED, CHECK_FAILED, CHECKING, DONE, SENT_NOTHING
 from app.services.bulk.targets import Targets
 from app.services.bulk.verdicts import CHANGE, PROBLEMS, VERDICTS
@@ -62,5 +62,6 @@ __all__ = [
     "jobs_page",
     "join_dry_run",
     "settle_jobs",
+    "settled_job",
     "start_dry_run",
 ]

@@ -16,7 +16,7 @@ from app.database import db, utcnow
 from app.models.bulk import BulkJob
 from app.models.operations import Operation
 from app.services.bulk import states
-from app.services.bulk.jobs import ACTIVE_STATES, active_count, locked, state_counts
+from app.services.bulk.jobs import ACTIVE_STATES, active_count, get_job, locked, state_counts
 
 
 def settle_jobs(job_ids: Sequence[int] | None = None) -> None:
@@ -44,3 +44,9 @@ def settle_jobs(job_ids: Sequence[int] | None = None) -> None:
         else:
             states.settle(job, active_count(counts[job.id]), now)
     db.session.commit()  # also ends the lock: callers may hold their snapshot for a while
+
+
+def settled_job(job_id: int) -> BulkJob:
+    """Return the job once what its operations and the clock say of it is stored."""
+    settle_jobs([job_id])
+    return get_job(job_id)
