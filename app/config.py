@@ -21,7 +21,10 @@ DEFAULTS: dict[str, Any] = {
     "PLATFORM_CLIENT_ID": None,  # Thingsee client id; ThingsMatrix loginName; thingsHub user
     "PLATFORM_CLIENT_SECRET": None,  # its secret or password
     "PLATFORM_API_KEY": None,  # ThingScale API token; ThingsMatrix API key (instead of login)
-    "PLATFORM_TIMEOUT_S": 10.0,
+    "PLATFORM_TIMEOUT_S": 10.0,  # read timeout; never above PLATFORM_INFLIGHT_BOUND_S
+    # A write may still land this long after it was sent (API Gateway's integration timeout):
+    # an unknown outcome is checked, and a device read back, only once it has passed.
+    "PLATFORM_INFLIGHT_BOUND_S": 29.0,
     "PLATFORM_TOKEN_TTL_S": None,  # None: the platform's own (Thingsee 900 s)
     "PLATFORM_RATE_LIMIT": None,  # requests/s the client keeps under; None: documented limit
     "PLATFORM_TOKEN_MARGIN_S": 60.0,  # refresh a token this long before its lifetime ends

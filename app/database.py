@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -53,3 +54,21 @@ class Base(DeclarativeBase):
 
 # Constraint names follow NAMING_CONVENTION so Alembic migrations name them stably.
 db = SQLAlchemy(model_class=Base)
+
+
+# PostgreSQL SQLSTATE classes that say "run the transaction again": 40 (serialization failure,
+# deadlock), 08 (connection exception), 57P (the server is shutting down or restarting).
+_TRANSIENT_SQLSTATE_PREFIXES = ("40", "08", "57P")
+
+
+def is_transient_error(exc: BaseException) -> bool:
+    """Say whether a database error goes away by rolling back and running the work again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+    # SQLite's "database is locked" and a dropped psycopg connection carry no SQLSTATE.
+    return isinstance(exc, OperationalError)

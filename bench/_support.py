@@ -89,3 +89,19 @@ def fresh_database(url: str | None, workdir: Path) -> str:
         upgrade(directory=str(MIGRATIONS_DIR))
     os.environ.setdefault("FIELDHAND_SECRET_KEY", "bench")
     return url
+
+
+def emulator_token(emu: dict[str, Any]) -> str:
+    """Fetch a bearer token from a running emulator."""
+    response = httpx.post(
+        emu["base_url"] + "auth/client-token",
+        json={"client_id": emu["client_id"], "client_secret": emu["client_secret"]},
+        timeout=30,
+    )
+    token: str = response.json()["data"]["token"]
+    return token
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages, as `uptime` prints them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())

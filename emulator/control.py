@@ -28,6 +28,7 @@ CONTROL_ROUTES = Map(
         Rule("/calls", methods=["GET"], endpoint="calls"),
         Rule("/calls", methods=["DELETE"], endpoint="clear_calls"),
         Rule("/things/<tuid>", methods=["GET"], endpoint="thing"),
+        Rule("/history", methods=["GET"], endpoint="history"),
         Rule("/stats", methods=["GET"], endpoint="stats"),
         Rule("/reset", methods=["POST"], endpoint="reset"),
     ],
@@ -104,6 +105,13 @@ def thing(state: EmulatorState, request: Request, tuid: str) -> Any:
     return state.thing_snapshot(tuid)
 
 
+def history(state: EmulatorState, request: Request) -> Any:
+    """Return every device's writes, oldest first (?tuids=A,B narrows it)."""
+    raw = request.args.get("tuids")
+    tuids = [t for t in raw.split(",") if t] if raw else None
+    return {"devices": state.history(tuids)}
+
+
 def stats(state: EmulatorState, request: Request) -> Any:
     """Return request counters."""
     return state.stats()
@@ -127,6 +135,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "calls": calls,
     "clear_calls": clear_calls,
     "thing": thing,
+    "history": history,
     "stats": stats,
     "reset": reset,
 }

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .state import EmulatorConfig
 
 # What API Gateway and Lambda return when something breaks at random (spec §6.12).
 RANDOM_FAULT_STATUSES = (500, 502, 504)
@@ -52,3 +56,17 @@ def parse_scripted_faults(value: Any) -> list[ScriptedFault]:
             raise ValueError("fault path must be a string")
         faults.append(ScriptedFault(status, method, path))
     return faults
+
+
+def request_delay_ms(settings: EmulatorConfig, rng: random.Random, method: str, path: str) -> float:
+    """Return a request's delay: base latency, uniform jitter, and a stall if one applies."""
+    delay = settings.latency_ms
+    if settings.jitter_ms > 0:
+        delay += rng.uniform(0, settings.jitter_ms)
+    stalls = (
+        settings.stall_ms > 0
+        and (not settings.stall_paths or any(part in path for part in settings.stall_paths))
+        and (not settings.stall_methods or method.upper() in settings.stall_methods)
+        and (settings.stall_share >= 1 or rng.random() < settings.stall_share)
+    )
+    return delay + settings.stall_ms if stalls else delay

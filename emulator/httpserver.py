@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 MAX_REQUEST_LINE = 65536
 MAX_BODY = 10 * 1024 * 1024
+# The app sets CONNECTION_CONTROL["drop"] to have the connection closed without an answer.
+CONNECTION_CONTROL = "emulator.connection"
 
 
 class _ResponseWriter(ServerHandler):
@@ -79,12 +81,20 @@ class KeepAliveWSGIHandler(WSGIRequestHandler):
             return
         environ = self.get_environ()
         environ["CONTENT_LENGTH"] = str(len(body))
+        control: dict[str, bool] = {}
+        environ[CONNECTION_CONTROL] = control  # wsgiref copies environ, not this dict
         out = io.BytesIO()
         handler = _ResponseWriter(io.BytesIO(body), out, sys.stderr, environ, multithread=True)
         handler.request_handler = self
         app = self.server.get_app()
         assert app is not None
         handler.run(app)
+        if control.get("drop"):
+            # An outage: the client sees its connection closed with no answer at all.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         try:
             self.wfile.write(out.getvalue())
             self.wfile.flush()

@@ -19,14 +19,20 @@ FLOAT_SETTINGS = frozenset(
         "read_lag_s",
         "heartbeat_missed_after_s",
         "stall_ms",
+        "stall_share",
     }
 )
 INT_SETTINGS = frozenset({"auth_failure_status", "message_limit_cap"})
 BOOL_SETTINGS = frozenset({"delete_nonempty_group_conflict", "strict_group_naming"})
-LIST_SETTINGS = frozenset({"command_allowlist", "stall_paths"})
+LIST_SETTINGS = frozenset({"command_allowlist", "stall_paths", "stall_methods"})
+# "drop": API connections are closed without an answer; "503": every API call is answered 503.
+OUTAGE_MODES = ("", "drop", "503")
+CHOICE_SETTINGS = {"outage": OUTAGE_MODES}
 # Not config fields: queues of scripted failures consumed by the next requests.
 FAULT_QUEUES = frozenset({"fail_next", "fail_next_after_apply"})
-CONFIG_SETTINGS = FLOAT_SETTINGS | INT_SETTINGS | BOOL_SETTINGS | LIST_SETTINGS
+CONFIG_SETTINGS = (
+    FLOAT_SETTINGS | INT_SETTINGS | BOOL_SETTINGS | LIST_SETTINGS | set(CHOICE_SETTINGS)
+)
 SETTING_NAMES = CONFIG_SETTINGS | FAULT_QUEUES
 
 
@@ -63,6 +69,10 @@ def live_settings_json(
 
 
 def _checked(name: str, value: Any) -> Any:
+    if name in CHOICE_SETTINGS:
+        if value not in CHOICE_SETTINGS[name]:
+            raise ValueError(f"{name} must be one of {list(CHOICE_SETTINGS[name])}")
+        return value
     if name in BOOL_SETTINGS:
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false")
@@ -73,6 +83,8 @@ def _checked(name: str, value: Any) -> Any:
         item_type = int if name == "command_allowlist" else str
         if not all(isinstance(v, item_type) and not isinstance(v, bool) for v in value):
             raise ValueError(f"{name} must be a list of {item_type.__name__}")
+        if name == "stall_methods":
+            return tuple(v.upper() for v in value)
         return tuple(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a number")
@@ -86,8 +98,8 @@ def _checked(name: str, value: Any) -> Any:
         return int(value)
     if value < 0:
         raise ValueError(f"{name} must not be negative")
-    if name == "fail_rate" and value > 1:
-        raise ValueError("fail_rate must be between 0 and 1")
+    if name in ("fail_rate", "stall_share") and value > 1:
+        raise ValueError(f"{name} must be between 0 and 1")
     if name in ("token_ttl", "heartbeat_missed_after_s") and value <= 0:
         raise ValueError(f"{name} must be positive")
     return float(value)

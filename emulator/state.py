@@ -15,7 +15,7 @@ from .calls import Call, CallLog
 from .clock import EmulatorClock
 from .devices import Device
 from .errors import ApiError, BadRequest, Conflict, NotFound, Unauthorized
-from .faults import RANDOM_FAULT_STATUSES, ScriptedFault
+from .faults import RANDOM_FAULT_STATUSES, ScriptedFault, request_delay_ms
 from .ratelimit import RateLimiter
 from .settings import live_settings_json, parse_setting_changes
 from .spec import UNASSIGNED
@@ -43,8 +43,11 @@ class EmulatorConfig:
     delete_nonempty_group_conflict: bool = False
     strict_group_naming: bool = False
     heartbeat_missed_after_s: float = 2 * 3600.0
-    stall_ms: float = 0.0  # extra delay so clients can hit their timeouts
+    stall_ms: float = 0.0  # extra delay so clients can hit their timeouts; writes still apply
     stall_paths: tuple[str, ...] = ()  # stall only paths containing one of these; () = all
+    stall_methods: tuple[str, ...] = ()  # stall only these methods, e.g. ("POST",); () = all
+    stall_share: float = 1.0  # share of matching requests that stall
+    outage: str = ""  # "drop": close API connections unanswered; "503": answer 503; "" = none
     offline_share: float = 0.0  # share of seeded devices that start silent, with an alert
 
 
@@ -141,17 +144,14 @@ class EmulatorState:
 
     # --- request plumbing used by the WSGI app ----------------------------------------------
 
-    def delay_s(self, path: str) -> float:
-        """Pick this request's latency: base plus uniform jitter, plus any stall for the path."""
-        settings = self.settings
-        delay = settings.latency_ms
-        if settings.jitter_ms > 0:
-            delay += self._fault_rng.uniform(0, settings.jitter_ms)
-        if settings.stall_ms > 0 and (
-            not settings.stall_paths or any(part in path for part in settings.stall_paths)
-        ):
-            delay += settings.stall_ms
-        return delay / 1000.0
+    def delay_s(self, path: str, method: str = "GET") -> float:
+        """Pick this request's latency: base plus uniform jitter, plus any stall for it.
+
+        The request sleeps before it is applied, so a write stalled past the client's timeout
+        still lands afterwards, as a slow Lambda behind API Gateway does.
+        """
+        with self._lock:
+            return request_delay_ms(self.settings, self._fault_rng, method, path) / 1000.0
 
     def credential_for(self, authorization: str | None) -> str | None:
         """Return the client id behind a bearer header, even if expired, for rate limiting."""
@@ -162,11 +162,16 @@ class EmulatorState:
         with self._lock:
             return self._tokens.owner(token)
 
-    def authenticate(self, authorization: str | None) -> str:
-        """Return the client id for a valid bearer token, or raise the configured 401/403."""
+    def authenticate(self, authorization: str | None, at: float | None = None) -> str:
+        """Return the client id for a token valid at `at` (default now), else raise 401/403.
+
+        The gateway authorises a request when it arrives; a slow backend behind it still applies
+        a write whose token expired meanwhile, so callers pass the arrival time.
+        """
         with self._lock:
+            when = self.clock.now() if at is None else at
             try:
-                return self._tokens.check(authorization, self.clock.now()).client_id
+                return self._tokens.check(authorization, when).client_id
             except TokenRefused as refused:
                 status = self.settings.auth_failure_status
                 message = refused.problem.value
@@ -364,6 +369,27 @@ class EmulatorState:
             device.installations.append(sim.InstallationEntry(checked, int(now), client_id, now))
             self._installations_posted[tuid] += 1
             return {"tuid": tuid, "installation_status": checked}
+
+    def history(self, tuids: list[str] | None = None) -> dict[str, Any]:
+        """Return every write each device received (installations and group changes), oldest
+        first, ignoring read lag: what a benchmark compares with what the app believes."""
+        with self._lock:
+            wanted = tuids if tuids is not None else list(self._devices)
+            return {
+                tuid: {
+                    "installations": [
+                        {**_installation_json(tuid, e), "written_at": e.written_at}
+                        for e in self._devices[tuid].installations
+                    ],
+                    "group_changes": [
+                        {"at": at, "group_id": group}
+                        for at, group in self._devices[tuid].group_changes
+                    ],
+                    "group_id": self._devices[tuid].group_id,
+                }
+                for tuid in wanted
+                if tuid in self._devices
+            }
 
     def installation_history(self, tuid: str) -> list[dict[str, Any]]:
         """Return every installation record of a device, oldest first, ignoring read lag."""

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import api, control
 from .errors import ApiError, error_body, error_response, injected_fault_response, json_response
+from .httpserver import CONNECTION_CONTROL
 from .ratelimit import retry_after_header
 from .state import EmulatorState
 
@@ -49,6 +50,19 @@ class EmulatorApp:
         client_id: str | None = None
         fault: str | None = None
         try:
+            outage = state.settings.outage
+            if outage:
+                response, fault = _outage_response(request, outage), "outage"
+                state.record_call(
+                    time=arrived,
+                    method=method,
+                    path=path,
+                    query=request.query_string.decode("latin-1"),
+                    status=0 if outage == "drop" else response.status_code,
+                    client_id=None,
+                    fault=fault,
+                )
+                return response
             endpoint, args = _match(api.API_ROUTES, api.API_PREFIX, request)
             credential = (
                 _token_request_client(request)
@@ -57,7 +71,7 @@ class EmulatorApp:
             )
             client_id = credential
             # Sleep before taking any lock so concurrent requests overlap their latency.
-            delay = state.delay_s(path)
+            delay = state.delay_s(path, method)
             if delay > 0:
                 time.sleep(delay)
             wait = state.rate_limiter.acquire(credential or ANONYMOUS)
@@ -65,7 +79,7 @@ class EmulatorApp:
                 fault = "rate_limit"
                 response = injected_fault_response(429, retry_after_header(wait))
             else:
-                response, fault = self._run_endpoint(request, endpoint, args)
+                response, fault = self._run_endpoint(request, endpoint, args, arrived)
         except ApiError as error:
             response = error_response(error)
         except Exception as exc:  # an emulator bug must still answer in the API's shape
@@ -83,13 +97,13 @@ class EmulatorApp:
         return response
 
     def _run_endpoint(
-        self, request: Request, endpoint: str, args: dict[str, Any]
+        self, request: Request, endpoint: str, args: dict[str, Any], arrived: float
     ) -> tuple[Response, str | None]:
         state = self.state
         method, path = request.method, request.path
         client_id: str | None = None
         if endpoint != api.TOKEN_ENDPOINT:
-            client_id = state.authenticate(request.headers.get("Authorization"))
+            client_id = state.authenticate(request.headers.get("Authorization"), at=arrived)
         status = state.take_scripted_fault(method, path, after_apply=False)
         if status is not None:
             return injected_fault_response(status), "fail_next"
@@ -109,6 +123,15 @@ class EmulatorApp:
             return json_response(control.HANDLERS[endpoint](self.state, request, **args))
         except ApiError as error:
             return error_response(error)
+
+
+def _outage_response(request: Request, mode: str) -> Response:
+    """Answer nothing (the server closes the connection) or a gateway's 503; apply nothing."""
+    control = request.environ.get(CONNECTION_CONTROL)
+    if mode == "drop" and isinstance(control, dict):
+        control["drop"] = True
+        return Response(status=502)  # never sent
+    return injected_fault_response(503 if mode == "503" else 502)
 
 
 def make_app(state: EmulatorState) -> WSGIApplication:

@@ -161,7 +161,9 @@ def app_config(migrated_database: str, emulator: EmulatorServer, tmp_path: Path)
         "SECRET_KEY": "test-secret",
         **emulator_settings(emulator),
         "PLATFORM_RATE_LIMIT": 0,  # no pacing: tests/platform checks it; suites stay quick
-        "PLATFORM_TIMEOUT_S": 5.0,
+        "PLATFORM_TIMEOUT_S": 2.0,
+        # Short, so tests of unknown outcomes and second read-backs wait seconds, not 29 s.
+        "PLATFORM_INFLIGHT_BOUND_S": 2.0,
         "SYNC_BACKOFF_BASE_S": 0.05,
         "SYNC_BACKOFF_CAP_S": 0.5,
         "SYNC_POLL_S": 0.05,

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.bulk import BulkJob, BulkJobItem
+from app.models.device_checks import DeviceCheck
 from app.models.devices import DeploymentGroup, Device
 from app.models.operations import Operation, OutboxStep, SyncAttempt
 from app.models.users import User
@@ -11,6 +12,7 @@ __all__ = [
     "BulkJob",
     "BulkJobItem",
     "DeploymentGroup",
+    "DeviceCheck",
     "Device",
     "Operation",
     "OutboxStep",

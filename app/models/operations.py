@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import db, utcnow
@@ -95,6 +95,11 @@ class OutboxStep(db.Model):  # type: ignore[name-defined]
     lease_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     outcome_uncertain: Mapped[bool] = mapped_column(default=False)
+    # A write of this step went out and may land after we moved on (it timed out, its worker
+    # died mid-call): its device is read back once more after the in-flight bound.
+    late_write_possible: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Why a pending step waits (app.sync.step_runner RETRY_*): outage waits end when it does.
+    retry_kind: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None]

@@ -44,7 +44,14 @@ class RateLimited(PlatformError):
 
 
 class Unavailable(PlatformError):
-    """Network error, timeout or 5xx. `outcome_unknown` when a write may have been applied."""
+    """Network error, timeout or 5xx.
+
+    `outcome_unknown`: a write may have been applied. `in_flight`: it may also still be on its
+    way, because nothing that answered had finished with it (we timed out, the connection
+    dropped, or API Gateway gave up waiting for its integration with a 504); such a write can
+    land until the platform's in-flight bound has passed since it was sent. A 500, 502 or 503
+    comes from the service (or says it was never reached): whatever happened has happened.
+    """
 
     retryable = True
 
@@ -54,10 +61,12 @@ class Unavailable(PlatformError):
         *,
         status: int | None = None,
         outcome_unknown: bool = False,
+        in_flight: bool = False,
         code: int | str | None = None,
     ) -> None:
         super().__init__(message, status=status, code=code)
         self.outcome_unknown = outcome_unknown
+        self.in_flight = in_flight and outcome_unknown
 
 
 class MalformedResponse(PlatformError):
@@ -65,6 +74,7 @@ class MalformedResponse(PlatformError):
 
     retryable = True
     outcome_unknown = True
+    in_flight = False  # the platform answered: it has finished with the request
 
 
 class NotSupported(ValidationFailed):

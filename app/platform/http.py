@@ -20,7 +20,11 @@ Retry policy, deliberately small because the sync worker owns retries:
 
 `Unavailable.outcome_unknown` is True when a write may have reached the platform (read/write
 timeouts, dropped connections, 5xx answers to writes) and False when it cannot have (connect
-errors and timeouts, no free pooled connection, GETs). Secrets and tokens are never logged,
+errors and timeouts, no free pooled connection, GETs). `Unavailable.in_flight` says the write
+may also still land later: read/write timeouts, dropped connections and 504 (the gateway stopped
+waiting; its integration may still run). Such a write can land until the platform's in-flight
+bound (PLATFORM_INFLIGHT_BOUND_S, API Gateway's 29 s integration timeout) has passed since it
+was sent; the sync worker verifies it only then. Secrets and tokens are never logged,
 never in a repr and never in an exception message.
 
 Each adapter subclasses `HttpPlatform` and says how its platform differs: how a token is
@@ -88,13 +92,26 @@ def http_error_for(response: httpx.Response, method: str, message: str) -> Platf
     if status in (401, 403):
         return AuthError(message, status=status)
     if status >= 500:
-        return Unavailable(message, status=status, outcome_unknown=method != "GET")
+        write = method != "GET"
+        # 504: the gateway stopped waiting, its integration may still be running the write.
+        return Unavailable(
+            message, status=status, outcome_unknown=write, in_flight=write and status == 504
+        )
     # 400, 422 and any other 4xx: the request itself is wrong and repeating it cannot help.
     return ValidationFailed(message, status=status)
 
 
+def inflight_bound(config: Mapping[str, Any]) -> float:
+    """Return how long after it was sent a write may still land (PLATFORM_INFLIGHT_BOUND_S)."""
+    return max(float(config.get("PLATFORM_INFLIGHT_BOUND_S") or 0.0), 0.0)
+
+
 def client_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the HttpPlatform options set by PLATFORM_* settings (unset ones keep defaults)."""
+    """Return the HttpPlatform options set by PLATFORM_* settings (unset ones keep defaults).
+
+    The read timeout is never longer than the in-flight bound: past it the gateway has answered
+    504 anyway, and the worker's wait before verifying an unknown outcome assumes it.
+    """
     options: dict[str, Any] = {
         option: float(config[key])
         for key, option in (
@@ -107,6 +124,9 @@ def client_options(config: Mapping[str, Any]) -> dict[str, Any]:
     }
     if config.get("PLATFORM_MAX_RETRIES") is not None:
         options["max_retries"] = int(config["PLATFORM_MAX_RETRIES"])
+    bound = inflight_bound(config)
+    if "timeout" in options and bound > 0:
+        options["timeout"] = min(options["timeout"], bound)
     return options
 
 
@@ -300,6 +320,7 @@ class HttpPlatform:
         return Unavailable(
             f"{kind} talking to the platform ({method} {path})",
             outcome_unknown=may_have_arrived,
+            in_flight=may_have_arrived,
         )
 
     def _read_data(self, response: httpx.Response, method: str) -> Any:

@@ -18,12 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, case, exists, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.database import db, utcnow
-from app.labels.device_types import device_type_for
+from app.database import db, is_transient_error, utcnow
 from app.models.bulk import BulkJobItem
-from app.models.devices import Device
 from app.models.operations import (
     ACCEPTED,
     CONFLICT,
@@ -34,7 +32,8 @@ from app.models.operations import (
 )
 from app.models.users import User
 from app.services.operation_plans import PlannedStep, plan_steps
-from app.services.operations import held_message, newest_sent_order
+from app.services.operations import TRANSIENT_DB_RETRIES, held_message, newest_sent_order
+from app.sync.device_cache import SOURCE_LOCAL, remember_devices
 
 
 @dataclass(frozen=True)
@@ -48,36 +47,15 @@ class ChunkItem:
     seen_group: str | None
 
 
-def _remember(steps: list[PlannedStep], known: set[str], now: datetime) -> None:
+def _remember(steps: list[PlannedStep], now: datetime) -> None:
     """Write the actions' intended values into the device cache, as ingest does."""
-    by_value: dict[tuple[str, str], list[str]] = {}
+    intents: dict[str, dict[str, str]] = {}
     for step in steps:
-        by_value.setdefault((step.action, step.value), []).append(step.tuid)
-    missing: list[dict[str, Any]] = []
-    for (action, value), tuids in by_value.items():
-        column = "status" if action == "set_status" else "group_id"
-        present = [t for t in tuids if t in known]
-        if present:
-            db.session.execute(
-                update(Device)
-                .where(Device.tuid.in_(present))
-                .values({column: value, "source": "local", "updated_at": now})
-                .execution_options(synchronize_session=False)
-            )
-        missing += [
-            {
-                "tuid": t,
-                "device_type": device_type_for(t),
-                "status": value if column == "status" else None,
-                "group_id": value if column == "group_id" else None,
-                "source": "local",
-                "updated_at": now,
-            }
-            for t in tuids
-            if t not in known
-        ]
-    if missing:
-        db.session.execute(insert(Device), missing)
+        if step.action in ("set_status", "set_group"):
+            column = "status" if step.action == "set_status" else "group_id"
+            intents.setdefault(step.tuid, {})[column] = step.value
+    # One upsert in TUID order, as ingest and the worker write devices (app.sync.device_cache).
+    remember_devices(db.session(), intents, source=SOURCE_LOCAL, now=now)
 
 
 def _enqueue_once(
@@ -127,12 +105,7 @@ def _enqueue_once(
         planned = [(i.tuid, plans[i.op_id][1]) for i in fresh]
         _insert_steps(job_id, planned, min(ids.values()), max(ids.values()), now)
         sent_steps = [s for op_id, (_, steps) in plans.items() if not held[op_id] for s in steps]
-        known = set(
-            db.session.scalars(
-                select(Device.tuid).where(Device.tuid.in_({s.tuid for s in sent_steps}))
-            )
-        )
-        _remember(sent_steps, known, now)
+        _remember(sent_steps, now)
     if existing:
         # A repeated confirm: link the items to the operations the first one created.
         ids.update(
@@ -228,10 +201,17 @@ def enqueue_chunk(
 ) -> int:
     """Store operations and outbox steps for these items in one transaction; return how many."""
     user_id = user.id
-    try:
-        return _enqueue_once(job_id, kind, args, items, user_id)
-    except IntegrityError:
-        # A second confirm of the same job stored some of these op_ids first: they are now
-        # existing operations, which the next pass links instead of creating.
-        db.session.rollback()
-        return _enqueue_once(job_id, kind, args, items, user_id)
+    for attempt in range(1, TRANSIENT_DB_RETRIES + 1):
+        try:
+            return _enqueue_once(job_id, kind, args, items, user_id)
+        except IntegrityError:
+            # A second confirm of the same job stored some of these op_ids first: they are now
+            # existing operations, which the next pass links instead of creating.
+            db.session.rollback()
+            return _enqueue_once(job_id, kind, args, items, user_id)
+        except DBAPIError as exc:
+            # A deadlock or lost connection rolled the chunk back whole; op_ids make a rerun safe.
+            db.session.rollback()
+            if not is_transient_error(exc) or attempt == TRANSIENT_DB_RETRIES:
+                raise
+    raise AssertionError("unreachable")

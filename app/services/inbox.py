@@ -41,6 +41,7 @@ from app.services.history import HistoryFilter, HistoryRow, history_page, still_
 from app.services.operation_plans import InvalidOperation, plan_steps
 from app.services.paging import Page, SortKey
 from app.sync.outbox import derive_operation_state
+from app.sync.reconcile import DRIFT_HELD, DRIFT_REPAIRED
 
 INBOX_STATES = (FAILED, CONFLICT)
 # Not a state: `syncing` operations whose platform calls keep failing. They wait for no decision
@@ -66,7 +67,8 @@ def inbox_page(
 
 
 def inbox_counts() -> dict[str, int]:
-    """Return how many operations wait in the inbox, per state, and how many still retry."""
+    """Return how many operations wait in the inbox, per state, how many still retry, and how
+    many had their drift repaired."""
     rows = db.session.execute(
         select(Operation.state, func.count())
         .where(Operation.state.in_(INBOX_STATES))
@@ -76,6 +78,16 @@ def inbox_counts() -> dict[str, int]:
     counts.update({state: n for state, n in rows})
     counts[STILL_RETRYING] = (
         db.session.scalar(select(func.count()).select_from(Operation).where(still_retrying())) or 0
+    )
+    # Not waiting for a decision either: drift the worker repaired by applying the last action
+    # again (held drift is a `conflict` above). The evidence is on the operation and in the audit.
+    counts[DRIFT_REPAIRED] = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Operation)
+            .where(Operation.error_code == DRIFT_REPAIRED)
+        )
+        or 0
     )
     return counts
 
@@ -164,6 +176,12 @@ def _requeue(operation: Operation, now: datetime) -> bool:
     A conflicting action is applied after the newer ones (order_at = now).
     """
     waiting = [s for s in operation.steps if s.state in WAITING_STEP_STATES]
+    if operation.error_code == DRIFT_HELD:
+        # Applied, then the platform drifted away from it (app.sync.reconcile): apply it again.
+        # Reading first, so a value that is still in place is not written a second time.
+        waiting = [s for s in operation.steps if s.state == STEP_DONE]
+        for step in waiting:
+            step.outcome_uncertain = True
     reorder = operation.state == CONFLICT or any(_newer_action_sent(s) for s in waiting)
     for step in waiting:
         step.state = STEP_PENDING

@@ -13,12 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator
-from sqlalchemy import String, bindparam, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.database import db, utcnow
-from app.labels.device_types import device_type_for
-from app.models.devices import Device
+from app.database import db, is_transient_error, utcnow
 from app.models.operations import (
     ACCEPTED,
     CONFLICT,
@@ -31,9 +29,11 @@ from app.models.operations import (
 )
 from app.models.users import User
 from app.services.operation_plans import InvalidOperation, normalise_tuid, plan_steps
+from app.sync.device_cache import SOURCE_LOCAL, remember_devices
 
 # A phone clock this far ahead of ours is wrong; order its actions by arrival instead.
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
+TRANSIENT_DB_RETRIES = 3
 
 
 class SeenState(BaseModel):
@@ -82,13 +82,21 @@ def _raw_op_id(item: object) -> str:
 
 def ingest(items: list[Any], user: User) -> list[IngestResult]:
     """Store a batch of operations; return one result per item, in order."""
-    try:
-        return _ingest_once(items, user)
-    except IntegrityError:
-        # Another request stored some of the same op_ids between our check and our insert;
-        # run again so those become duplicates.
-        db.session.rollback()
-        return _ingest_once(items, user)
+    for attempt in range(1, TRANSIENT_DB_RETRIES + 1):
+        try:
+            return _ingest_once(items, user)
+        except IntegrityError:
+            # Another request stored some of the same op_ids between our check and our insert;
+            # run again so those become duplicates.
+            db.session.rollback()
+            return _ingest_once(items, user)
+        except DBAPIError as exc:
+            # A deadlock, serialization failure or lost connection rolled the whole batch back:
+            # running it again is safe (op_ids make it idempotent).
+            db.session.rollback()
+            if not is_transient_error(exc) or attempt == TRANSIENT_DB_RETRIES:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
@@ -266,47 +274,10 @@ def _collect_intent(intents: dict[str, dict[str, str]], steps: list[Any]) -> Non
             intents.setdefault(step.tuid, {})["group_id"] = step.value
 
 
-_DEVICE_INTENT = (
-    Device.__table__.update()
-    .where(Device.__table__.c.tuid == bindparam("b_tuid"))
-    .values(
-        status=func.coalesce(bindparam("b_status", type_=String), Device.__table__.c.status),
-        group_id=func.coalesce(bindparam("b_group_id", type_=String), Device.__table__.c.group_id),
-        source="local",
-        updated_at=bindparam("b_updated_at", type_=Device.__table__.c.updated_at.type),
-    )
-)
-
-
 def _remember_intents(intents: dict[str, dict[str, str]], now: datetime) -> None:
     """Update the device cache with what the actions will make true, marked not yet confirmed."""
-    if not intents:
-        return
-    known = set(db.session.scalars(select(Device.tuid).where(Device.tuid.in_(intents))))
-    connection = db.session.connection()
-    missing = [
-        {"tuid": t, "device_type": device_type_for(t), "source": "local", "updated_at": now, **v}
-        for t, v in intents.items()
-        if t not in known
-    ]
-    if missing:
-        # Rows differ in which of status/group they carry; give every row both keys.
-        for row in missing:
-            row.setdefault("status", None)
-            row.setdefault("group_id", None)
-        connection.execute(Device.__table__.insert(), missing)
-    present = [
-        {
-            "b_tuid": t,
-            "b_status": v.get("status"),
-            "b_group_id": v.get("group_id"),
-            "b_updated_at": now,
-        }
-        for t, v in intents.items()
-        if t in known
-    ]
-    if present:
-        connection.execute(_DEVICE_INTENT, present)
+    # One upsert in TUID order, as the worker and bulk confirm do (app.sync.device_cache).
+    remember_devices(db.session(), intents, source=SOURCE_LOCAL, now=now)
 
 
 def get_by_op_ids(op_ids: list[str]) -> list[Operation]:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from app.platform import errors
 from app.platform.interface import Platform
+
+log = logging.getLogger(__name__)
+
+# Why a step waits before its next try (outbox.retry_kind). Only RETRY_UNAVAILABLE waits end
+# early, when the platform answers again after an outage (app.sync.breaker).
+RETRY_UNAVAILABLE = "unavailable"  # 5xx, connect error, timeout of a read: the platform is down
+RETRY_IN_FLIGHT = "in_flight"  # our write may still land: wait out the in-flight bound
+RETRY_RATE_LIMITED = "rate_limited"
+RETRY_AUTH = "auth"
+RETRY_ERROR = "error"  # a bug or an answer we cannot read
 
 
 @dataclass(frozen=True)
@@ -22,8 +34,9 @@ class ClaimedStep:
     verify_first: bool  # an earlier attempt may have been applied: read before writing
     lease_token: str
     step_no: int = 0
-    last_step: bool = True  # completing it completes the operation
+    last_step: bool = True  # completing it completes the operation's platform writes
     lease_until: float = float("inf")  # Unix time our lease ends
+    late_write_possible: bool = False  # an earlier attempt's write may still land
 
 
 @dataclass(frozen=True)
@@ -38,8 +51,21 @@ class StepOutcome:
     message: str | None = None
     http_status: int | None = None
     retry_after: float | None = None
-    outcome_uncertain: bool = False
+    outcome_uncertain: bool = False  # the write may have been applied: verify before the next
+    in_flight: bool = False  # ... and may still land, until write_sent_at + the in-flight bound
+    write_sent_at: float | None = None  # Unix time our write left, if one did
     rate_limited: bool = False
+    retry_kind: str | None = None
+
+    @property
+    def platform_down(self) -> bool:
+        """Whether this failure says the platform (not this device) is in trouble."""
+        return self.retry_kind in (RETRY_UNAVAILABLE, RETRY_IN_FLIGHT)
+
+    @property
+    def platform_answered(self) -> bool:
+        """Whether the platform answered this attempt in its normal way."""
+        return self.kind in ("applied", "already_applied", "failed")
 
 
 def _current_value(platform: Platform, action: str, tuid: str) -> str | None:
@@ -51,9 +77,10 @@ def _current_value(platform: Platform, action: str, tuid: str) -> str | None:
 def run_step(platform: Platform, step: ClaimedStep) -> StepOutcome:
     """Apply the step once; classify any failure so the caller can retry or fail it."""
     started = time.time()
+    sent_at: float | None = None
 
-    def outcome(kind: str, **fields: object) -> StepOutcome:
-        return StepOutcome(step, kind, started, time.time(), **fields)  # type: ignore[arg-type]
+    def outcome(kind: str, **fields: Any) -> StepOutcome:
+        return StepOutcome(step, kind, started, time.time(), write_sent_at=sent_at, **fields)
 
     try:
         target = step.value
@@ -65,12 +92,13 @@ def run_step(platform: Platform, step: ClaimedStep) -> StepOutcome:
         already = step.verify_first and target is not None
         if already and _current_value(platform, action, step.tuid) == target:
             return outcome("already_applied", result=target)
+        if action not in ("set_status", "set_group"):
+            return outcome("failed", message=f"Unknown step action '{step.action}'.")
+        sent_at = time.time()
         if action == "set_status":
             platform.set_installation_status(step.tuid, target or "")
-        elif action == "set_group":
-            platform.set_group(step.tuid, target or "")
         else:
-            return outcome("failed", message=f"Unknown step action '{step.action}'.")
+            platform.set_group(step.tuid, target or "")
         return outcome("applied", result=target)
     except errors.RateLimited as exc:
         return outcome(
@@ -80,6 +108,7 @@ def run_step(platform: Platform, step: ClaimedStep) -> StepOutcome:
             retry_after=exc.retry_after,
             outcome_uncertain=step.verify_first,
             rate_limited=True,
+            retry_kind=RETRY_RATE_LIMITED,
         )
     except errors.NotFound as exc:
         what = "Deployment group" if step.action != "set_status" else "Device"
@@ -99,12 +128,29 @@ def run_step(platform: Platform, step: ClaimedStep) -> StepOutcome:
             message=f"The platform rejected our credentials: {exc.message}",
             http_status=exc.status,
             outcome_uncertain=step.verify_first,
+            retry_kind=RETRY_AUTH,
         )
     except errors.PlatformError as exc:
-        uncertain = step.verify_first or bool(getattr(exc, "outcome_unknown", False))
+        unknown = bool(getattr(exc, "outcome_unknown", False)) and sent_at is not None
+        in_flight = unknown and bool(getattr(exc, "in_flight", False))
         return outcome(
             "retry",
             message=f"Platform unavailable: {exc.message}",
             http_status=exc.status,
-            outcome_uncertain=uncertain,
+            outcome_uncertain=step.verify_first or unknown,
+            in_flight=in_flight,
+            retry_kind=RETRY_IN_FLIGHT
+            if in_flight
+            else RETRY_ERROR
+            if isinstance(exc, errors.MalformedResponse)
+            else RETRY_UNAVAILABLE,
+        )
+    except Exception as exc:  # a bug must not end the worker; the step is retried, not lost
+        log.exception("step %s on %s failed unexpectedly", step.id, step.tuid)
+        return outcome(
+            "retry",
+            message=f"Unexpected error: {type(exc).__name__}: {exc}"[:300],
+            outcome_uncertain=step.verify_first or sent_at is not None,
+            in_flight=sent_at is not None,
+            retry_kind=RETRY_IN_FLIGHT if sent_at is not None else RETRY_ERROR,
         )

@@ -2,8 +2,15 @@
 
 Keeping every database write on the loop thread means one connection per worker process and
 short transactions; platform calls (the slow part) overlap up to `concurrency`. Claims keep the
-pool fed with about two steps per thread so a finished call is replaced without waiting for the
-next poll; outcomes are committed in batches.
+pool fed with about two jobs per thread (steps to write, devices to read back) so a finished
+call is replaced without waiting for the next poll; outcomes are committed in batches.
+
+The loop never ends because of a transient error: a database error (deadlock, serialization
+failure, lost connection, a restarted server) rolls the turn back and tries again after a short,
+growing pause; the outcomes it was recording stay in memory and are recorded on the next turn
+(their writes are guarded by the lease, so recording twice is harmless). Platform errors are
+outcomes, never exceptions, and a platform-wide outage opens the breaker (app.sync.breaker).
+It returns only when stopped (a signal) or, with `until_idle`, when nothing is left to do.
 """
 
 from __future__ import annotations
@@ -16,21 +23,34 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
-from app.database import db, utcnow
+from app.database import db, is_transient_error, utcnow
 from app.models.operations import STEP_LEASED, STEP_PENDING, OutboxStep
+from app.platform import errors
+from app.platform.http import inflight_bound
 from app.platform.interface import Platform
 from app.platform.provider import build_platform
-from app.sync.outbox import OutcomeRecorder, claim_steps
+from app.sync.breaker import Breaker
+from app.sync.checks import checks_waiting, claim_checks, release_outage_waits
+from app.sync.outbox import claim_steps
+from app.sync.pacing import GovernedPlatform, RateGovernor
+from app.sync.readback import CheckOutcome, run_check
+from app.sync.reconcile import CheckRecorder
+from app.sync.recorder import OutcomeRecorder
 from app.sync.step_runner import StepOutcome, run_step
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL_S = 0.04
+FLUSH_INTERVAL_S = 0.1
 IO_SWITCH_INTERVAL_S = 0.001
+# Pauses after a failed turn (database trouble): short first, never long.
+TROUBLE_PAUSE_S = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0)
+GIVE_UP_OUTCOMES_AFTER = 3
+PROBE = "probe"
 
 
 @dataclass
@@ -41,10 +61,11 @@ class WorkerSettings:
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     max_attempts: int = 0
+    inflight_bound: float = 29.0
 
     @classmethod
     def from_config(cls, config: dict[str, object]) -> WorkerSettings:
-        """Read the SYNC_* settings."""
+        """Read the SYNC_* settings and the platform's in-flight bound."""
         return cls(
             concurrency=int(config["SYNC_CONCURRENCY"]),  # type: ignore[call-overload]
             lease_seconds=float(config["SYNC_LEASE_S"]),  # type: ignore[arg-type]
@@ -52,11 +73,12 @@ class WorkerSettings:
             backoff_base=float(config["SYNC_BACKOFF_BASE_S"]),  # type: ignore[arg-type]
             backoff_cap=float(config["SYNC_BACKOFF_CAP_S"]),  # type: ignore[arg-type]
             max_attempts=int(config["SYNC_MAX_ATTEMPTS"]),  # type: ignore[call-overload]
+            inflight_bound=inflight_bound(config),
         )
 
 
 class SyncWorker:
-    """Drain the outbox until stopped."""
+    """Drain the outbox and settle read-backs until stopped."""
 
     def __init__(
         self,
@@ -67,85 +89,193 @@ class SyncWorker:
     ) -> None:
         self.app = app
         self.settings = settings or WorkerSettings.from_config(app.config)
-        self.platform = platform or build_platform(app.config)
+        self._raw_platform = platform or build_platform(app.config)
         self._owns_platform = platform is None
+        self.governor = RateGovernor()
+        self.platform: Any = GovernedPlatform(self._raw_platform, self.governor)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
         self.recorder = OutcomeRecorder(
             worker=self.name,
             backoff_base=self.settings.backoff_base,
             backoff_cap=self.settings.backoff_cap,
+            inflight_bound=self.settings.inflight_bound,
             max_attempts=self.settings.max_attempts,
         )
+        self.check_recorder = CheckRecorder(
+            inflight_bound=self.settings.inflight_bound,
+            backoff_base=self.settings.backoff_base,
+            backoff_cap=self.settings.backoff_cap,
+        )
+        self.breaker = Breaker()
         self.stop_event = threading.Event()
-        self.paused_until = 0.0  # after a 429, claim nothing new until Retry-After has passed
-        self.completed = 0
+        self.completed = 0  # steps done
+        self.read_backs = 0  # read-backs settled
+        self.troubles = 0  # turns that failed (database errors) and were survived
+        self._running: dict[Future[Any], str] = {}
+        self._steps: list[StepOutcome] = []
+        self._checks: list[CheckOutcome] = []
+        self._release_waits = False
+        self._last_flush = 0.0
 
     def stop(self) -> None:
         """Ask the loop to finish the calls in flight and return."""
         self.stop_event.set()
 
     def run(self, *, until_idle: bool = False) -> int:
-        """Run the loop; with until_idle, return once nothing is claimable or in flight."""
-        concurrency = self.settings.concurrency
-        pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sync")
-        in_flight: set[Future[StepOutcome]] = set()
-        finished: list[StepOutcome] = []
-        last_flush = time.monotonic()
+        """Run the loop; with until_idle, return once nothing is claimable, owed or in flight."""
+        pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="sync")
+        trouble = 0
+        finished = False
         try:
             with self.app.app_context():
                 while True:
-                    if not self.stop_event.is_set() and time.monotonic() >= self.paused_until:
-                        room = concurrency * 2 - len(in_flight)
-                        if room >= concurrency or not in_flight:
-                            for step in claim_steps(
-                                db.session(), self.name, room, utcnow(), self.settings.lease_seconds
-                            ):
-                                in_flight.add(pool.submit(run_step, self.platform, step))
-                    if not in_flight and not finished:
-                        if self.stop_event.is_set() or (until_idle and not self._has_waiting()):
+                    try:
+                        if self._turn(pool, until_idle):
                             break
-                        self.stop_event.wait(self._idle_wait())
-                        continue
-                    if in_flight:
-                        done, in_flight = wait(
-                            in_flight,
-                            timeout=self.settings.poll_seconds,
-                            return_when=FIRST_COMPLETED,
-                        )
-                        finished.extend(f.result() for f in done)
-                    # Commit in batches: each transaction has a fixed cost on the loop thread.
-                    due = time.monotonic() - last_flush >= FLUSH_INTERVAL_S
-                    if finished and (due or len(finished) >= concurrency // 2 or not in_flight):
-                        self._record(finished)
-                        finished = []
-                        last_flush = time.monotonic()
+                        trouble = 0
+                    except Exception as exc:  # never die of it: pause, then try again
+                        trouble += 1
+                        self._recover(exc, trouble)
+            finished = True
         finally:
             pool.shutdown(wait=True)
-            if self._owns_platform:
-                self.platform.close()
+            if self._owns_platform and finished:
+                self._raw_platform.close()
         return self.completed
 
-    def _idle_wait(self) -> float:
-        pause = self.paused_until - time.monotonic()
-        return max(0.01, min(self.settings.poll_seconds, pause if pause > 0 else 1e9))
+    def _turn(self, pool: ThreadPoolExecutor, until_idle: bool) -> bool:
+        """One pass of the loop; return True when the worker is done."""
+        stopping = self.stop_event.is_set()
+        if not stopping:
+            if not self.breaker.is_open:
+                self._claim(pool)
+            elif self.breaker.probe_due():
+                self.breaker.probe_started()
+                probe = pool.submit(_probe, self.platform, self.breaker.last_failed)
+                self._running[probe] = PROBE
+        if not self._running and not self._steps and not self._checks:
+            if self._release_waits:
+                self._flush()
+                return False
+            if stopping or (until_idle and not self._has_waiting()):
+                return True
+            self.stop_event.wait(self.settings.poll_seconds)
+            return False
+        if self._running:
+            done, _ = wait(
+                list(self._running), timeout=self.settings.poll_seconds, return_when=FIRST_COMPLETED
+            )
+            for future in done:
+                self._collect(self._running.pop(future), future.result())
+        # Commit in batches: each transaction has a fixed cost on the loop thread.
+        due = time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S
+        pending = len(self._steps) + len(self._checks)
+        if pending and (due or pending >= self.settings.concurrency or not self._running):
+            self._flush()
+        return False
+
+    def _claim(self, pool: ThreadPoolExecutor) -> None:
+        concurrency = self.settings.concurrency
+        room = concurrency * 2 - len(self._running)
+        if room < concurrency and self._running:
+            return
+        session = db.session()
+        now = utcnow()
+        lease = self.settings.lease_seconds
+        # Read-backs first, up to half the room: they decide `synced` and must not starve
+        # behind a backlog of other devices' steps.
+        checks = claim_checks(session, self.name, room // 2, now, lease, commit=False)
+        steps = claim_steps(
+            session,
+            self.name,
+            room - len(checks),
+            now,
+            lease,
+            inflight_bound=self.settings.inflight_bound,
+            commit=False,
+        )
+        session.commit()
+        for check in checks:
+            self._running[pool.submit(run_check, self.platform, check)] = "check"
+        for step in steps:
+            self._running[pool.submit(run_step, self.platform, step)] = "step"
+
+    def _collect(self, kind: str, result: Any) -> None:
+        if kind == PROBE:
+            if result:
+                self._release_waits |= self.breaker.probe_answered()
+            else:
+                self.breaker.probe_failed()
+            return
+        if kind == "step":
+            self._steps.append(result)
+            tuid = result.step.tuid
+        else:
+            self._checks.append(result)
+            tuid = result.check.tuid
+        if result.platform_down:
+            self.breaker.failed(tuid)
+        elif result.platform_answered or result.retry_kind == "rate_limited":
+            self._release_waits |= self.breaker.answered()
+
+    def _flush(self) -> None:
+        session = db.session()
+        now = utcnow()
+        self.recorder.record(session, self._steps, now)
+        self.check_recorder.record(session, self._checks, now)
+        if self._release_waits:
+            release_outage_waits(session, now)
+        session.commit()
+        self.completed += sum(1 for o in self._steps if o.kind in ("applied", "already_applied"))
+        self.read_backs += sum(1 for o in self._checks if o.kind != "retry")
+        self._steps, self._checks = [], []
+        self._release_waits = False
+        self._last_flush = time.monotonic()
+
+    def _recover(self, exc: Exception, trouble: int) -> None:
+        """Roll back after a failed turn and pause a little longer each time it repeats."""
+        self.troubles += 1
+        pause = TROUBLE_PAUSE_S[min(trouble, len(TROUBLE_PAUSE_S)) - 1]
+        if is_transient_error(exc):
+            log.warning("sync worker: database error (%s); retrying in %.2f s", exc, pause)
+        else:
+            log.exception("sync worker: unexpected error; retrying in %.2f s", pause)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be gone; a new session gets a new one
+            log.debug("rollback after a failed turn failed too", exc_info=True)
+        db.session.remove()
+        if trouble >= GIVE_UP_OUTCOMES_AFTER and not is_transient_error(exc):
+            # Recording these keeps failing the same way: let their leases run out instead.
+            # Nothing is lost: the steps come back, are verified against the platform first,
+            # and their devices are read back again.
+            log.error("dropping %d unrecordable outcomes", len(self._steps) + len(self._checks))
+            self._steps, self._checks = [], []
+        self.stop_event.wait(pause)
 
     def _has_waiting(self) -> bool:
-        """Whether any step is still pending (maybe in backoff) or leased."""
+        """Whether any step is pending (maybe in backoff) or leased, or a read-back is owed."""
         found = db.session.scalar(
             select(OutboxStep.id).where(OutboxStep.state.in_((STEP_PENDING, STEP_LEASED))).limit(1)
         )
+        waiting = found is not None or checks_waiting(db.session())
         db.session.rollback()
-        return found is not None
+        return waiting
 
-    def _record(self, outcomes: list[StepOutcome]) -> None:
-        if not outcomes:
-            return
-        for outcome in outcomes:
-            if outcome.rate_limited:
-                wait_s = outcome.retry_after if outcome.retry_after is not None else 1.0
-                self.paused_until = max(self.paused_until, time.monotonic() + wait_s)
-        self.recorder.record(db.session(), outcomes, utcnow())
-        self.completed += sum(1 for o in outcomes if o.kind in ("applied", "already_applied"))
+
+def _probe(platform: Any, tuid: str) -> bool:
+    """One cheap read every platform has: does the platform answer at all?"""
+    try:
+        platform.get_installation_status(tuid)
+    except (errors.Unavailable, errors.MalformedResponse) as exc:
+        log.info("platform probe failed: %s", exc)
+        return False
+    except errors.PlatformError:  # refused (404, 429...), but that is an answer
+        return True
+    except Exception:  # a bug in the probe must not keep the breaker open for good
+        log.exception("platform probe failed unexpectedly")
+        return True
+    return True
 
 
 def favour_io_threads() -> None:
@@ -157,11 +287,23 @@ def favour_io_threads() -> None:
     sys.setswitchinterval(IO_SWITCH_INTERVAL_S)
 
 
+def _run_forever(worker: SyncWorker) -> None:
+    """Run the worker until stopped, starting it again should anything escape its loop."""
+    while not worker.stop_event.is_set():
+        try:
+            worker.run()
+        except Exception:
+            log.exception("in-process sync worker stopped unexpectedly; starting it again")
+            worker.stop_event.wait(1.0)
+
+
 def start_in_thread(app: Flask) -> tuple[SyncWorker, threading.Thread]:
     """Run a worker in a daemon thread of this process (the embedded single-machine setup)."""
     favour_io_threads()
     worker = SyncWorker(app)
-    thread = threading.Thread(target=worker.run, name="fieldhand-sync", daemon=True)
+    thread = threading.Thread(
+        target=_run_forever, args=(worker,), name="fieldhand-sync", daemon=True
+    )
     thread.start()
     log.info("sync worker %s started in-process", worker.name)
     return worker, thread

@@ -28,6 +28,7 @@ from werkzeug.wrappers import Request, Response
 
 from .. import control
 from ..errors import ApiError, json_response
+from ..httpserver import CONNECTION_CONTROL
 from ..ratelimit import retry_after_header
 from ..wsgi import ANONYMOUS, _match
 from .state import PlatformState
@@ -95,9 +96,27 @@ class PlatformApp:
         client_id: str | None = None
         fault: str | None = None
         try:
+            outage = state.settings.outage
+            if outage:
+                # As in the Thingsee mode: closed unanswered ("drop") or answered 503.
+                fault = "outage"
+                connection = request.environ.get(CONNECTION_CONTROL)
+                if outage == "drop" and isinstance(connection, dict):
+                    connection["drop"] = True
+                response = dialect.error(dialect.fault_for_status(503), None)
+                state.record_call(
+                    time=arrived,
+                    method=request.method,
+                    path=request.path,
+                    query=request.query_string.decode("latin-1"),
+                    status=0 if outage == "drop" else response.status_code,
+                    client_id=None,
+                    fault=fault,
+                )
+                return response
             endpoint, args = _match(dialect.routes, dialect.api_prefix, request)
             client_id = dialect.caller(state, request)
-            delay = state.delay_s(request.path)
+            delay = state.delay_s(request.path, request.method)
             if delay > 0:
                 time.sleep(delay)  # before any lock, so concurrent requests overlap
             wait = state.rate_limiter.acquire(client_id or ANONYMOUS)

@@ -67,7 +67,7 @@ def test_inbox_lists_failed_and_conflicting_operations_with_the_platform_message
     api = login("supervisor")
     page = api.get("/api/inbox").json
     assert page["totalElements"] == 2
-    assert page["counts"] == {"failed": 1, "conflict": 1, "retrying": 0}
+    assert page["counts"] == {"failed": 1, "conflict": 1, "retrying": 0, "drift_repaired": 0}
     rows = {r["op_id"]: r for r in page["items"]}
     failed = rows[failed_install["op_id"]]
     assert failed["state"] == "failed"
@@ -288,7 +288,7 @@ def test_operations_that_keep_failing_to_sync_are_shown_apart(
     api = login("supervisor")
     default = api.get("/api/inbox").json
     assert default["totalElements"] == 0  # nothing to decide: the worker is on it
-    assert default["counts"] == {"failed": 0, "conflict": 0, "retrying": 1}
+    assert default["counts"] == {"failed": 0, "conflict": 0, "retrying": 1, "drift_repaired": 0}
 
     listed = api.get("/api/inbox?state=retrying")
     assert listed.status_code == 200, listed.json

@@ -30,6 +30,21 @@ def test_from_config_reads_platform_settings(emulator: EmulatorServer) -> None:
         assert client.list_groups()  # it really talks to the emulator
 
 
+def test_the_read_timeout_never_outlasts_the_in_flight_bound(emulator: EmulatorServer) -> None:
+    config = {
+        "PLATFORM_URL": emulator.base_url,
+        "PLATFORM_CLIENT_ID": emulator.client_id,
+        "PLATFORM_CLIENT_SECRET": emulator.client_secret,
+        "PLATFORM_TIMEOUT_S": 45.0,
+        "PLATFORM_INFLIGHT_BOUND_S": 29.0,
+    }
+    # Past the bound the gateway has answered 504 anyway: waiting longer cannot learn more.
+    with ThingseeClient.from_config(config) as client:
+        assert client._http.timeout.read == 29.0
+    with ThingseeClient.from_config({**config, "PLATFORM_TIMEOUT_S": 10.0}) as client:
+        assert client._http.timeout.read == 10.0
+
+
 def test_build_platform_gives_a_thingsee_client(emulator: EmulatorServer) -> None:
     platform: Platform = build_platform(
         {

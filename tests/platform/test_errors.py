@@ -83,9 +83,23 @@ def test_5xx_on_post_is_not_retried_and_outcome_is_unknown(
     with pytest.raises(Unavailable) as caught:
         client.set_installation_status(tuid, "installed")
     assert caught.value.outcome_unknown is True
+    # The service itself answered: whatever happened is over, nothing can land later.
+    assert caught.value.in_flight is False
     assert caught.value.status == 500
     assert len(control.api_calls("POST")) == 1
     assert client.get_installation_status(tuid) == "new"
+
+
+def test_504_on_post_may_still_be_in_flight(
+    client: ThingseeClient, control: EmulatorControl
+) -> None:
+    (tuid,) = control.devices(1)
+    control.settings(fail_next=[{"status": 504, "method": "POST", "path": "/installations"}])
+    with pytest.raises(Unavailable) as caught:
+        client.set_installation_status(tuid, "installed")
+    # API Gateway stopped waiting; its integration may still be running the write.
+    assert caught.value.outcome_unknown is True
+    assert caught.value.in_flight is True
 
 
 def test_5xx_after_the_write_was_applied(client: ThingseeClient, control: EmulatorControl) -> None:
@@ -112,6 +126,7 @@ def test_stalled_get_times_out_as_unavailable(
         client.get_group(tuid)
     assert time.monotonic() - started < 2.0
     assert caught.value.outcome_unknown is False
+    assert caught.value.in_flight is False
     assert "Timeout" in caught.value.message
 
 
@@ -126,6 +141,7 @@ def test_stalled_post_times_out_with_outcome_unknown(
     with pytest.raises(Unavailable) as caught:
         client.set_installation_status(tuid, "installed")
     assert caught.value.outcome_unknown is True
+    assert caught.value.in_flight is True
     control.settings(stall_ms=0)
     # The platform finishes the write after we gave up: exactly the unknown outcome.
     deadline = time.monotonic() + 3
@@ -171,6 +187,7 @@ def test_dropped_connection_on_a_write_is_an_unknown_outcome(
     with pytest.raises(Unavailable) as caught:
         scripted_client.set_group("T1", "g")
     assert caught.value.outcome_unknown is True
+    assert caught.value.in_flight is True
     assert len(scripted.requests_to("things/T1/group")) == 1
 
 

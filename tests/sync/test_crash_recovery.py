@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -16,8 +13,7 @@ from sqlalchemy import select
 from app.database import db
 from app.models.operations import Operation
 from tests.factories import op
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sync.workers import start_sync_run
 
 
 def test_sigkilled_worker_is_replaced_without_loss_or_duplicate_history(
@@ -31,23 +27,7 @@ def test_sigkilled_worker_is_replaced_without_loss_or_duplicate_history(
         json={"operations": [op("set_status", t, at=at, status="installed") for t in tuids]},
     )
     emulator.state.update_settings(latency_ms=250)
-    env = dict(os.environ)
-    env.update(
-        FIELDHAND_DATABASE_URL=app_config["DATABASE_URL"],
-        FIELDHAND_SECRET_KEY="test-secret",
-        FIELDHAND_PLATFORM_URL=emulator.base_url,
-        FIELDHAND_PLATFORM_CLIENT_ID=emulator.client_id,
-        FIELDHAND_PLATFORM_CLIENT_SECRET=emulator.client_secret,
-        FIELDHAND_SYNC_LEASE_S="2",
-        FIELDHAND_SYNC_POLL_S="0.05",
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "sync", "run", "--concurrency", "4"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    worker = start_sync_run(app_config, emulator, SYNC_LEASE_S="2")
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
