@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "BULK_MAX_DEVICES": 50_000,
     "BULK_PREVIEW_CONCURRENCY": 16,  # platform reads in parallel during a bulk dry run
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+    "LABEL_DECODE_SLOTS": 2,  # label photos decoded at once per process (memory and a core each)
+    "LABEL_DECODE_WAIT_S": 3.0,  # how long a photo waits for a slot before a 503
+    "LABEL_DECODE_MAX_BYTES": 64 * 1024 * 1024,  # largest decoded image (w x h x bytes a pixel)
     "LOGIN_RATE_LIMIT": "10 per minute",
     "PWA_DIST": None,  # folder of the built PWA; default pwa/dist beside the package
 }

@@ -62,6 +62,27 @@ def emulator_process(*args: str) -> Iterator[dict[str, Any]]:
         proc.wait(10)
 
 
+def server_env(database_url: str) -> dict[str, str]:
+    """Environment for the app under benchmark: this database, no login limit, no platform."""
+    return dict(
+        os.environ,
+        FIELDHAND_DATABASE_URL=database_url,
+        FIELDHAND_SECRET_KEY="bench",
+        FIELDHAND_LOGIN_RATE_LIMIT="1000 per second",
+        FIELDHAND_PLATFORM_URL="http://127.0.0.1:9/prod/v1/",
+    )
+
+
+def wait_for_http(url: str, tries: int = 400) -> None:
+    """Poll a URL until the server behind it answers (or give up after `tries` x 50 ms)."""
+    for _ in range(tries):
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
 def peak_rss_mb(pid: int | None = None) -> float:
     """Peak resident memory in MB of this process (or of a live child process by pid)."""
     if pid is None:

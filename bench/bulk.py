@@ -109,22 +109,21 @@ def main() -> None:
             # The preview's database work alone, against a platform that answers at once.
             user = db.session.scalar(select(User).where(User.username == "sue"))
             assert user is not None
-            from app.services.bulk_targets import from_entries
+            from app.services.bulk.targets import from_entries
 
             started = time.perf_counter()
-            lines = from_entries(tuids, 50_000)
+            targets = from_entries(tuids, 50_000)
             action = bulk_service.job_action("retire", None)
             instant: Any = InstantPlatform()
-            dry = bulk_service.start_preview(
-                action=action,
-                lines=lines,
-                source="list",
-                source_detail="bench",
-                user=user,
-                platform=instant,
+            dry = bulk_service.create_checking_job(
+                action=action, targets=targets, user=user, platform=instant
             )
-            bulk_service.run_preview(
-                dry.id, action=action, lines=lines, platform=instant, concurrency=args.concurrency
+            bulk_service.check_devices(
+                dry.id,
+                action=action,
+                targets=targets,
+                platform=instant,
+                concurrency=args.concurrency,
             )
             preview_db_s = time.perf_counter() - started
             bulk_service.cancel(dry.id, user)

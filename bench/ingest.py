@@ -35,7 +35,14 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import BIN, ROOT, free_port, fresh_database  # noqa: E402
+from bench._support import (  # noqa: E402
+    BIN,
+    ROOT,
+    free_port,
+    fresh_database,
+    server_env,
+    wait_for_http,
+)
 
 BATCH = 100
 CORES = os.cpu_count() or 1
@@ -150,13 +157,7 @@ def main() -> None:
         with create_app({"DATABASE_URL": url}).app_context():
             create_user("bench", password, "technician")
         port = free_port()
-        env = dict(
-            os.environ,
-            FIELDHAND_DATABASE_URL=url,
-            FIELDHAND_SECRET_KEY="bench",
-            FIELDHAND_LOGIN_RATE_LIMIT="1000 per second",
-            FIELDHAND_PLATFORM_URL="http://127.0.0.1:9/prod/v1/",
-        )
+        env = server_env(url)
         server = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
@@ -173,12 +174,7 @@ def main() -> None:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/api/health", timeout=0.5)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+            wait_for_http(base + "/api/health")
             watched = psutil.Process(server.pid)
             for path in ("/bench/bare-batch", "/api/operations"):  # warm up
                 hammer(base, path, args.clients, 1.0, password, watched)

@@ -25,6 +25,6 @@ echo "== pytest (${TEST_DATABASE_URL:+PostgreSQL}${TEST_DATABASE_URL:-SQLite})"
 run_pytest "$@"
 if [ -n "${TEST_DATABASE_URL:-}" ] && [ $# -eq 0 ]; then
   echo "== pytest, database tests again on SQLite"
-  TEST_DATABASE_URL= run_pytest tests/api tests/cli tests/sync
+  TEST_DATABASE_URL= run_pytest tests/api tests/cli tests/services tests/sync
 fi
 exit $status

@@ -16,15 +16,15 @@ from app.models.bulk import BulkJob, BulkJobItem
 from app.models.users import User
 from app.platform.provider import current_platform
 from app.services import bulk as bulk_service
-from app.services import bulk_targets, exports
-from app.services.bulk_background import check_in_background
+from app.services import exports
+from app.services.bulk import targets as bulk_targets
 from app.services.paging import MAX_PAGE_SIZE, Page
 
 bp = APIBlueprint("bulk", __name__, url_prefix="/api/bulk", abp_tags=[Tag(name="bulk")])
 
 BulkAction = Literal["retire", "quarantine", "uninstall", "move"]
 # States in which nothing was sent, so there is no progress to show.
-NOT_STARTED = (bulk_service.CHECKING, bulk_service.CHECK_FAILED, bulk_service.PREVIEW)
+NOT_STARTED = bulk_service.SENT_NOTHING
 
 
 class PreviewBody(BaseModel):
@@ -120,33 +120,15 @@ def _limit() -> int:
     return int(current_app.config["BULK_MAX_DEVICES"])
 
 
-def _concurrency() -> int:
-    return int(current_app.config["BULK_PREVIEW_CONCURRENCY"])
-
-
 def _start_preview(
-    action: bulk_service.JobAction,
-    lines: list[bulk_targets.TargetLine],
-    source: str,
-    detail: str,
-    known_group: str | None = None,
+    action: bulk_service.JobAction, targets: bulk_service.Targets
 ) -> tuple[Response, int]:
     """Store the job as `checking`, read its devices in the background, answer 202 at once."""
-    job = bulk_service.start_preview(
-        action=action,
-        lines=lines,
-        source=source,
-        source_detail=detail,
-        user=current_account(),
-        platform=current_platform(),
-    )
-    check_in_background(
+    job = bulk_service.start_dry_run(
         current_app._get_current_object(),  # type: ignore[attr-defined]
-        job.id,
         action=action,
-        lines=lines,
-        known_group=known_group,
-        concurrency=_concurrency(),
+        targets=targets,
+        user=current_account(),
     )
     response = jsonify({"job": job_json(job, current_account(), None)})
     response.headers["Location"] = f"/api/bulk/{job.id}"
@@ -163,20 +145,13 @@ def preview(body: PreviewBody) -> tuple[Response, int]:
     says why).
     """
     action = bulk_service.job_action(body.action, body.target_group)
-    platform = current_platform()
-    known_group = None
     if body.group_id is not None:
-        lines = bulk_targets.from_group(platform, body.group_id, _limit())
-        source, detail = "group", body.group_id.strip().lower()
-        known_group = detail
+        targets = bulk_targets.from_group(current_platform(), body.group_id, _limit())
     elif body.tuids is not None:
-        lines = bulk_targets.from_entries(body.tuids, _limit())
-        source, detail = "list", f"{len(body.tuids)} entries"
+        targets = bulk_targets.from_entries(body.tuids, _limit())
     else:
-        text = body.text or ""
-        lines = bulk_targets.from_text(text, _limit())
-        source, detail = "list", f"{len(text.splitlines())} lines"
-    return _start_preview(action, lines, source, detail, known_group)
+        targets = bulk_targets.from_text(body.text or "", _limit())
+    return _start_preview(action, targets)
 
 
 @bp.post("/preview/upload")
@@ -187,14 +162,15 @@ def preview_upload(form: PreviewUpload) -> tuple[Response, int]:
     data = form.file.read()
     if not data.strip():
         raise Unprocessable("The uploaded file is empty.", {"field": "file"})
-    lines = bulk_targets.from_csv(data, _limit())
-    return _start_preview(action, lines, "csv", (form.file.filename or "upload.csv")[:200])
+    targets = bulk_targets.from_csv(data, form.file.filename or "upload.csv", _limit())
+    return _start_preview(action, targets)
 
 
 @bp.get("")
 @require_roles(*SUPERVISORS)
 def list_jobs(query: JobsQuery) -> Response:
     """List bulk jobs, newest first, each with its progress."""
+    bulk_service.settle_jobs()
     page = bulk_service.jobs_page(query.state, query.page, query.size)
     users = bulk_service.creators([job for job, _ in page.items])
     shaped: Page[dict[str, Any]] = page.map(
@@ -213,7 +189,7 @@ def _job_response(job: BulkJob) -> Response:
 @require_roles(*SUPERVISORS)
 def get_job(path: JobPath) -> Response:
     """Return a job: its preview summary and, once confirmed, its progress."""
-    return _job_response(bulk_service.get_job(path.job_id))
+    return _job_response(bulk_service.settled_job(path.job_id))
 
 
 @bp.get("/<int:job_id>/items")

@@ -28,8 +28,8 @@ from app.models.bulk import BulkJob
 from app.models.users import User
 from app.platform.provider import platform_for
 from app.services import bulk as bulk_service
-from app.services import bulk_targets, exports
-from app.services.bulk_background import check_in_background
+from app.services import exports
+from app.services.bulk import targets as bulk_targets
 from app.sync.worker import SyncWorker
 
 bulk_cli = AppGroup("bulk", help="Retire, quarantine, uninstall or move many devices at once.")
@@ -80,7 +80,7 @@ def _print_preview(job: BulkJob) -> None:
     )
     for verdict in bulk_service.VERDICTS:
         click.echo(f"  {verdict:<10} {s.get(verdict, 0)}")
-    for verdict in (bulk_service.INVALID, bulk_service.UNKNOWN, bulk_service.ERROR):
+    for verdict in bulk_service.PROBLEMS:
         page = bulk_service.items_page(job.id, verdict, 0, PROBLEMS_SHOWN)
         for item in page.items:
             click.echo(f"  line {item.line_no}: {item.raw!r} {verdict}: {item.message}")
@@ -106,7 +106,7 @@ def _follow_check(job_id: int, devices: int, poll: float) -> BulkJob:
     with click.progressbar(length=max(devices, 1), label="reading", show_pos=True) as bar:
         while True:
             db.session.rollback()  # a fresh snapshot for each look
-            job = bulk_service.get_job(job_id)
+            job = bulk_service.settled_job(job_id)
             read = int(job.summary.get("read", 0))
             bar.update(read - shown)
             shown = read
@@ -117,7 +117,7 @@ def _follow_check(job_id: int, devices: int, poll: float) -> BulkJob:
 
 def _follow(job_id: int, poll: float) -> bulk_service.Progress:
     """Show a progress bar until the job is done or cancelled; return the final progress."""
-    job = bulk_service.get_job(job_id)
+    job = bulk_service.settled_job(job_id)
     progress = bulk_service.job_progress(job)
     shown = 0
     with click.progressbar(length=max(progress.total, 1), label="syncing", show_pos=True) as bar:
@@ -128,7 +128,7 @@ def _follow(job_id: int, poll: float) -> bulk_service.Progress:
                 break
             time.sleep(poll)
             db.session.rollback()  # a fresh snapshot for the next look
-            job = bulk_service.get_job(job_id)
+            job = bulk_service.settled_job(job_id)
             progress = bulk_service.job_progress(job)
     return progress
 
@@ -149,41 +149,24 @@ def _run(
         raise click.UsageError("Give exactly one of --tuids-file or --from-group.")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     user = _acting_user(username)
-    platform = platform_for(app)
     limit = int(app.config["BULK_MAX_DEVICES"])
     job_action = bulk_service.job_action(action, target_group)
     if from_group:
-        lines = bulk_targets.from_group(platform, from_group, limit)
-        source, detail, known = "group", from_group.strip().lower(), from_group.strip().lower()
+        targets = bulk_targets.from_group(platform_for(app), from_group, limit)
     else:
-        lines = bulk_targets.from_csv(tuids_file.read(), limit)
-        source, detail, known = "csv", getattr(tuids_file, "name", "stdin"), None
+        name = str(getattr(tuids_file, "name", "stdin"))
+        targets = bulk_targets.from_csv(tuids_file.read(), name, limit)
     started = time.perf_counter()
-    job = bulk_service.start_preview(
-        action=job_action,
-        lines=lines,
-        source=source,
-        source_detail=str(detail)[:200],
-        user=user,
-        platform=platform,
-    )
+    job = bulk_service.start_dry_run(app, action=job_action, targets=targets, user=user)
     job_id = job.id
-    reader = check_in_background(
-        app,
-        job_id,
-        action=job_action,
-        lines=lines,
-        known_group=known,
-        concurrency=int(app.config["BULK_PREVIEW_CONCURRENCY"]),
-    )
     try:
         job = _follow_check(job_id, int(job.summary["devices"]), poll)
     except KeyboardInterrupt:
         bulk_service.cancel(job_id, user)
-        reader.join()
+        bulk_service.join_dry_run(app, job_id)
         click.echo("\ndry run stopped; nothing was changed")
         raise SystemExit(130) from None
-    reader.join()
+    bulk_service.join_dry_run(app, job_id)
     if job.state == bulk_service.CHECK_FAILED:
         raise click.ClickException(str(job.summary.get("failure")))
     _print_preview(job)

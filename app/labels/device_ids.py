@@ -245,12 +245,3 @@ def parse_device_label(text: str, platform: str | None = None) -> ParsedLabel | 
 def normalise_device_id(raw: str, platform: str | None = None) -> str:
     """Return a device id in the platform's canonical form, or raise LabelError."""
     return label_rule(platform).normalise(raw)
-
-
-def read_code(text: str, platform: str | None = None) -> dict[str, object]:
-    """Return one decoded QR code as the API shows it: its text and label, or why not."""
-    try:
-        label = parse_device_label(text, platform)
-    except LabelError as exc:
-        return {"text": text, "label": None, "error": exc.message}
-    return {"text": text, "label": label.to_dict(), "error": None}

@@ -4,25 +4,32 @@ Safety first: the format is checked by its magic bytes and opened only by the JP
 WebP plugin; the pixel count is checked from the header before anything is decoded; a
 truncated or damaged file is a `BadImage`, never a 500.
 
-Memory: a JPEG is decoded straight to luma at a reduced size (`Image.draft`, which makes
-libjpeg scale the DCT by 1/2, 1/4 or 1/8), so a small copy never needs the full-size image.
-At most one full-size image is held per photo: the full-size luma, made only when a step asks
-for it (PNG and WebP have no reduced decode, so they are decoded once at full size).
+Memory: the size the decoded image would take (width x height x bytes per pixel as Pillow
+holds it, from the header) is checked before anything is decoded, so a small file that
+inflates to hundreds of megabytes (a 16-bit RGBA PNG of one colour) is refused at once. A JPEG
+is decoded straight to luma at a reduced size (`Image.draft`, which makes libjpeg scale the DCT
+by 1/2, 1/4 or 1/8), so a small copy never needs the full-size image. At most one full-size
+image is held per photo: the full-size luma, made only when a step asks for it (PNG and WebP
+have no reduced decode, so they are decoded once at full size and turned to luma band by band,
+never through a second full-size colour copy).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import io
 import struct
 import warnings
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageChops, UnidentifiedImageError
 
 from app.errors import DomainError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 DEFAULT_MAX_PIXELS = 50_000_000
+DEFAULT_MAX_DECODED_BYTES = 64 * 1024 * 1024  # a 16 MP RGB(A) PNG; a 50 MP JPEG (as luma)
 _SEND_A_PHOTO = "Send a JPEG, PNG or WebP photo of the label."
 
 # Magic bytes of the formats people actually send by mistake, to say what the file is.
@@ -65,7 +72,13 @@ def sniff_format(data: bytes) -> str | None:
 class Photo:
     """An uploaded photo, opened and checked, that yields oriented greyscale copies by size."""
 
-    def __init__(self, data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+    ) -> None:
         self._data = data
         header = _open(data)
         self.format: str = header.format or ""
@@ -78,6 +91,20 @@ class Photo:
                 f"The photo has too many pixels ({width}×{height}); the limit is "
                 f"{limit / 1e6:.0f} megapixels. Send a normal camera photo of the label.",
                 {"width": width, "height": height, "max_pixels": limit},
+            )
+        per_pixel = decoded_bytes_per_pixel(header.format, header.mode)
+        if width * height * per_pixel > max_decoded_bytes:
+            raise BadImage(
+                f"The photo would take {width * height * per_pixel / 2**20:.0f} MB to open "
+                f"({width}×{height} {header.mode} {header.format}); the limit is "
+                f"{max_decoded_bytes / 2**20:.0f} MB. Send a JPEG camera photo of the label.",
+                {
+                    "width": width,
+                    "height": height,
+                    "mode": header.mode,
+                    "decoded_bytes": width * height * per_pixel,
+                    "max_decoded_bytes": max_decoded_bytes,
+                },
             )
         self.orientation = _orientation(header)
         header.close()
@@ -114,6 +141,50 @@ class Photo:
         if self._full is None:
             self._full = _upright(_load(self._data), self.orientation)
         return self._full
+
+
+def decoded_bytes_per_pixel(fmt: str | None, mode: str) -> int:
+    """Return the bytes a pixel takes once decoded, as Pillow holds it (multi-band: 4).
+
+    A colour JPEG is decoded straight to luma (see `_load`), one byte a pixel; CMYK is not.
+    """
+    if fmt == "JPEG" and mode in ("L", "RGB", "YCbCr"):
+        return 1
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+def release_memory() -> None:
+    """Hand freed heap memory back to the system (see `_bound_the_heap` for the rest)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _bound_the_heap() -> Any:
+    """Serve every allocation of 2 MB or more (image buffers) by mmap, so freeing returns it.
+
+    glibc raises its mmap threshold once a large block is freed, after which image buffers
+    come from the malloc arenas, one per thread that decoded; an arena other than the main one
+    never gives its top back (malloc_trim trims only the main arena's): 20 concurrent decodes
+    on a threaded server left 250 MB resident for good. A fixed threshold stops that; measured
+    with bench/upload_memory.py. Returns libc, or None where it is not glibc.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    if libc is None or not hasattr(libc, "mallopt") or not hasattr(libc, "malloc_trim"):
+        return None
+    libc.mallopt(_M_MMAP_THRESHOLD, 2 * 1024 * 1024)
+    return libc
+
+
+_M_MMAP_THRESHOLD = -3
+_LIBC = _bound_the_heap()
 
 
 def _open(data: bytes) -> Any:
@@ -171,17 +242,24 @@ def _load(data: bytes, *, draft_long_side: int | None = None) -> Image.Image:
 
 
 def _to_grey(image: Image.Image) -> Image.Image:
-    """Flatten transparency onto white (codes on transparent PNGs) and convert to 8-bit luma."""
+    """Flatten transparency onto white (codes on transparent PNGs) and convert to 8-bit luma.
+
+    Band by band, so no second full-size colour image is made: luma and alpha are one byte a
+    pixel each, where an RGBA copy is four.
+    """
     if image.mode == "L":
         return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        image = image.convert("I").point(lambda v: v * (1 / 256))
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        background.alpha_composite(rgba)
-        image = background
-    return image.convert("L")
+    if image.mode.startswith("I;16") or image.mode == "I":
+        return image.point(lambda v: v * (1 / 256), "L")
+    if image.mode in ("P", "PA") or "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode not in ("RGBA", "LA"):
+        return image.convert("L")
+    alpha = image.getchannel("A")
+    grey = image.convert("L")
+    image.close()  # frees the colour pixels now, though the caller still holds the object
+    # on white: 255 - (255 - grey) * alpha / 255
+    return ImageChops.invert(ImageChops.multiply(ImageChops.invert(grey), alpha))
 
 
 def _orientation(image: Image.Image) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from app.services.bulk import ResultRow, result_label
+from app.services.bulk.results import ResultRow, result_label
 from app.services.history import HistoryRow
 
 T = TypeVar("T")

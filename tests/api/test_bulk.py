@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Callable
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,9 +14,14 @@ from sqlalchemy import select
 from app.database import db
 from app.models.audit import AuditEvent
 from app.models.operations import Operation, OutboxStep
+from app.platform.provider import EXTENSION_KEY as PLATFORM_KEY
+from app.platform.provider import platform_for
+from app.services.bulk import PACING_KEY, Pacing, join_dry_run
+from app.services.bulk.reading import RATE_LIMIT_WAIT_CAP_S
 from app.sync.outbox import claim_steps
 from tests.factories import op, platform_statuses
 from tests.platforms import EmulatedPlatform
+from tests.waiting import wait_until
 
 T = datetime.now(UTC) - timedelta(hours=1)
 UNKNOWN = "TSPR04ZZZZZZZZZZZ"
@@ -44,15 +48,13 @@ def fleet(emulator: Any, emulated: EmulatedPlatform, login: Any, run_worker: Any
 
 
 def _checked(api: Any, response: Any) -> Any:
-    """Follow a dry run answered 202 until it is read; return {job, items (first page)}."""
+    """Wait for a dry run answered 202 to read its devices; return {job, items (first page)}."""
     assert response.status_code == 202, response.json
     job = response.json["job"]
     assert job["state"] == "checking" and response.headers["Location"] == f"/api/bulk/{job['id']}"
-    deadline = time.monotonic() + 20
-    while job["state"] == "checking":
-        assert time.monotonic() < deadline, "the dry run did not finish"
-        time.sleep(0.02)
-        job = api.get(f"/api/bulk/{job['id']}").json
+    assert join_dry_run(api.client.application, job["id"], timeout=30), "the dry run went on"
+    job = api.get(f"/api/bulk/{job['id']}").json
+    assert job["state"] != "checking", job
     items = api.get(f"/api/bulk/{job['id']}/items?size=100").json
     return {"job": job, "items": items}
 
@@ -472,13 +474,16 @@ def test_preview_when_the_platform_answers_nothing_is_503_and_stores_no_job(
 
 
 @pytest.mark.all_platforms
-def test_rate_limited_reads_are_retried_after_the_wait_the_platform_asked(
-    login: Any, emulator: Any
+def test_rate_limited_reads_are_retried_after_a_backoff(
+    app: Any, login: Any, emulator: Any
 ) -> None:
+    waits: list[float] = []
+    app.extensions[PACING_KEY] = Pacing(sleep=waits.append)
     tuids = emulator.state.add_devices(count=2)
     emulator.state.update_settings(fail_next=[{"status": 429, "path": "/installations"}] * 2)
     body = _preview(login("supervisor"), action="retire", tuids=tuids)
     assert [i["verdict"] for i in body["items"]["items"]] == ["change", "change"]
+    assert len(waits) == 2 and all(0 < wait <= RATE_LIMIT_WAIT_CAP_S for wait in waits)
 
 
 @pytest.mark.all_platforms
@@ -526,23 +531,62 @@ def test_a_bulk_action_older_than_what_was_sent_is_held_as_a_conflict(
     assert "This bulk action was held" in held["error"]["message"]
 
 
-def _wait_for(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
+class _GatedReads:
+    """The app's platform, but each status read waits for a pass the test hands out."""
+
+    def __init__(self, platform: Any) -> None:
+        self._platform = platform
+        self._passes = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self.started = 0
+        self.finished = 0
+
+    def let_through(self, reads: int) -> None:
+        for _ in range(reads):
+            self._passes.release()
+
+    def get_installation_status(self, tuid: str) -> str:
+        with self._lock:
+            self.started += 1
+        assert self._passes.acquire(timeout=60), "no pass for this read"
+        try:
+            return str(self._platform.get_installation_status(tuid))
+        finally:
+            with self._lock:
+                self.finished += 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._platform, name)
+
+
+class _ReportWhenTold(Pacing):
+    """Reports a dry run's progress when the test says so, never on a timer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._told = threading.Semaphore(0)
+
+    def tell(self) -> None:
+        self._told.release()
+
+    def next_report(self, finished: threading.Event) -> bool:
+        while not finished.is_set():
+            if self._told.acquire(timeout=0.05):
+                return False
+        return True
 
 
 @pytest.mark.all_platforms
 def test_a_dry_run_reports_progress_and_cancelling_it_stops_the_reads(
-    app: Any, login: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch
+    app: Any, login: Any, emulator: Any
 ) -> None:
-    from app.services import bulk as bulk_service
-
-    monkeypatch.setattr(bulk_service, "CHECK_PROGRESS_S", 0.05)
-    app.config["BULK_PREVIEW_CONCURRENCY"] = 2
+    concurrency = 2
+    app.config["BULK_PREVIEW_CONCURRENCY"] = concurrency
+    reports = _ReportWhenTold()
+    app.extensions[PACING_KEY] = reports
+    gated = _GatedReads(platform_for(app))
+    app.extensions[PLATFORM_KEY] = gated
     tuids = emulator.state.add_devices(count=60)
-    emulator.state.update_settings(latency_ms=40)  # 60 devices, 2 at a time: over a second
     api = login("supervisor")
     started = api.post("/api/bulk/preview", json={"action": "retire", "tuids": tuids})
     assert started.status_code == 202, started.json
@@ -553,60 +597,31 @@ def test_a_dry_run_reports_progress_and_cancelling_it_stops_the_reads(
         "read": 0,
         "checked_at": started.json["job"]["summary"]["checked_at"],
     }
-    seen: list[int] = []
 
-    def some_read() -> bool:
-        job = api.get(f"/api/bulk/{job_id}").json
-        seen.append(job["summary"]["read"])
-        return job["state"] == "checking" and 0 < job["summary"]["read"] < 60
+    def job() -> dict[str, Any]:
+        body: dict[str, Any] = api.get(f"/api/bulk/{job_id}").json
+        return body
 
-    _wait_for(some_read, "progress")
+    gated.let_through(10)
+    wait_until(lambda: gated.finished == 10, timeout=30, what="ten reads")
+    assert job()["summary"]["read"] == 0  # nothing reported yet
+    reports.tell()
+    wait_until(lambda: job()["summary"]["read"] == 10, timeout=30, what="the progress report")
+    assert job()["state"] == "checking"
     refused = api.post(f"/api/bulk/{job_id}/confirm", json={"expected_count": 60})
     assert refused.status_code == 409 and "still reading" in refused.json["error"]["message"]
 
     cancelled = api.post(f"/api/bulk/{job_id}/cancel")
     assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
-    reads_then = emulator.state.stats()["requests"]
-    time.sleep(0.5)  # more than the next progress report at this pace
-    reads_later = emulator.state.stats()["requests"]
-    assert reads_later - reads_then <= 8  # at most the calls already under way
-    job = api.get(f"/api/bulk/{job_id}").json
-    assert job["state"] == "cancelled" and job["summary"]["read"] < 60
+    reports.tell()  # the next report sees the cancel
+    assert join_dry_run(app, job_id, timeout=30), "the dry run went on after the cancel"
+    gated.let_through(60)
+    wait_until(lambda: gated.finished == gated.started, timeout=30, what="the reads under way")
+    # Only the calls already under way when the cancel was seen reached the platform.
+    assert gated.started <= 10 + concurrency
+    after = job()
+    assert after["state"] == "cancelled" and after["summary"]["read"] == 10
     assert api.get(f"/api/bulk/{job_id}/items").json["totalElements"] == 0
-    assert seen == sorted(seen)  # progress only grows
-
-
-class _SlowPlatform:
-    """Answers every status read after a pause and counts the reads."""
-
-    def __init__(self) -> None:
-        self.reads = 0
-
-    def get_installation_status(self, tuid: str) -> str:
-        self.reads += 1
-        time.sleep(0.02)
-        return "installed"
-
-
-def test_reading_stops_when_writing_the_progress_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.services import bulk as bulk_service
-
-    monkeypatch.setattr(bulk_service, "CHECK_PROGRESS_S", 0.05)
-    platform = _SlowPlatform()
-
-    def progress_write_fails(read: int) -> bool:
-        raise RuntimeError("database went away")
-
-    with pytest.raises(RuntimeError, match="database went away"):
-        bulk_service.read_devices(
-            platform,  # type: ignore[arg-type]
-            [f"TSPR04EZU3190{n:04d}" for n in range(200)],
-            known_group="prfi00x",
-            concurrency=2,
-            on_progress=progress_write_fails,
-        )
-    # 2 at a time for ~0.05 s before the failure: a handful of reads, not all 200.
-    assert platform.reads < 20
 
 
 @pytest.mark.all_platforms

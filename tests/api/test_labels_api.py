@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.labels.photos import encode, scene
+from app.api.labels import decode_slots
+from tests.labels.photos import encode, png_header_only, scene
 
 LABEL = {
     "tuid": "TSPR04EZU31901021",
@@ -93,12 +94,41 @@ def test_photo_of_a_label_decodes(login: Any) -> None:
     assert isinstance(response.json["elapsed_ms"], int)
 
 
-def test_photo_of_another_code_says_why(login: Any) -> None:
-    response = _upload(login("supervisor"), encode(scene(["WIFI:S:guest;T:WPA;P:x;;"])))
-    assert response.status_code == 200
-    [code] = response.json["codes"]
-    assert code["label"] is None
-    assert "not a Thingsee device label" in code["error"]
+def test_photo_of_another_code_is_422_with_what_it_holds(login: Any) -> None:
+    wifi = "WIFI:S:guest;T:WPA;P:x;;"
+    error = assert_error(
+        _upload(login("supervisor"), encode(scene([wifi]))), 422, "not_a_device_label"
+    )
+    assert error["message"].startswith("This QR code is not a Thingsee device label.")
+    assert error["details"]["reason"] == "not_a_device_label"
+    [code] = error["details"]["codes"]
+    assert code == {
+        "text": wifi,
+        "truncated": False,
+        "reason": "not_a_device_label",
+        "message": error["message"],
+    }
+
+
+def test_photo_is_read_by_the_platform_label_rule(app: Flask, login: Any) -> None:
+    app.config["PLATFORM"] = "thingshub"  # read per request; decoding calls no platform
+    api = login()
+    lorawan = "LW:D0:70B3D57ED0000000:70B3D57ED0041D8A:AABB1122"
+    response = _upload(api, encode(scene([lorawan])))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json["codes"][0]["label"]["tuid"] == "70B3D57ED0041D8A"
+    error = assert_error(
+        _upload(api, encode(scene(["EZU31901021,TSPR04"]))), 422, "not_a_device_label"
+    )
+    assert "DevEUI" in error["message"]
+
+
+def test_a_long_non_label_code_is_shown_truncated(login: Any) -> None:
+    link = "https://example.com/" + "a/" * 150  # 320 characters, no device ID in it
+    error = assert_error(_upload(login(), encode(scene([link]))), 422, "not_a_device_label")
+    assert "web link" in error["message"]
+    [code] = error["details"]["codes"]
+    assert code["text"] == link[:200] and code["truncated"] is True
 
 
 def test_photo_without_codes_is_an_empty_list(login: Any) -> None:
@@ -113,6 +143,43 @@ def test_missing_image_is_400(login: Any) -> None:
     api = login()
     response = api.post("/api/labels/decode", data={}, content_type="multipart/form-data")
     assert_error(response, 400, "no_image")
+
+
+def test_text_field_instead_of_a_file_is_422(login: Any) -> None:
+    response = login().post(
+        "/api/labels/decode", data={"image": "str"}, content_type="multipart/form-data"
+    )
+    error = assert_error(response, 422, "validation_failed")
+    [field] = error["details"]["fields"]
+    assert field["field"] == "image"
+    assert "must be a file" in field["message"]
+
+
+def test_photo_that_would_take_too_much_memory_is_refused_before_decoding(login: Any) -> None:
+    # 7000x7000 16-bit RGBA, under the pixel limit: 196 MB once decoded
+    data = png_header_only(7000, 7000, colour_type=6, depth=16)
+    error = assert_error(_upload(login(), data, "huge.png"), 400, "bad_image")
+    assert error["details"]["decoded_bytes"] == 7000 * 7000 * 4
+    assert error["details"]["max_decoded_bytes"] == 64 * 1024 * 1024
+    assert "MB to open" in error["message"]
+
+
+def test_decoded_size_limit_is_a_setting(app: Flask, login: Any) -> None:
+    app.config["LABEL_DECODE_MAX_BYTES"] = 1_000_000
+    response = _upload(login(), encode(scene(["EZU31901021,TSPR04"], size=(1200, 900)), "PNG"))
+    assert assert_error(response, 400, "bad_image")["details"]["max_decoded_bytes"] == 1_000_000
+
+
+def test_busy_decoder_is_503_with_retry_after(app: Flask, login: Any) -> None:
+    app.config.update(LABEL_DECODE_SLOTS=1, LABEL_DECODE_WAIT_S=0)
+    api = login()
+    photo = encode(scene(["EZU31901021,TSPR04"]))
+    with decode_slots(app).held():  # another request is decoding
+        response = _upload(api, photo)
+        error = assert_error(response, 503, "decoder_busy")
+        assert response.headers["Retry-After"] == "2"
+        assert error["details"] == {"retry_after_s": 2}
+    assert _upload(api, photo).status_code == 200  # the slot is free again
 
 
 def test_file_that_is_not_a_photo_is_400(login: Any) -> None:

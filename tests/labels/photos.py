@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import math
 import struct
 import zlib
 from collections.abc import Sequence
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 
 def code_image(text: str, module_px: int = 8, border: int = 4) -> Image.Image:
@@ -56,6 +55,20 @@ def scene(
     return image
 
 
+def glare(
+    image: Image.Image, centre: tuple[float, float], radius: float, gain: float, soft: float
+) -> Image.Image:
+    """Add a specular highlight: an elliptical lobe (sizes relative to the image's width)."""
+    w = image.width
+    x, y, r = centre[0] * w, centre[1] * w, radius * w
+    lobe = Image.new("L", image.size, 0)
+    ImageDraw.Draw(lobe).ellipse((x - r, y - r * 0.6, x + r, y + r * 0.6), fill=255)
+    lobe = lobe.filter(ImageFilter.GaussianBlur(r * soft)).point(
+        lambda v: min(255, round(v * gain))
+    )
+    return ImageChops.screen(image, lobe)
+
+
 def tilted(image: Image.Image, amount: float, fill: int) -> Image.Image:
     """Perspective: the top edge shrinks by `amount` of the width, as when seen from below."""
     w, h = image.size
@@ -63,13 +76,16 @@ def tilted(image: Image.Image, amount: float, fill: int) -> Image.Image:
     # output corners -> input corners; solve the 8 coefficients
     out_pts = [(inset, 0.0), (w - inset, 0.0), (w, h), (0.0, h)]
     in_pts = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]
-    coeffs = _solve(out_pts, in_pts)
+    coeffs = perspective_coeffs(out_pts, in_pts)
     return image.transform(
         (w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC, fillcolor=fill
     )
 
 
-def _solve(out_pts: list[tuple[float, float]], in_pts: list[tuple[float, float]]) -> list[float]:
+def perspective_coeffs(
+    out_pts: list[tuple[float, float]], in_pts: list[tuple[float, float]]
+) -> list[float]:
+    """Solve the 8 coefficients mapping output points to input points (Gauss-Jordan)."""
     rows: list[list[float]] = []
     for (x, y), (u, v) in zip(out_pts, in_pts, strict=True):
         rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y, u])
@@ -78,7 +94,7 @@ def _solve(out_pts: list[tuple[float, float]], in_pts: list[tuple[float, float]]
         pivot = max(range(col, 8), key=lambda r: abs(rows[r][col]))
         rows[col], rows[pivot] = rows[pivot], rows[col]
         for r in range(8):
-            if r != col and not math.isclose(rows[r][col], 0.0):
+            if r != col:
                 factor = rows[r][col] / rows[col][col]
                 rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
     return [rows[i][8] / rows[i][i] for i in range(8)]
@@ -95,14 +111,17 @@ def encode(image: Image.Image, fmt: str = "JPEG", **params: object) -> bytes:
     return out.getvalue()
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims a size in its header but holds one empty IDAT (a cheap bomb)."""
+def png_header_only(width: int, height: int, *, colour_type: int = 0, depth: int = 8) -> bytes:
+    """A PNG that claims a size in its header but holds one empty IDAT (a cheap bomb).
+
+    Colour type 0 is grey, 2 RGB, 6 RGBA; depth is bits a sample (8 or 16).
+    """
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = zlib.crc32(kind + body) & 0xFFFFFFFF
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", ihdr)

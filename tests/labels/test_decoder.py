@@ -7,10 +7,11 @@ import random
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from app.labels.decoder import deblur, decode_image, scan, sharpen_hard, upright
+from app.labels.decoder import NotADeviceLabel, decode_image, scan
 from app.labels.locator import code_angle, find_spots
 from app.labels.photo import BadImage, Photo
-from tests.labels.photos import code_image, encode, png_header_only, scene, tilted
+from app.labels.prepare import deblur, normalise, sharpen_hard, threshold, upright
+from tests.labels.photos import code_image, encode, glare, png_header_only, scene, tilted
 
 LEGACY = "EZU31901021,TSPR04"
 TUID = "TSPR04EZU31901021"
@@ -113,6 +114,17 @@ def test_deblur_reads_a_defocused_code_in_sensor_noise() -> None:
     assert scan(deblur(6)(photo)) == [LEGACY]
 
 
+def test_normalise_reads_a_faded_code_washed_out_by_glare() -> None:
+    # the halo around the saturated core is a ramp steeper than the print's contrast
+    code = code_image(LEGACY, module_px=6).point(lambda v: 186 if v else 89)
+    photo = glare(code, (0.52, 0.64), 0.29, gain=1.15, soft=0.42).filter(
+        ImageFilter.GaussianBlur(1)
+    )
+    assert scan(photo) == []
+    assert scan(threshold(photo)) == []
+    assert scan(normalise(45)(photo)) == [LEGACY]
+
+
 def test_label_outscored_by_clutter_is_read_from_a_later_spot() -> None:
     # six checkerboards outscore a small, soft, low-contrast code in the locator
     image = Image.new("L", (2000, 1500), 120)
@@ -155,7 +167,25 @@ def test_other_qr_code_is_returned_with_an_explanation() -> None:
     code = result.codes[0]
     assert code.text == wifi
     assert code.label is None
+    assert code.reason == "not_a_device_label"
     assert code.error is not None and "not a Thingsee device label" in code.error
+    with pytest.raises(NotADeviceLabel) as caught:
+        result.require_label()
+    assert caught.value.status == 422
+    assert caught.value.details["codes"][0]["text"] == wifi
+
+
+def test_other_qr_code_ends_the_search_after_the_extra_time() -> None:
+    # no extra search: the step that found the Wi-Fi code is the last one, not every step
+    data = encode(scene(["WIFI:S:Site-Guest;T:WPA;P:hunter2;;"]))
+    assert decode_image(data, extra_search_s=0.0).steps_tried == ["frame 1000"]
+    assert len(decode_image(data, extra_search_s=10.0).steps_tried) > 1
+
+
+def test_no_code_and_a_label_need_no_label_check() -> None:
+    for data in (encode(Image.new("L", (400, 300), 128)), encode(scene([LEGACY]))):
+        result = decode_image(data)
+        assert result.require_label() is result
 
 
 def test_device_label_beside_another_code_is_found() -> None:
@@ -278,6 +308,31 @@ def test_too_many_pixels_for_our_limit() -> None:
     error = assert_bad_image(png_header_only(8_000, 8_000))
     assert "too many pixels" in error.message
     assert error.details["max_pixels"] == 50_000_000
+
+
+@pytest.mark.parametrize(
+    ("colour_type", "depth", "per_pixel"), [(0, 8, 1), (0, 16, 2), (2, 8, 4), (6, 16, 4)]
+)
+def test_decoded_size_is_checked_from_the_header(
+    colour_type: int, depth: int, per_pixel: int
+) -> None:
+    data = png_header_only(4000, 3000, colour_type=colour_type, depth=depth)
+    limit = 4000 * 3000 * per_pixel
+    error = assert_bad_image(data, max_decoded_bytes=limit - 1)
+    assert error.details["decoded_bytes"] == limit
+    with pytest.raises(BadImage, match="incomplete or damaged"):  # past the check: decoding
+        decode_image(data, max_decoded_bytes=limit)
+
+
+def test_a_colour_jpeg_counts_one_byte_a_pixel() -> None:
+    data = encode(scene([LEGACY], size=(1200, 900)).convert("RGB"))
+    assert tuids(data, max_decoded_bytes=1200 * 900) == [TUID]
+    assert_bad_image(data, max_decoded_bytes=1200 * 900 - 1)
+
+
+def test_16_bit_grey_png() -> None:
+    image = scene([LEGACY]).point(lambda v: v * 257, "I").convert("I;16")
+    assert tuids(encode(image, "PNG")) == [TUID]
 
 
 def test_pixel_limit_is_a_parameter() -> None:

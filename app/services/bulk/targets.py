@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.errors import NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable
@@ -21,6 +21,7 @@ from app.platform.interface import Platform
 from app.services.operation_plans import InvalidOperation, normalise_group, normalise_tuid
 
 RAW_MAX_CHARS = 200  # bulk_job_items.raw
+SOURCE_DETAIL_MAX_CHARS = 200
 _SEPARATORS = re.compile(r"[\s,;]+")
 _CSV_DELIMITERS = ",;\t|"
 _HEADER_NAMES = ("tuid", "tuids", "device", "device_id", "deviceid", "thing", "serial")
@@ -32,6 +33,20 @@ class TargetLine:
     raw: str
     tuid: str | None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class Targets:
+    """A bulk job's input lines and where they came from."""
+
+    lines: list[TargetLine]
+    source: str  # list | csv | group
+    detail: str  # shown beside the source: "12 lines", the file's name, the group
+    known_group: str | None = None  # every device is in this group (a whole-group job)
+
+    def unique_tuids(self) -> list[str]:
+        """Return each valid TUID once, in input order."""
+        return list(dict.fromkeys(line.tuid for line in self.lines if line.tuid is not None))
 
 
 def tuid_from_text(text: str) -> tuple[str | None, str | None]:
@@ -74,8 +89,7 @@ def _line(line_no: int, raw: str) -> list[TargetLine]:
     return [TargetLine(line_no, text[:RAW_MAX_CHARS], None, error)]
 
 
-def from_entries(entries: Iterable[str], limit: int) -> list[TargetLine]:
-    """Parse pasted entries (one device or label per entry); blank entries are skipped."""
+def _entries(entries: Iterable[str], limit: int) -> list[TargetLine]:
     lines: list[TargetLine] = []
     for line_no, entry in enumerate(entries, start=1):
         if entry.strip():
@@ -85,9 +99,15 @@ def from_entries(entries: Iterable[str], limit: int) -> list[TargetLine]:
     return _check_size(lines, limit)
 
 
-def from_text(text: str, limit: int) -> list[TargetLine]:
+def from_entries(entries: Sequence[str], limit: int) -> Targets:
+    """Parse pasted entries (one device or label per entry); blank entries are skipped."""
+    return Targets(_entries(entries, limit), "list", f"{len(entries)} entries")
+
+
+def from_text(text: str, limit: int) -> Targets:
     """Parse a pasted block: one device or label per line."""
-    return from_entries(text.splitlines(), limit)
+    rows = text.splitlines()
+    return Targets(_entries(rows, limit), "list", f"{len(rows)} lines")
 
 
 def _decode(data: bytes) -> str:
@@ -117,8 +137,12 @@ def _is_header(cells: list[str]) -> int | None:
     return None
 
 
-def from_csv(data: bytes, limit: int) -> list[TargetLine]:
+def from_csv(data: bytes, name: str, limit: int) -> Targets:
     """Parse an uploaded CSV: the tuid column, else the first; header, BOM and blanks tolerated."""
+    return Targets(_csv_lines(data, limit), "csv", name[:SOURCE_DETAIL_MAX_CHARS])
+
+
+def _csv_lines(data: bytes, limit: int) -> list[TargetLine]:
     text = _decode(data)
     dialect = _dialect(text[:4096])
     delimiter = str(dialect.delimiter)
@@ -160,8 +184,13 @@ def from_csv(data: bytes, limit: int) -> list[TargetLine]:
     return _check_size(lines, limit)
 
 
-def from_group(platform: Platform, group_id: str, limit: int) -> list[TargetLine]:
+def from_group(platform: Platform, group_id: str, limit: int) -> Targets:
     """Return every device of a deployment group, as the platform lists them now."""
+    named = group_id.strip().lower()
+    return Targets(_group_lines(platform, group_id, limit), "group", named, known_group=named)
+
+
+def _group_lines(platform: Platform, group_id: str, limit: int) -> list[TargetLine]:
     try:
         group = normalise_group(group_id)
     except InvalidOperation as exc:
