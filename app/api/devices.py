@@ -11,7 +11,7 @@ from app.api.serializers import iso, operation_json
 from app.errors import Unprocessable
 from app.platform.provider import current_platform
 from app.services.devices import device_view
-from app.services.operation_plans import InvalidOperation
+from app.services.operation_rules import InvalidOperation
 
 bp = APIBlueprint("devices", __name__, url_prefix="/api/devices", abp_tags=[Tag(name="devices")])
 

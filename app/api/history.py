@@ -18,7 +18,7 @@ from app.models.operations import OPERATION_STATES
 from app.services import exports
 from app.services.history import SORT_COLUMNS, HistoryRow, history_page, iter_history
 from app.services.history_filters import HistoryFilter
-from app.services.operation_plans import KINDS, InvalidOperation
+from app.services.operation_rules import KINDS, InvalidOperation
 from app.services.paging import MAX_PAGE_SIZE, SortKey, parse_sort
 from app.services.timeline import DeviceTimeline, TimelineEntry, device_timeline
 

@@ -12,7 +12,7 @@ from app.models.devices import Device
 from app.models.operations import Operation
 from app.platform import errors as platform_errors
 from app.platform.interface import Platform
-from app.services.operation_plans import normalise_tuid
+from app.services.operation_rules import normalise_tuid
 from app.services.operations import device_history
 
 

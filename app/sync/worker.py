@@ -29,7 +29,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.database import db, is_transient_error, utcnow
-from app.models.operations import STEP_LEASED, STEP_PENDING, OutboxStep
+from app.models.operations import UNFINISHED_STEP_STATES, OutboxStep
 from app.platform import errors
 from app.platform.http import inflight_bound
 from app.platform.interface import Platform
@@ -256,7 +256,7 @@ class SyncWorker:
     def _has_waiting(self) -> bool:
         """Whether any step is pending (maybe in backoff) or leased, or a read-back is owed."""
         found = db.session.scalar(
-            select(OutboxStep.id).where(OutboxStep.state.in_((STEP_PENDING, STEP_LEASED))).limit(1)
+            select(OutboxStep.id).where(OutboxStep.state.in_(UNFINISHED_STEP_STATES)).limit(1)
         )
         waiting = found is not None or checks_waiting(db.session())
         db.session.rollback()
