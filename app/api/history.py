@@ -11,7 +11,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.api.access import SUPERVISORS, require_roles
-from app.api.serializers import iso, operation_json
+from app.api.serializers import cached_device_json, iso, operation_json
 from app.database import utcnow
 from app.errors import Unprocessable
 from app.models.operations import OPERATION_STATES
@@ -273,20 +273,10 @@ def _timeline_entry_json(entry: TimelineEntry) -> dict[str, Any]:
 
 def timeline_json(timeline: DeviceTimeline) -> dict[str, Any]:
     """Serialise a device timeline."""
-    local = timeline.local
     return {
         "tuid": timeline.tuid,
         "device_type": timeline.device_type,
-        "local": (
-            {
-                "status": local.status,
-                "group": local.group_id,
-                "source": local.source,
-                "updated_at": iso(local.updated_at),
-            }
-            if local
-            else None
-        ),
+        "local": cached_device_json(timeline.local),
         "events": [_timeline_entry_json(e) for e in timeline.entries],
         "truncated": timeline.truncated,
     }
