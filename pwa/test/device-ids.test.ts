@@ -45,7 +45,7 @@ describe('ids typed by hand', () => {
 
   it('still refuses what is not a TUID, and scanned labels keep the strict rules', async () => {
     const { readTypedId } = await import('../src/core/device-ids');
-    expect(readTypedId('thingsee', 'TSPR04-EZU3190102')).toMatchObject({ error: { reason: 'bad_characters' } });
+    expect(readTypedId('thingsee', 'TSPR04-EZU3190102')).toMatchObject({ error: { reason: 'customer_label' } }); // 16 characters: not a TUID
     expect(readDeviceLabel('thingsee', 'TSPR04-EZU31901021')).toMatchObject({ error: { reason: 'bad_characters', hint: { didYouMean: 'TSPR04EZU31901021' } } });
     expect(readTypedId('thingshub', '70-b3-d5-7e-d0-04-1d-8a')).toMatchObject({ label: { tuid: '70B3D57ED0041D8A' } });
   });
