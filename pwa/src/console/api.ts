@@ -64,6 +64,8 @@ export interface InboxCounts {
   conflict: number;
   /** Not waiting for a decision: operations the worker keeps retrying. */
   retrying: number;
+  /** Not waiting for a decision: operations whose drift the worker repaired. */
+  drift_repaired: number;
 }
 
 export interface InboxPage extends Page<HistoryItem> {
