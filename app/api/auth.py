@@ -50,6 +50,9 @@ def _forget_csrf_token() -> None:
 
 
 def _sign_in(user: User, remember: bool) -> None:
+    # Signing in again in the same browser ends the sign-in its cookies carried until now.
+    if current_user.is_authenticated and (previous := current_account().sign_in_token()):
+        sign_ins.end(previous)
     # A fresh cookie session: nothing from before the sign-in (CSRF token included) carries over.
     session.clear()
     _forget_csrf_token()

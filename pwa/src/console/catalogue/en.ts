@@ -352,6 +352,19 @@ export const en = {
   'stepState.held': 'held',
   'stepState.cancelled': 'cancelled',
   jobDevices: '{count} devices',
+
+  // accounts (admins)
+  navUsers: 'Users',
+  usersTitle: 'Users',
+  usersLead: 'Everyone who can sign in, and on how many devices they are signed in now.',
+  colUser: 'User',
+  colRole: 'Role',
+  colSignIns: 'Devices signed in',
+  colActions: 'Actions',
+  signOutEverywhere: 'Sign out everywhere',
+  signOutUserTitle: 'Sign {name} out everywhere?',
+  signOutUserBody: '{name} is signed in on {count} devices. Every one of them is signed out at once (a lost phone, someone who left). Actions waiting on a phone are kept and sent after the next sign-in.',
+  signedOutUser: '{name} was signed out on {count} devices.',
 };
 
 export type MessageKey = keyof typeof en;

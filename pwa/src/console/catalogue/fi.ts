@@ -344,4 +344,16 @@ export const fi: Record<MessageKey, string> = {
   'stepState.held': 'pidossa',
   'stepState.cancelled': 'peruttu',
   jobDevices: '{count} laitetta',
+
+  navUsers: 'Käyttäjät',
+  usersTitle: 'Käyttäjät',
+  usersLead: 'Kaikki, jotka voivat kirjautua, ja kuinka monella laitteella kukin on nyt kirjautuneena.',
+  colUser: 'Käyttäjä',
+  colRole: 'Rooli',
+  colSignIns: 'Kirjautuneita laitteita',
+  colActions: 'Toiminnot',
+  signOutEverywhere: 'Kirjaa ulos kaikkialta',
+  signOutUserTitle: 'Kirjataanko {name} ulos kaikkialta?',
+  signOutUserBody: '{name} on kirjautuneena {count} laitteella. Jokainen niistä kirjataan ulos heti (kadonnut puhelin, lähtenyt työntekijä). Puhelimessa odottavat toimenpiteet säilyvät ja lähetetään seuraavan kirjautumisen jälkeen.',
+  signedOutUser: '{name} kirjattiin ulos {count} laitteelta.',
 };
