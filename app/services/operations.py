@@ -7,6 +7,7 @@ by the rules of app.services.operation_rules). A repeated op_id returns the stor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -19,7 +20,12 @@ from sqlalchemy import select
 from app.database import db, utcnow
 from app.models.operations import Operation
 from app.models.users import User
-from app.services.operation_rules import InvalidOperation, normalise_tuid, plan_steps
+from app.services.operation_rules import (
+    InvalidOperation,
+    PlannedStep,
+    normalise_tuid,
+    plan_steps,
+)
 from app.services.operation_writer import (
     NewOperation,
     StoredOperation,
@@ -27,6 +33,7 @@ from app.services.operation_writer import (
     write_operations,
 )
 from app.services.timeline import operations_touching
+from app.services.undo import UNDO, UndoRefused, UndoRequest, UndoTarget, plan_undo
 
 
 class SeenState(BaseModel):
@@ -82,9 +89,14 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
     now = utcnow()
     results: list[IngestResult] = []
     valid: list[tuple[int, NewOperation]] = []
+    undos: list[tuple[int, OperationIn]] = []
     for index, item in enumerate(items):
         try:
             parsed = OperationIn.model_validate(item)
+            if parsed.kind == UNDO:
+                results.append(IngestResult(str(parsed.op_id), "pending"))
+                undos.append((index, parsed))  # planned below, against the device's actions
+                continue
             args, steps = plan_steps(parsed.kind, parsed.tuid, parsed.args)
         except ValidationError as exc:
             results.append(_rejected(_raw_op_id(item), _validation_message(exc)))
@@ -93,20 +105,9 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
             results.append(_rejected(_raw_op_id(item), str(exc)))
             continue
         results.append(IngestResult(str(parsed.op_id), "pending"))
-        new = NewOperation(
-            op_id=str(parsed.op_id),
-            kind=parsed.kind,
-            tuid=parsed.tuid,
-            args=args,
-            steps=steps,
-            user_id=user.id,
-            device_time=parsed.device_time,
-            seen_status=parsed.seen.status,
-            seen_group=parsed.seen.group,
-        )
-        valid.append((index, new))
+        valid.append((index, _new_operation(parsed, user, args, steps)))
 
-    op_ids = [new.op_id for _, new in valid]
+    op_ids = [new.op_id for _, new in valid] + [str(parsed.op_id) for _, parsed in undos]
     existing = (
         {
             op.op_id: op
@@ -115,6 +116,7 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
         if op_ids
         else {}
     )
+    valid += _plan_undos(undos, valid, existing, user, results)
     fresh: list[NewOperation] = []
     accepted_index: dict[str, int] = {}
     # In the order performed, so a later action wins in the device cache.
@@ -163,8 +165,68 @@ def _stored_view(stored: StoredOperation, user: User) -> Any:
     )
 
 
-def _rejected(op_id: str, message: str) -> IngestResult:
-    return IngestResult(op_id, "rejected", None, "invalid_operation", message)
+def _rejected(op_id: str, message: str, code: str = "invalid_operation") -> IngestResult:
+    return IngestResult(op_id, "rejected", None, code, message)
+
+
+def _new_operation(
+    parsed: OperationIn, user: User, args: dict[str, Any], steps: Sequence[PlannedStep]
+) -> NewOperation:
+    return NewOperation(
+        op_id=str(parsed.op_id),
+        kind=parsed.kind,
+        tuid=parsed.tuid,
+        args=args,
+        steps=steps,
+        user_id=user.id,
+        device_time=parsed.device_time,
+        seen_status=parsed.seen.status,
+        seen_group=parsed.seen.group,
+    )
+
+
+def _undo_target(new: NewOperation) -> UndoTarget:
+    return UndoTarget(
+        new.op_id,
+        new.kind,
+        new.tuid,
+        new.user_id,
+        new.device_time,
+        new.seen_status,
+        new.seen_group,
+        tuple(new.steps),
+    )
+
+
+def _plan_undos(
+    undos: list[tuple[int, OperationIn]],
+    valid: list[tuple[int, NewOperation]],
+    existing: dict[str, Operation],
+    user: User,
+    results: list[IngestResult],
+) -> list[tuple[int, NewOperation]]:
+    """Plan the batch's undos (app.services.undo); a refused one becomes a rejected result."""
+    batch = [_undo_target(new) for _, new in valid]
+    planned: list[tuple[int, NewOperation]] = []
+    for index, parsed in undos:
+        if str(parsed.op_id) in existing:  # a repeat: answered from the stored row
+            planned.append((index, _new_operation(parsed, user, {}, [])))
+            continue
+        try:
+            args, steps = plan_undo(
+                UndoRequest(parsed.tuid, parsed.args, parsed.device_time), user, batch
+            )
+        except UndoRefused as exc:
+            results[index] = _rejected(str(parsed.op_id), str(exc), UndoRefused.code)
+            continue
+        except InvalidOperation as exc:
+            results[index] = _rejected(str(parsed.op_id), str(exc))
+            continue
+        new = _new_operation(parsed, user, args, steps)
+        planned.append((index, new))
+        # A second undo of the same action in this batch finds this one newer and is refused.
+        batch.append(_undo_target(new))
+    return planned
 
 
 def get_by_op_ids(op_ids: list[str]) -> list[Operation]:
