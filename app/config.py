@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     # A sign-in lasts until it is ended (sign out, password change, "sign out everywhere") or
     # this many days: a phone offline for a whole shift keeps its session.
     "SESSION_MAX_DAYS": 365,
+    "SECURE_COOKIES": False,  # mark the session and remember cookies Secure (serve over https)
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port are believed; 0
+    # ignores those headers (anyone could send them). Also what the login limit counts by.
+    "TRUSTED_PROXIES": 0,
     "PWA_DIST": None,  # folder of the built PWA; default pwa/dist beside the package
 }
 
@@ -110,6 +114,8 @@ def apply_settings(app: Flask, settings: dict[str, Any]) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(settings["SECURE_COOKIES"])
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(settings["SECURE_COOKIES"])
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["SESSION_MAX_DAYS"])
     # The PWA reads the token from /api/auth/me and sends it as X-CSRFToken on every write;
     # the token must outlive a long offline shift, so it lives as long as the session.
