@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     # A sign-in lasts until it is ended (sign out, password change, "sign out everywhere") or
     # this many days: a phone offline for a whole shift keeps its session.
+    # Where the login limit counts (shared by every worker): Redis at this URL, e.g.
+    # redis://127.0.0.1:6379/0; when unset, the application database.
+    "REDIS_URL": None,
     "SESSION_MAX_DAYS": 365,
     "SECURE_COOKIES": False,  # mark the session and remember cookies Secure (serve over https)
     # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port are believed; 0
@@ -122,3 +125,5 @@ def apply_settings(app: Flask, settings: dict[str, Any]) -> None:
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     app.config["WTF_CSRF_HEADERS"] = ["X-CSRFToken", "X-CSRF-Token"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "fieldhand-database://"
+    app.config["RATELIMIT_KEY_PREFIX"] = "fieldhand"  # a Redis shared with other apps
