@@ -64,7 +64,9 @@ export class Controller {
   /** Show the screen for a route (called on hash change). */
   showRoute(route: Route): void {
     const previous = getState().route;
-    update({ route });
+    // A message about the last screen ("Remove queued for …") must not sit over the next one.
+    if (routeToHash(previous) !== routeToHash(route)) update({ route, toast: null });
+    else update({ route });
     if (route.name !== 'scan' && route.name !== 'replace') this.stopCamera();
     if (route.name === 'device' && (previous.name !== 'device' || previous.tuid !== route.tuid)) void this.openDevice(route.tuid);
     if (route.name === 'replace' && (previous.name !== 'replace' || previous.tuid !== route.tuid)) void this.startReplace(route.tuid);
@@ -444,8 +446,8 @@ export class Controller {
     const status = lookup.device.status;
     const seen = { status, group: lookup.device.group };
     if (kind === 'install' && !group && can('deployment_groups')) {
-      this.toast(t('pickGroupFirst'), 'error');
       this.go({ name: 'group' });
+      this.toast(t('pickGroupFirst'), 'error');
       return;
     }
     const question = confirmationFor(kind, status);
@@ -455,8 +457,8 @@ export class Controller {
     const op = operationFor(kind, tuid, group);
     const queued = await outbox.enqueue({ ...op, seen }, session.user.username);
     this.kickSync();
-    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success');
     this.go({ name: 'scan' });
+    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success');
   }
 
   // ---- replace ------------------------------------------------------------------------------
@@ -465,6 +467,7 @@ export class Controller {
     const oldDevice = (await cachedDevice(oldTuid)) ?? null;
     this.forgetLastCode();
     update({ replace: { oldTuid, oldDevice, newTuid: null, newType: null, oldStatus: 'uninstalled' }, scan: { ...getState().scan, message: null } });
+    this.requestCamera(); // Replace means "scan the new device": the camera starts (or asks) at once
   }
 
   private replaceScanned(label: Label): void {
@@ -508,8 +511,8 @@ export class Controller {
     );
     this.kickSync();
     update({ replace: null });
-    this.toast(t('queuedToast', { action: describeOp(queued), tuid: queued.tuid }), 'success');
     this.go({ name: 'scan' });
+    this.toast(t('queuedToast', { action: describeOp(queued), tuid: queued.tuid }), 'success');
   }
 
   // ---- queue --------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ export const en = {
   signInAgain: 'Sign in again',
   updateReady: 'A new version of Fieldhand is ready.',
   reload: 'Reload',
-  persistDenied: 'The browser did not promise to keep this app’s data. Installing the app to the home screen helps.',
   dismiss: 'Dismiss',
   offlineBanner: 'Offline: actions are queued on this phone and sent when the connection returns.',
 
@@ -49,7 +48,6 @@ export const en = {
   groupListAge: 'List from {time}.',
   groupListNever: 'The list has not been loaded yet. Connect to the internet once to load it.',
   groupServedFromCache: 'The platform could not be reached; the server sent its saved list.',
-  groupEmpty: 'No groups match.',
   groupUse: 'Use this group',
   groupCreateTitle: 'Create a group',
   groupCreateId: 'Group id',
@@ -212,6 +210,30 @@ export const en = {
   minutesAgo: '{n} min ago',
   error: 'Something went wrong: {message}',
   networkError: 'No connection to the server.',
+
+  // header, device card layout, connection waits, storage banner (issue 14, items 6–11)
+  waitingWord: 'waiting',
+  failedWord: '{count} failed',
+  failedBadgeLabel: '{count} failed',
+  groupPickShort: 'Pick a group',
+  actionsPermanent: 'Permanent',
+  waitingForConnection: 'Waiting for a connection',
+  syncWaitingForConnection: 'No connection: actions wait on this phone and are sent by themselves when the connection returns.',
+  persistTitle: 'The phone may delete this app’s data.',
+  persistBody: 'If it runs short of space, actions not sent yet could be lost. Add Fieldhand to the home screen (browser menu → “Install app”) to keep them.',
+  persistDismiss: 'Got it',
+  groupEmptyFilter: 'No group matches “{filter}”. Check the spelling or clear the filter; a new group appears after “Refresh list”.',
+  groupClearFilter: 'Clear filter',
+  groupEmptyNone: 'There are no groups yet. Ask a supervisor to create the site’s group, then refresh the list.',
+  groupEmptyOffline: 'No groups on this phone yet. Connect once and refresh the list to fetch them.',
+  groupCreateWho: 'Only {roles} can create groups. Ask one to create the site’s group; an admin can also let technicians create them.',
+  'roles.supervisor': 'supervisors',
+  'roles.admin': 'admins',
+  'roles.technician': 'technicians',
+  orWord: ' or ',
+  groupPromptTitle: 'Pick the group for this visit',
+  groupPromptBody: 'Installed devices join the group you pick. You can change it at any time.',
+  groupPromptButton: 'Pick a group',
 };
 
 export type MessageKey = keyof typeof en;

@@ -9,6 +9,7 @@ import { describeOp, formatTime, statusName } from '../format';
 import { deviceTypeFor } from '../../core/label';
 import type { DeviceLookup } from '../../core/devices';
 import { can, currentPlatform } from '../../core/platform';
+import { deviceActions } from './device-actions';
 
 function freshness(lookup: DeviceLookup): TemplateResult {
   const d = lookup.device;
@@ -29,7 +30,6 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
   const lookup = device?.tuid === tuid ? device.lookup : null;
   const d = lookup?.device;
   const mine = s.ops.filter((op) => op.tuid === tuid || op.args.new_tuid === tuid).slice(-5).reverse();
-  const group = s.selectedGroup;
   const mineIds = new Set(mine.map((op) => op.op_id));
   const history = (lookup?.history ?? []).filter((op) => !mineIds.has(op.op_id)).slice(0, 3);
   return html`<section class="screen" aria-labelledby="device-title">
@@ -46,15 +46,7 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
     ${d?.platform_found === false ? html`<p class="msg msg-error">${t('deviceNotInStack')}</p>` : nothing}
     ${d?.platform_message && d.platform_found !== false ? html`<p class="note">${d.platform_message}</p>` : nothing}
 
-    <h2>${t('deviceActions')}</h2>
-    <div class="actions">
-      <button type="button" class="btn btn-primary btn-block" data-testid="action-install" ?disabled=${!lookup}
-        @click=${() => void c.act('install')}>${!can('deployment_groups') ? t('actionInstallPlain') : group ? t('actionInstall', { group }) : t('actionInstallNoGroup')}</button>
-      <button type="button" class="btn btn-block" data-testid="action-remove" ?disabled=${!lookup} @click=${() => void c.act('remove')}>${t('actionRemove')}</button>
-      <button type="button" class="btn btn-block" data-testid="action-replace" ?disabled=${!lookup} @click=${() => c.go({ name: 'replace', tuid })}>${t('actionReplace')}</button>
-      <button type="button" class="btn btn-block" data-testid="action-quarantine" ?disabled=${!lookup} @click=${() => void c.act('quarantine')}>${t('actionQuarantine')}</button>
-      <button type="button" class="btn btn-block btn-danger-outline" data-testid="action-retire" ?disabled=${!lookup} @click=${() => void c.act('retire')}>${t('actionRetire')}</button>
-    </div>
+    ${deviceActions(s, c, tuid, d?.status, Boolean(lookup))}
 
     ${!can('installation_history') ? html`<p class="note" data-testid="no-platform-history">${t('deviceNoPlatformHistory', { platform: currentPlatform().title })}</p>` : nothing}
     ${history.length

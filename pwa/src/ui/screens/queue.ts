@@ -19,7 +19,7 @@ function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean):
       <span class="mono">${op.tuid}</span>
       ${stateChip(op.state)}
     </div>
-    <div class="sub">${describeOp(op)} · ${formatTime(op.created_at)}${op.attempts > 1 ? ` · ${t('attempts', { count: op.attempts })}` : ''}
+    <div class="sub">${describeOp(op)} · ${formatTime(op.created_at)}${waitLine(op, s)}
       ${op.username !== me ? html` · ${t('waitingForUser', { user: op.username })}` : nothing}</div>
     ${op.error
       ? html`<p class="reason" data-testid="op-reason">${op.rejected ? `${t('refusedByServer')}: ` : ''}${op.error.message}</p>`
@@ -31,6 +31,13 @@ function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean):
         </div>`
       : nothing}
   </li>`;
+}
+
+/** While offline no try can happen: say so instead of counting attempts. */
+function waitLine(op: OutboxOp, s: AppState): string {
+  const waiting = op.state === 'queued' || op.state === 'sending';
+  if (waiting && s.sync.online === false) return ` · ${t('waitingForConnection')}`;
+  return op.attempts > 1 ? ` · ${t('attempts', { count: op.attempts })}` : '';
 }
 
 function remoteItem(op: Operation): TemplateResult {
@@ -47,8 +54,13 @@ function syncLine(s: AppState): TemplateResult {
   if (!s.session.user) parts.push(t('syncSignedOut'));
   else if (s.session.expired) parts.push(t('syncPaused'));
   if (sync.lastRunAt) parts.push(t('lastSync', { time: ago(sync.lastRunAt) }));
-  if (sync.nextRunAt && sync.failures > 0) parts.push(t('nextTry', { time: formatTime(sync.nextRunAt) }));
-  if (sync.lastError && sync.failures > 0) parts.push(t('syncError', { message: sync.lastError }));
+  if (sync.online === false) {
+    // No try can happen before the connection returns: a "next try" time would be a false promise.
+    parts.push(t('syncWaitingForConnection'));
+  } else {
+    if (sync.nextRunAt && sync.failures > 0) parts.push(t('nextTry', { time: formatTime(sync.nextRunAt) }));
+    if (sync.lastError && sync.failures > 0) parts.push(t('syncError', { message: sync.lastError }));
+  }
   return html`<p class="note" role="status">${parts.join(' ')}</p>`;
 }
 
@@ -68,7 +80,6 @@ export function queueScreen(s: AppState, c: Controller): TemplateResult {
         @click=${() => c.sendNow()}>${s.sync.running ? t('sending') : t('sendNow')}</button>
     </div>
     ${syncLine(s)}
-    ${s.persistence === 'denied' ? html`<p class="msg msg-info" data-testid="persist-denied">${t('persistDenied')}</p>` : nothing}
 
     <h2>${t('sectionWaiting')} <span class="count">(${waiting.length})</span></h2>
     ${waiting.length

@@ -9,6 +9,8 @@ import { t } from '../i18n';
 import { currentPlatform } from '../../core/platform';
 import { statusName } from '../format';
 import { icon } from '../icons';
+import { batchStrip } from './batch-strip';
+import { groupPrompt } from './scan-prompts';
 
 const BATCH_ACTIONS: { value: BatchAction; label: (group: string | null) => string }[] = [
   { value: 'install', label: (group) => t('actionInstall', { group: group ?? '–' }) },
@@ -156,11 +158,13 @@ export function scanScreen(s: AppState, c: Controller): TemplateResult {
   const message = s.scan.message;
   return html`<section class="screen" aria-labelledby="scan-title">
     <h1 id="scan-title" tabindex="-1">${replacing ? t('scanReplaceTitle') : t('scanTitle')}</h1>
-    <p class="lead">${replacing ? t('scanReplaceLead', { tuid: replacing }) : t('scanLead')}</p>
+    ${s.scan.cameraOn && !replacing ? nothing : html`<p class="lead">${replacing ? t('scanReplaceLead', { tuid: replacing }) : t('scanLead')}</p>`}
+    ${replacing ? nothing : groupPrompt(s, c)}
     ${replacing && s.replace?.newTuid ? replacePanel(s, c) : camera(s, c)}
     <div aria-live="assertive" class="scan-message" data-testid="scan-message">
       ${message ? html`<p class="msg msg-${message.kind}">${message.text}</p>` : nothing}
     </div>
+    ${replacing ? nothing : batchStrip(s)}
     ${replacing ? nothing : batchControls(s, c)}
     ${replacing ? nothing : batchList(s, c)}
     ${replacing && s.replace?.newTuid ? nothing : manual(s, c)}
