@@ -17,7 +17,8 @@ import type { Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
 import { setLanguage, t, isKey } from './i18n';
 import { getState, update, type BatchAction, type Route } from './state';
-import { describeOp, statusName } from './format';
+import { describeOp, deviceTypeName, statusName } from './format';
+import { explainError } from './errors';
 
 const TOAST_MS = 4_000;
 let toastTimer: number | null = null;
@@ -99,10 +100,9 @@ export class Controller {
     });
   }
 
+  /** Say what went wrong in the user's language, from the error's code (src/ui/errors.ts). */
   errorText(error: unknown): string {
-    if (error instanceof NetworkError) return t('networkError');
-    if (error instanceof Error) return error.message;
-    return String(error);
+    return explainError(error).text;
   }
 
   // ---- session ------------------------------------------------------------------------------
@@ -499,7 +499,7 @@ export class Controller {
     const oldType = replace.oldDevice?.device_type ?? deviceTypeFor(replace.oldTuid);
     const newType = replace.newType ?? deviceTypeFor(replace.newTuid);
     const compatible = replacementCompatible(oldType, newType);
-    if (!compatible && !(await this.confirm(t('replaceTypeMismatch', { newType, oldType }), t('replaceConfirm'), true))) return;
+    if (!compatible && !(await this.confirm(t('replaceTypeMismatch', { newType: deviceTypeName(newType), oldType: deviceTypeName(oldType) }), t('replaceConfirm'), true))) return;
     const queued = await outbox.enqueue(
       {
         kind: 'replace',

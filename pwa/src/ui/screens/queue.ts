@@ -6,6 +6,7 @@ import type { Controller } from '../controller';
 import { t } from '../i18n';
 import { ago, describeOp, formatTime, startOfToday } from '../format';
 import { needsAttention } from '../../core/outbox';
+import { explainCode, explainedView } from '../errors';
 import type { Operation, OutboxOp } from '../../core/types';
 
 function stateChip(state: string): TemplateResult {
@@ -21,9 +22,7 @@ function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean):
     </div>
     <div class="sub">${describeOp(op)} · ${formatTime(op.created_at)}${waitLine(op, s)}
       ${op.username !== me ? html` · ${t('waitingForUser', { user: op.username })}` : nothing}</div>
-    ${op.error
-      ? html`<p class="reason" data-testid="op-reason">${op.rejected ? `${t('refusedByServer')}: ` : ''}${op.error.message}</p>`
-      : nothing}
+    ${op.error ? html`<div data-testid="op-reason">${explainedView(explainCode(op.error.code, op.error.message))}</div>` : nothing}
     ${withActions
       ? html`<div class="row">
           <button type="button" class="btn btn-small" data-testid="retry" @click=${() => void c.retry(op.op_id)}>${t('retry')}</button>
@@ -44,7 +43,7 @@ function remoteItem(op: Operation): TemplateResult {
   return html`<li class="op op-remote">
     <div class="op-main"><span class="mono">${op.tuid}</span>${stateChip(op.state)}</div>
     <div class="sub">${describeOp(op)} · ${formatTime(op.device_time)} · ${t('otherDevice')}</div>
-    ${op.error ? html`<p class="reason">${op.error.message}</p>` : nothing}
+    ${op.error ? explainedView(explainCode(op.error.code, op.error.message)) : nothing}
   </li>`;
 }
 
@@ -59,9 +58,10 @@ function syncLine(s: AppState): TemplateResult {
     parts.push(t('syncWaitingForConnection'));
   } else {
     if (sync.nextRunAt && sync.failures > 0) parts.push(t('nextTry', { time: formatTime(sync.nextRunAt) }));
-    if (sync.lastError && sync.failures > 0) parts.push(t('syncError', { message: sync.lastError }));
   }
-  return html`<p class="note" role="status">${parts.join(' ')}</p>`;
+  const failing = sync.online !== false && sync.lastError && sync.failures > 0;
+  return html`<p class="note" role="status">${parts.join(' ')}</p>
+    ${failing ? explainedView({ text: t('syncFailedRetrying'), raw: sync.lastError }, 'note') : nothing}`;
 }
 
 export function queueScreen(s: AppState, c: Controller): TemplateResult {

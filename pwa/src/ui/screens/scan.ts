@@ -7,7 +7,7 @@ import type { AppState, BatchAction } from '../state';
 import type { Controller } from '../controller';
 import { t } from '../i18n';
 import { currentPlatform } from '../../core/platform';
-import { statusName } from '../format';
+import { deviceTypeName, statusName } from '../format';
 import { icon } from '../icons';
 import { batchStrip } from './batch-strip';
 import { groupPrompt } from './scan-prompts';
@@ -72,7 +72,7 @@ function batchList(s: AppState, c: Controller): TemplateResult {
         (item) => html`<li class="batch-${item.outcome}">
           <a class="list-button" href="#/device/${item.tuid}">
             <span class="mono">${item.tuid}</span>
-            <span class="sub">${item.deviceType} ·
+            <span class="sub">${deviceTypeName(item.deviceType)} ·
               ${item.outcome === 'queued' ? t('batchQueued') : item.outcome === 'already' ? t('batchAlready') : t('batchNeedsLook', { status: statusName(item.status) })}</span>
           </a>
         </li>`,
@@ -136,7 +136,7 @@ function replacePanel(s: AppState, c: Controller): TemplateResult {
     <dl class="facts">
       <dt>${t('replaceOld')}</dt><dd class="mono">${r.oldTuid}</dd>
       <dt>${t('replaceNew')}</dt><dd class="mono" data-testid="replace-new">${r.newTuid}</dd>
-      <dt>${t('deviceType')}</dt><dd>${r.newType}</dd>
+      <dt>${t('deviceType')}</dt><dd>${deviceTypeName(r.newType)}</dd>
     </dl>
     ${r.oldDevice?.group ? nothing : html`<p class="note">${t('replaceNoGroup')}</p>`}
     <fieldset class="choice">
