@@ -17,13 +17,26 @@ from app.api import (
     labels,
     operations,
     platform,
+    users,
 )
 
 
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     access.init_app(app)
-    modules = (health, auth, operations, devices, groups, history, inbox, bulk, labels, platform)
+    modules = (
+        health,
+        auth,
+        users,
+        operations,
+        devices,
+        groups,
+        history,
+        inbox,
+        bulk,
+        labels,
+        platform,
+    )
     for module in modules:
         app.register_api(module.bp)
 

@@ -170,6 +170,10 @@ export const en = {
   retryingHelp: 'Actions the platform keeps failing to take (it may be down). They are retried automatically; nothing to decide.',
   'state.retrying': 'Still retrying',
   retryingStatus: 'Tried {attempts} times so far; next try {next}. The platform may be down; nothing is lost.',
+  driftRepairedCount: 'Drift repaired: {count}',
+  driftRepairedHelp: 'Devices whose platform state was changed by one of our own late writes after a newer action; the newer action was applied again.',
+  'state.drift_repaired': 'Drift repaired',
+  driftRepairedStatus: 'Repaired automatically: the read-back found the platform changed by one of our own earlier writes that landed late, and the last action was applied again. Nothing to decide; shown as evidence.',
   tryNow: 'Try now',
   triedNow: 'Trying now: {action} on {tuid}.',
   inboxEmpty: 'No sync failures. Everything technicians sent has reached the platform or is on its way.',
@@ -349,6 +353,19 @@ export const en = {
   'stepState.held': 'held',
   'stepState.cancelled': 'cancelled',
   jobDevices: '{count} devices',
+
+  // accounts (admins)
+  navUsers: 'Users',
+  usersTitle: 'Users',
+  usersLead: 'Everyone who can sign in, and on how many devices they are signed in now.',
+  colUser: 'User',
+  colRole: 'Role',
+  colSignIns: 'Devices signed in',
+  colActions: 'Actions',
+  signOutEverywhere: 'Sign out everywhere',
+  signOutUserTitle: 'Sign {name} out everywhere?',
+  signOutUserBody: '{name} is signed in on {count} devices. Every one of them is signed out at once (a lost phone, someone who left). Actions waiting on a phone are kept and sent after the next sign-in.',
+  signedOutUser: '{name} was signed out on {count} devices.',
 };
 
 export type MessageKey = keyof typeof en;
