@@ -10,11 +10,12 @@ import * as outbox from './core/outbox';
 import { csrfToken, loadSession, refreshSession } from './core/session';
 import { loadPlatform } from './core/platform';
 import { loadSettings } from './core/settings';
+import { loadBatchList } from './core/batch-list';
 import { OutboxSync } from './core/sync';
 import { registerServiceWorker } from './browser/sw-bridge';
 import { requestPersistentStorage } from './browser/persistence';
 import { Controller, hashToRoute } from './ui/controller';
-import { chooseLanguage, setLanguage, t } from './ui/i18n';
+import { chooseLanguage, setLanguage } from './ui/i18n';
 import { getState, initState, onChange, update } from './ui/state';
 import { appView } from './ui/view';
 
@@ -26,14 +27,17 @@ async function boot(): Promise<void> {
   const controller = new Controller(api, sync);
 
   await loadPlatform();
-  const [session, settings, group, groups, ops, counts] = await Promise.all([
+  const [session, settings, group, groups, ops, counts, batchItems] = await Promise.all([
     loadSession(),
     loadSettings(),
     selectedGroup(),
     cachedGroups(),
     outbox.all(),
     outbox.counts(),
+    loadBatchList(),
   ]);
+  // The camera comes back as the technician left it (a reload, a reopened app).
+  controller.cameraWanted = settings.cameraOn;
   const lang = chooseLanguage(settings.language, navigator.languages?.length ? navigator.languages : [navigator.language]);
   setLanguage(lang);
   initState({
@@ -49,6 +53,7 @@ async function boot(): Promise<void> {
     todayRemote: [],
     sync: { ...sync.status },
     updateReady: null,
+    outdated: false,
     persistence: null,
     toast: null,
     dialog: null,
@@ -61,7 +66,7 @@ async function boot(): Promise<void> {
       decoder: null,
       torchSupported: false,
       torchOn: false,
-      items: [],
+      items: batchItems,
       message: null,
       photoBusy: false,
       photoCodes: [],
@@ -139,12 +144,7 @@ async function boot(): Promise<void> {
     onSyncRequested: () => void sync.trigger('background-sync'),
   });
   void requestPersistentStorage().then((persistence) => {
-    update({ persistence });
-    // Say it once; the queue screen keeps a note for as long as the browser refuses.
-    if (persistence === 'denied' && !getState().settings.persistWarningDismissed) {
-      controller.toast(t('persistDenied'));
-      void controller.dismissPersistence();
-    }
+    update({ persistence }); // a refusal is explained in a banner until the technician dismisses it
   });
 
   await sync.trigger('start');
