@@ -18,7 +18,7 @@ import { noteRunningBuild } from './core/app-version';
 import { updateMoment } from './core/update-moment';
 import { requestPersistentStorage } from './browser/persistence';
 import { Controller, hashToRoute } from './ui/controller';
-import { chooseLanguage, setLanguage, t } from './ui/i18n';
+import { chooseLanguage, setLanguage } from './ui/i18n';
 import { getState, initState, onChange, update } from './ui/state';
 import { appView } from './ui/view';
 
@@ -193,12 +193,7 @@ async function boot(): Promise<void> {
     onSyncRequested: () => void sync.trigger('background-sync'),
   });
   void requestPersistentStorage().then((persistence) => {
-    update({ persistence });
-    // Say it once; the queue screen keeps a note for as long as the browser refuses.
-    if (persistence === 'denied' && !getState().settings.persistWarningDismissed) {
-      controller.toast(t('persistDenied'));
-      void controller.dismissPersistence();
-    }
+    update({ persistence }); // a refusal is explained in a banner until the technician dismisses it
   });
 
   await sync.trigger('start');
