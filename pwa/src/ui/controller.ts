@@ -12,6 +12,7 @@ import { deviceTypeFor, type LabelError } from '../core/label';
 import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory';
 import { readDeviceLabel, readTypedId } from '../core/device-ids';
 import { ActedLabelHold } from '../core/acted-label';
+import { OutdatedAppError } from '../core/db';
 import { batchVerdict, saveBatchList, type BatchEntry } from '../core/batch-list';
 import { UndoFlow } from './undo-flow';
 import { can, currentPlatform, loadPlatform, refreshPlatform } from '../core/platform';
@@ -110,6 +111,7 @@ export class Controller {
 
   /** Say what went wrong in the user's language, from the error's code (src/ui/errors.ts). */
   errorText(error: unknown): string {
+    if (error instanceof OutdatedAppError) return t('outdatedTab');
     return explainError(error).text;
   }
 
@@ -300,6 +302,10 @@ export class Controller {
       this.setScanMessage({ text: `${label.tuid}: ${t('batchAlready')}`, kind: 'info' });
       return;
     }
+    if (this.undoFlow.wasRemoved(label.tuid)) {
+      this.setScanMessage({ text: `${label.tuid}: ${t('batchRemoved')}`, kind: 'info' });
+      return;
+    }
     const action = settings.batchAction;
     if (action === 'install' && !group && can('deployment_groups')) {
       this.setScanMessage({ text: t('pickGroupFirst'), kind: 'error' });
@@ -454,6 +460,7 @@ export class Controller {
   clearBatch(): void {
     this.forgetLastCode();
     update((s) => ({ scan: { ...s.scan, items: [], message: null } }));
+    this.undoFlow.newBatch();
     void saveBatchList([]);
   }
 
