@@ -98,3 +98,15 @@ describe('cancelling an action on a device the phone knew nothing about', () => 
     expect((await batchVerdict('install', TUID, 'prfi00site', null, 'tech')).outcome).toBe('queue');
   });
 });
+
+describe('the console names an undo by what it restores', () => {
+  it('in both languages', async () => {
+    const { describeAction } = await import('../src/console/format');
+    const { setLanguage } = await import('../src/console/i18n');
+    setLanguage('en');
+    expect(describeAction('undo', { undoes: 'x', status: 'uninstalled', group_id: 'unassigned' })).toBe('Undo: back to uninstalled, unassigned');
+    setLanguage('fi');
+    expect(describeAction('undo', { undoes: 'x', status: 'installed' })).toMatch(/^Kumoaminen: takaisin tilaan /);
+    setLanguage('en');
+  });
+});

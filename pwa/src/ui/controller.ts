@@ -371,6 +371,7 @@ export class Controller {
       if (codes.length === 0) this.setScanMessage({ text: t('photoNothing'), kind: 'error' });
       else if (codes.length === 1) {
         this.forgetLastCode(); // the same label again from a new photo is a new request
+        this.actedHold.release();
         await this.handleCodes([codes[0]!.text]);
       }
       else this.setScanMessage({ text: t('photoPick'), kind: 'info' });
