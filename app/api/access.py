@@ -61,6 +61,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
                 )
             return view(*args, **kwargs)
 
+        wrapper.required_roles = allowed  # type: ignore[attr-defined]  # read by app.api.openapi
         return wrapper  # type: ignore[return-value]
 
     return decorator

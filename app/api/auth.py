@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel, Field
 
 from app.api.access import require_roles, unauthenticated
+from app.api.schemas import ErrorBody
 from app.extensions import csrf, limiter
 from app.models.users import User
 from app.services import accounts
@@ -38,7 +39,7 @@ def _session_payload(user: User) -> Response:
     return response
 
 
-@bp.post("/login")
+@bp.post("/login", responses={"401": ErrorBody, "429": ErrorBody})
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def login(body: LoginBody) -> Response:
@@ -48,7 +49,7 @@ def login(body: LoginBody) -> Response:
     return _session_payload(user)
 
 
-@bp.post("/logout")
+@bp.post("/logout", responses={"204": None})
 @require_roles()
 def logout() -> Response:
     """End the session; the phone keeps its queued actions."""
@@ -56,7 +57,7 @@ def logout() -> Response:
     return Response(status=204)
 
 
-@bp.get("/me")
+@bp.get("/me", responses={"401": ErrorBody})
 def me() -> Response:
     """Return the signed-in user and a fresh CSRF token, or 401."""
     if not current_user.is_authenticated:

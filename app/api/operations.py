@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from app.api.access import current_account, require_roles
 from app.api.serializers import operation_json
 from app.errors import DomainError
+from app.input_bounds import QueryInstant
 from app.services import operations as operations_service
 
 bp = APIBlueprint(
@@ -31,7 +32,7 @@ class OperationsBatch(BaseModel):
 class OperationsQuery(BaseModel):
     ids: str | None = Field(default=None, description="Comma-separated op_ids")
     mine: bool = False
-    since: AwareDatetime | None = None
+    since: QueryInstant | None = None
     limit: int = Field(default=500, ge=1, le=500)
 
 
