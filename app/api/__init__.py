@@ -18,6 +18,7 @@ from app.api import (
     operations,
     platform,
     requests,
+    users,
 )
 
 
@@ -25,7 +26,19 @@ def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     requests.init_app(app)
     access.init_app(app)
-    modules = (health, auth, operations, devices, groups, history, inbox, bulk, labels, platform)
+    modules = (
+        health,
+        auth,
+        users,
+        operations,
+        devices,
+        groups,
+        history,
+        inbox,
+        bulk,
+        labels,
+        platform,
+    )
     for module in modules:
         app.register_api(module.bp)
     openapi.init_app(app)

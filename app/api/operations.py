@@ -9,14 +9,20 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from app.api.access import current_account, require_roles
+from app.api.schemas import ErrorBody
 from app.api.serializers import operation_json
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.input_bounds import QueryInstant
 from app.services import operations as operations_service
+from app.services.undo import UndoRefused
 
 bp = APIBlueprint(
     "operations", __name__, url_prefix="/api/operations", abp_tags=[Tag(name="operations")]
 )
+
+
+class UndoNotAllowed(Conflict):
+    code = UndoRefused.code
 
 
 class OperationsBatch(BaseModel):
@@ -36,7 +42,7 @@ class OperationsQuery(BaseModel):
     limit: int = Field(default=500, ge=1, le=500)
 
 
-@bp.post("")
+@bp.post("", responses={"409": ErrorBody})
 @require_roles()
 def ingest(body: OperationsBatch) -> Response:
     """Store operations idempotently by op_id; one result per item, in order."""
@@ -47,6 +53,9 @@ def ingest(body: OperationsBatch) -> Response:
             {"limit": limit},
         )
     results = operations_service.ingest(body.operations, current_account())
+    if len(results) == 1 and results[0].error_code == UndoRefused.code:
+        # One undo on its own (the phone sends a refused batch again one by one): a plain 409.
+        raise UndoNotAllowed(results[0].error_message or "", {"op_id": results[0].op_id})
     return jsonify(
         {
             "results": [
