@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from app.database import utcnow
 
-MAX_BIGINT = 2**63 - 1  # the database's integer column (PostgreSQL bigint, SQLite integer)
+MAX_ROW_ID = 2**31 - 1  # the id columns are INTEGER: 32 bits on PostgreSQL
 MAX_PAGE_NUMBER = 1_000_000  # page x size stays far inside an OFFSET the database accepts
 
 # Dates a query may name: wide enough for any real filter, narrow enough that a day more or
@@ -29,8 +29,8 @@ _QUERY_RANGE = {"earliest": "2000-01-01", "latest": "2100-01-01"}
 DEVICE_TIME_EARLIEST = datetime(2015, 1, 1, tzinfo=UTC)
 DEVICE_TIME_AHEAD = timedelta(days=1)
 
-RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT, description="a row id")]
-Count = Annotated[int, Field(ge=0, le=MAX_BIGINT)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID, description="a row id")]
+Count = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
 PageNumber = Annotated[int, Field(ge=0, le=MAX_PAGE_NUMBER, description="0-based page number")]
 
 
@@ -79,9 +79,9 @@ QueryTime = Annotated[AwareDatetime | date, AfterValidator(_query_time)]  # a da
 DeviceTime = Annotated[AwareDatetime, AfterValidator(_device_time)]
 
 
-def in_bigint_range(value: int) -> bool:
-    """Tell whether an integer fits the database's integer columns."""
-    return -MAX_BIGINT - 1 <= value <= MAX_BIGINT
+def in_id_range(value: int) -> bool:
+    """Tell whether an integer fits the database's id columns."""
+    return -MAX_ROW_ID - 1 <= value <= MAX_ROW_ID
 
 
 def in_datetime_range(value: datetime) -> bool:

@@ -7,7 +7,7 @@ One place for what no per-field rule can catch, because it goes wrong while pars
 - the query string: at most QUERY_MAX_PARAMS parameters (400 too_many_parameters);
 - NUL characters anywhere in the path, query, form or JSON strings (400 nul_character; the
   database cannot store them in text);
-- integers in paths: beyond the database's integer range there is no such row (404).
+- integers in paths: beyond the database's id range there is no such row (404).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.utils import cached_property
 
 from app.errors import DomainError
-from app.input_bounds import MAX_BIGINT
+from app.input_bounds import MAX_ROW_ID
 
 
 class TooDeep(DomainError):
@@ -128,10 +128,10 @@ class ApiRequest(FlaskRequest):
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in a route: a number past the database's integer range matches no row."""
+    """`<int:...>` in a route: a number past the database's id range matches no row."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_BIGINT)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 

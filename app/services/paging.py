@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Select, TypeDecorator, and_, func, or_, se
 
 from app.database import db
 from app.errors import Unprocessable
-from app.input_bounds import in_bigint_range, in_datetime_range
+from app.input_bounds import in_datetime_range, in_id_range
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -241,7 +241,7 @@ def decode_cursor(
             if moment.tzinfo is None or not in_datetime_range(moment):
                 raise problem
             values.append(moment)
-        elif type(value) is wanted and (wanted is not int or in_bigint_range(value)):
+        elif type(value) is wanted and (wanted is not int or in_id_range(value)):
             values.append(value)
         else:
             raise problem
