@@ -75,7 +75,7 @@ def _view_roles(app: Flask) -> dict[tuple[str, str], tuple[str, ...] | None]:
         path = _CONVERTER.sub(r"{\1}", rule.rule)
         view = app.view_functions[rule.endpoint]
         for method in rule.methods or ():
-            roles[(path, method.lower())] = getattr(view, "required_roles", None)
+            roles[(path, method.lower())] = getattr(view, "allowed_roles", None)
     return roles
 
 
