@@ -88,3 +88,13 @@ describe('batch list', () => {
     expect((await batchVerdict('install', TUID, 'prfi00else', status, 'tech')).outcome).toBe('needs-look');
   });
 });
+
+describe('cancelling an action on a device the phone knew nothing about', () => {
+  it('leaves the device unknown again, not in the status the cancelled action gave it', async () => {
+    const op = await outbox.enqueue({ kind: 'install', tuid: TUID, args: { group_id: 'prfi00site' }, seen: { status: null, group: null } }, 'tech');
+    expect((await cachedDevice(TUID))?.status).toBe('installed');
+    await undoAction(op.op_id, 'tech');
+    expect(await cachedDevice(TUID)).toMatchObject({ status: null, group: null });
+    expect((await batchVerdict('install', TUID, 'prfi00site', null, 'tech')).outcome).toBe('queue');
+  });
+});

@@ -234,8 +234,9 @@ export async function cancel(opId: string, now = Date.now()): Promise<CancelResu
     const changed = effectOnDevices(op, new Map(), now)[0];
     let restored = {
       ...device,
-      status: changed && changed.status !== null && op.seen.status !== undefined ? op.seen.status ?? device.status : device.status,
-      group: changed && changed.group !== null && op.seen.group !== undefined ? op.seen.group ?? device.group : device.group,
+      // What the card showed before the action (the cache it was read from), unknown included.
+      status: changed && changed.status !== null ? op.seen.status ?? null : device.status,
+      group: changed && changed.group !== null ? op.seen.group ?? null : device.group,
       updated_at: now,
     };
     const later = (await store.index('by_tuid').getAll(op.tuid))

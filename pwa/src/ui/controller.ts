@@ -13,6 +13,7 @@ import type { LabelError } from '../core/label';
 import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory';
 import { readDeviceLabel, readTypedId } from '../core/device-ids';
 import { ActedLabelHold } from '../core/acted-label';
+import { OutdatedAppError } from '../core/db';
 import { batchVerdict, saveBatchList, type BatchEntry } from '../core/batch-list';
 import { UndoFlow } from './undo-flow';
 import { GroupFlow } from './group-flow';
@@ -116,6 +117,7 @@ export class Controller {
 
   /** Say what went wrong in the user's language, from the error's code (src/ui/errors.ts). */
   errorText(error: unknown): string {
+    if (error instanceof OutdatedAppError) return t('outdatedTab');
     return explainError(error).text;
   }
 
@@ -253,6 +255,10 @@ export class Controller {
       this.setScanMessage({ text: `${label.tuid}: ${t('batchAlready')}`, kind: 'info' });
       return;
     }
+    if (this.undoFlow.wasRemoved(label.tuid)) {
+      this.setScanMessage({ text: `${label.tuid}: ${t('batchRemoved')}`, kind: 'info' });
+      return;
+    }
     const action = settings.batchAction;
     if (action === 'install' && !group && can('deployment_groups')) {
       this.setScanMessage({ text: t('pickGroupFirst'), kind: 'error' });
@@ -359,6 +365,7 @@ export class Controller {
   clearBatch(): void {
     this.forgetLastCode();
     update((s) => ({ scan: { ...s.scan, items: [], message: null } }));
+    this.undoFlow.newBatch();
     void saveBatchList([]);
   }
 
