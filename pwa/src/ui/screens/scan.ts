@@ -27,7 +27,7 @@ function camera(s: AppState, c: Controller): TemplateResult {
     </div>
     <div class="row">
       ${scan.cameraOn
-        ? html`<button type="button" class="btn" @click=${() => c.stopCamera(true)}>${t('cameraStop')}</button>`
+        ? html`<button type="button" class="btn" data-testid="stop-camera" @click=${() => c.stopCamera(true)}>${t('cameraStop')}</button>`
         : html`<button type="button" class="btn btn-primary" ?disabled=${scan.starting} data-testid="start-camera"
             @click=${() => c.requestCamera()}>${scan.starting ? t('cameraStarting') : t('cameraStart')}</button>`}
       ${scan.cameraOn && scan.torchSupported
