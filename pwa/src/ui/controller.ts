@@ -3,7 +3,7 @@
 
 import { ApiError, NetworkError, type Api } from '../core/api';
 import * as outbox from '../core/outbox';
-import { cachedDevice, lookupDevice } from '../core/devices';
+import { cachedDevice, fromResponse, lookupDevice } from '../core/devices';
 import { cachedGroups, selectedGroup } from '../core/groups';
 import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
 import { loadSettings, saveSettings, type Language } from '../core/settings';
@@ -14,7 +14,7 @@ import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory
 import { readDeviceLabel, readTypedId } from '../core/device-ids';
 import { ActedLabelHold } from '../core/acted-label';
 import { OutdatedAppError } from '../core/db';
-import { batchVerdict, saveBatchList, type BatchEntry } from '../core/batch-list';
+import { batchVerdict, learnBeforeSending, LEARN_SEEN_MS, saveBatchList, type BatchEntry } from '../core/batch-list';
 import { UndoFlow } from './undo-flow';
 import { GroupFlow } from './group-flow';
 import { ReplaceFlow } from './replace-flow';
@@ -280,7 +280,20 @@ export class Controller {
       return;
     }
     const op = operationFor(action, label.tuid, group);
-    const queued = await outbox.enqueue({ ...op, seen: { status, group: known?.group ?? null } }, session.user.username);
+    // A device this phone never saw: queue now, but hold it while it is looked up, so the
+    // operation says what the device was (an undo restores that). Offline it simply waits.
+    const learn = !known && getState().sync.online === true;
+    const queued = await outbox.enqueue(
+      { ...op, seen: { status, group: known?.group ?? null }, ...(learn ? { holdUntil: this.clock.now() + LEARN_SEEN_MS + 1_000 } : {}) },
+      session.user.username,
+    );
+    if (learn) {
+      const lookup = async () => {
+        const fresh = fromResponse(await this.api.device(label.tuid), this.clock.now());
+        return { status: fresh.status, group: fresh.group };
+      };
+      void learnBeforeSending(lookup, queued.op_id).then(() => this.kickSync());
+    }
     navigator.vibrate?.(40);
     await this.addBatchItem(
       { ...item, outcome: 'queued', opId: queued.op_id },
@@ -324,6 +337,7 @@ export class Controller {
       if (codes.length === 0) this.setScanMessage({ text: t('photoNothing'), kind: 'error' });
       else if (codes.length === 1) {
         this.forgetLastCode(); // the same label again from a new photo is a new request
+        this.actedHold.release();
         await this.handleCodes([codes[0]!.text]);
       }
       else this.setScanMessage({ text: t('photoPick'), kind: 'info' });
