@@ -128,7 +128,7 @@ def test_password_change_ends_every_sign_in_but_continues_this_one(
         "/api/auth/password",
         json={"current_password": "not it", "new_password": "a brand new password"},
     )
-    assert wrong.status_code == 403 and wrong.json["error"]["code"] == "wrong_password"
+    assert wrong.status_code == 400 and wrong.json["error"]["code"] == "wrong_password"
     assert phone.get("/api/auth/me").status_code == 200  # nothing ended
 
     weak = desk.post("/api/auth/password", json={"current_password": PASSWORD, "new_password": "x"})
