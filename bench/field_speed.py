@@ -80,6 +80,7 @@ OUTBOX_JS = """() => new Promise((resolve, reject) => {
     const get = db.transaction('outbox').objectStore('outbox').getAll();
     get.onsuccess = () => { db.close(); resolve(get.result.map((op) => ({
       op_id: op.op_id, tuid: op.tuid, kind: op.kind, state: op.state, created_at: op.created_at,
+      error: op.error ? op.error.message : null,
     }))); };
   };
 })"""
@@ -179,11 +180,19 @@ def seconds(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} s, max {max(values):.2f} s (n={len(values)})"
 
 
-def undo_outcome(page: Any) -> str:
-    try:
-        return str(page.locator("[data-testid=toast]").inner_text(timeout=3_000)).split(".")[0]
-    except Exception:
-        return "no message"
+def undo_outcome(page: Any, tuid: str, timeout: float = 20.0) -> str:
+    """What became of the undo of the action on `tuid`, once it settles."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ops = [op for op in outbox(page) if op["tuid"] == tuid]
+        if any(op["state"] == "cancelled" for op in ops):
+            return "cancelled on the phone (never sent)"
+        undo = next((op for op in ops if op["kind"] == "undo"), None)
+        if undo and undo["state"] in ("synced", "failed", "conflict"):
+            return f"undo {undo['state']}" + (f": {undo['error']}" if undo["error"] else "")
+        if time.monotonic() > deadline:
+            return f"undo {undo['state'] if undo else 'not queued'} after {timeout:.0f} s"
+        time.sleep(0.2)
 
 
 def undo_taps(taps: Taps, page: Any, phase: str, button: str) -> int:
@@ -205,7 +214,7 @@ def run(labels: int, chromium: str) -> None:
         batch_tuids = emulator.state.add_devices(count=labels)
         single_tuids = emulator.state.add_devices(count=10)
         typed_tuids = emulator.state.add_devices(count=5)
-        wrong = emulator.state.add_devices(count=3)
+        wrong = emulator.state.add_devices(count=4)
         all_tuids = batch_tuids + single_tuids + wrong
         urls = label_urls(label_texts(all_tuids))
         index = {tuid: i for i, tuid in enumerate(all_tuids)}
@@ -251,8 +260,22 @@ def run(labels: int, chromium: str) -> None:
                 undo_taps(
                     taps, page, "undo-batch", "[data-testid=scan-message] [data-testid=undo]"
                 ),
-                undo_outcome(page),
+                undo_outcome(page, wrong[0]),
             )
+
+            # The same offline (a basement): the action is still on the phone, so it is cancelled.
+            context.set_offline(True)
+            page.wait_for_timeout(500)
+            page.evaluate("i => window.__cam.show(i)", index[wrong[3]])
+            wait_queued(page, wrong[3], 0)
+            page.evaluate("() => window.__cam.blank()")
+            results["undo_batch_offline"] = (
+                undo_taps(
+                    taps, page, "undo-offline", "[data-testid=scan-message] [data-testid=undo]"
+                ),
+                undo_outcome(page, wrong[3]),
+            )
+            context.set_offline(False)
 
             # ---- single mode --------------------------------------------------------------
             page.uncheck("[data-testid=batch-mode]")
@@ -289,7 +312,7 @@ def run(labels: int, chromium: str) -> None:
             page.evaluate("() => window.__cam.blank()")
             results["undo_single"] = (
                 undo_taps(taps, page, "undo-single", "[data-testid=toast-undo]"),
-                undo_outcome(page),
+                undo_outcome(page, wrong[1]),
             )
             page.click("button:has-text('Stop camera')")
 
@@ -316,7 +339,7 @@ def run(labels: int, chromium: str) -> None:
             wait_queued(page, wrong[2], 0)
             results["undo_typed"] = (
                 undo_taps(taps, page, "undo-typed", "[data-testid=toast-undo]"),
-                undo_outcome(page),
+                undo_outcome(page, wrong[2]),
             )
             browser.close()
 
@@ -338,12 +361,15 @@ def run(labels: int, chromium: str) -> None:
         f"typed id:    {t_taps:.1f} taps/device (field, Enter, Install; typing not counted); "
         f"Enter -> queued {seconds(typed_seconds)}"
     )
-    for name in ("batch", "single", "typed"):
+    for name in ("batch", "batch_offline", "single", "typed"):
         count, outcome = results[f"undo_{name}"]
         print(f"undo a wrong scan ({name}): {count} taps (target <= 2): {outcome}")
 
 
 def main() -> None:
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--labels", type=int, default=30, help="labels scanned in batch mode")
     parser.add_argument(

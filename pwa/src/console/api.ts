@@ -44,8 +44,8 @@ export interface Page<T> {
 
 export type OpState = 'accepted' | 'syncing' | 'synced' | 'failed' | 'conflict' | 'discarded';
 export const OP_STATES: readonly OpState[] = ['accepted', 'syncing', 'synced', 'failed', 'conflict', 'discarded'];
-export type OpKind = 'set_status' | 'set_group' | 'install' | 'remove' | 'replace';
-export const OP_KINDS: readonly OpKind[] = ['install', 'remove', 'replace', 'set_status', 'set_group'];
+export type OpKind = 'set_status' | 'set_group' | 'install' | 'remove' | 'replace' | 'undo';
+export const OP_KINDS: readonly OpKind[] = ['install', 'remove', 'replace', 'set_status', 'set_group', 'undo'];
 
 export interface PersonRef {
   username: string;
@@ -288,6 +288,23 @@ export class ConsoleApi {
   async logout(): Promise<void> {
     try {
       await this.api.logout();
+    } finally {
+      this.token = null;
+    }
+  }
+
+  /** Change one's password: every other sign-in ends, this one goes on with a new token. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<User> {
+    const session = await this.call<SessionResponse>('POST', '/api/auth/password', {
+      json: { current_password: currentPassword, new_password: newPassword },
+    });
+    return this.remember(session);
+  }
+
+  /** End every sign-in of one's own, this one too (a lost phone). */
+  async signOutEverywhere(): Promise<{ ended: number }> {
+    try {
+      return await this.call<{ ended: number }>('POST', '/api/auth/sign-out-everywhere');
     } finally {
       this.token = null;
     }

@@ -71,6 +71,9 @@ export const en = {
   sortedDesc: 'sorted descending',
 
   // operation vocabulary
+  'kind.undo': 'Undo',
+  'do.undo': 'Undo: back to {restores}',
+  undoOf: 'Undoes the earlier action: show it',
   'kind.install': 'Install',
   'kind.remove': 'Remove',
   'kind.replace': 'Replace',
@@ -366,6 +369,19 @@ export const en = {
   signOutUserTitle: 'Sign {name} out everywhere?',
   signOutUserBody: '{name} is signed in on {count} devices. Every one of them is signed out at once (a lost phone, someone who left). Actions waiting on a phone are kept and sent after the next sign-in.',
   signedOutUser: '{name} was signed out on {count} devices.',
+  // one's own account (the user menu)
+  changePassword: 'Change password',
+  changePasswordTitle: 'Change your password',
+  changePasswordBody: 'Every other device signed in as you is signed out; this page stays signed in.',
+  currentPassword: 'Current password',
+  newPassword: 'New password',
+  repeatPassword: 'New password again',
+  currentPasswordMissing: 'Enter your current password.',
+  newPasswordShort: 'The new password needs at least {count} characters.',
+  passwordsDiffer: 'The two new passwords differ.',
+  passwordChanged: 'Password changed. Other devices signed in as you were signed out.',
+  signOutEverywhereTitle: 'Sign out everywhere?',
+  signOutEverywhereBody: 'Every device signed in as you is signed out at once, this one too (a lost phone). Actions waiting on a phone are kept and sent after the next sign-in.',
 };
 
 export type MessageKey = keyof typeof en;

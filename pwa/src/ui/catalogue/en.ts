@@ -211,7 +211,6 @@ export const en = {
 
   // header, device card layout, connection waits, storage banner (issue 14, items 6–11)
   waitingWord: 'waiting',
-  failedWord: '{count} failed',
   failedBadgeLabel: '{count} failed',
   groupPickShort: 'Pick a group',
   actionsPermanent: 'Permanent',
@@ -294,6 +293,7 @@ export const en = {
   'kind.undo': 'Undo',
   'state.cancelled': 'Cancelled',
   batchDoneByYou: 'Already done by you',
+  cardDoneByYou: 'Already done by you: {action} ({time}).',
   batchRemoved: 'Removed from this batch. Clear the list to scan it again.',
   batchRemove: 'Remove {tuid} from the list',
 

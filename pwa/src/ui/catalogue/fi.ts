@@ -203,7 +203,6 @@ export const fi: Record<MessageKey, string> = {
 
   // header, device card layout, connection waits, storage banner (issue 14, items 6–11)
   waitingWord: 'odottaa',
-  failedWord: '{count} epäonnistui',
   failedBadgeLabel: '{count} epäonnistui',
   groupPickShort: 'Valitse ryhmä',
   actionsPermanent: 'Pysyvä',
@@ -286,6 +285,7 @@ export const fi: Record<MessageKey, string> = {
   'kind.undo': 'Kumoaminen',
   'state.cancelled': 'Peruttu',
   batchDoneByYou: 'Olet jo tehnyt tämän',
+  cardDoneByYou: 'Olet jo tehnyt tämän: {action} ({time}).',
   batchRemoved: 'Poistettu tästä erästä. Tyhjennä lista skannataksesi sen uudelleen.',
   batchRemove: 'Poista {tuid} listalta',
 
