@@ -44,6 +44,22 @@ CHECKS = [
 ]
 
 
+SIGN_IN_COOKIES = ("session", "remember_token")
+ENDS_SIGN_IN = {
+    "POST /api/auth/logout",
+    "POST /api/auth/password",
+    "POST /api/auth/sign-out-everywhere",
+    "POST /api/users/{user_id}/sign-out-everywhere",
+}
+
+
+def _restore_cookies(api: ApiClient, cookies: dict[str, Any]) -> None:
+    for name, cookie in cookies.items():
+        now = api.client.get_cookie(name)
+        if cookie is not None and (now is None or now.value != cookie.value):
+            api.client.set_cookie(name, cookie.value, domain=cookie.domain, path=cookie.path)
+
+
 @dataclass
 class Tally:
     cases: int = 0
@@ -66,6 +82,11 @@ def _run_operation(
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         tally.cases += 1
+        cookies = {name: api.client.get_cookie(name) for name in SIGN_IN_COOKIES}
+        if mode is GenerationMode.POSITIVE and case.cookies:
+            # Valid examples run signed in: drop the cookies schemathesis makes up for the
+            # security schemes (signed-out and garbage cookies are the invalid examples' part).
+            case.cookies = {k: v for k, v in case.cookies.items() if k not in SIGN_IN_COOKIES}
         headers = {"X-CSRFToken": api.csrf_token or ""}
         response = case.call(session=api.client, headers=headers, app=app)
         tally.statuses[response.status_code] += 1
@@ -76,9 +97,10 @@ def _run_operation(
         except (Exception, FailureGroup) as failure:  # note it; every case still runs
             first = str(failure).strip().splitlines()[:6]
             tally.failures.append(f"{operation.label} [{mode.value}]: {' | '.join(first)}")
-        if api.get("/api/auth/me").status_code == 401:
-            # Logout, or an invalid example that sends its own session cookie (schemathesis
-            # drops the cookie after it): sign in again so the next cases are signed in.
+        # An invalid example may send its own session cookies, which schemathesis then drops:
+        # put ours back. Only the operations that end sign-ins need a new one.
+        _restore_cookies(api, cookies)
+        if operation.label in ENDS_SIGN_IN and api.get("/api/auth/me").status_code == 401:
             assert api.user is not None
             again = api.login(api.user["username"], "correct horse battery")
             assert again.status_code == 200, again.json

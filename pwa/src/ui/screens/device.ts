@@ -24,6 +24,15 @@ function freshness(lookup: DeviceLookup): TemplateResult {
   return html`<p class="note" data-testid="device-source">${text} ${d.source === 'queued' && lookup.source !== 'none' ? t('deviceFromQueued') : nothing}</p>`;
 }
 
+/** "Already done by you: Install into … (10:42)" when the device's newest action is this user's. */
+function doneByYou(s: AppState, tuid: string): TemplateResult {
+  const me = s.session.user?.username;
+  const newest = s.ops.filter((op) => op.tuid === tuid && op.state !== 'cancelled' && op.state !== 'discarded' && !op.rejected).pop();
+  if (!me || !newest || newest.username !== me || newest.undone_by || newest.kind === 'undo') return html``;
+  return html`<p class="msg msg-info" data-testid="done-by-you">${t('cardDoneByYou', { action: describeOp(newest), time: formatTime(newest.created_at) })}
+    <span class="state state-${newest.state}">${t(`state.${newest.state}`)}</span></p>`;
+}
+
 export function deviceScreen(s: AppState, c: Controller): TemplateResult {
   const route = s.route.name === 'device' ? s.route : null;
   const device = s.device;
@@ -44,6 +53,7 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
       ${d?.battery_level != null ? html`<dt>${t('deviceBattery')}</dt><dd>${d.battery_level} %</dd>` : nothing}
     </dl>
     ${lookup ? freshness(lookup) : nothing}
+    ${doneByYou(s, tuid)}
     ${d?.platform_found === false ? html`<p class="msg msg-error">${t('deviceNotInStack')}</p>` : nothing}
     ${d?.platform_message && d.platform_found !== false
       ? html`<details class="note explained-details"><summary>${t('platformNote')}</summary><p class="mono">${d.platform_message}</p></details>`
