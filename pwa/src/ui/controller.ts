@@ -3,31 +3,31 @@
 
 import { ApiError, NetworkError, type Api } from '../core/api';
 import * as outbox from '../core/outbox';
-import { cachedDevice, fromResponse, lookupDevice } from '../core/devices';
+import { lookupDevice } from '../core/devices';
 import { cachedGroups, selectedGroup } from '../core/groups';
 import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
 import { loadSettings, saveSettings, type Language } from '../core/settings';
-import { confirmationFor, isDangerous, needsALook, operationFor } from '../core/actions';
+import { confirmationFor, isDangerous, operationFor } from '../core/actions';
 import { confirmationText } from './confirmations';
 import type { LabelError } from '../core/label';
 import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory';
 import { readDeviceLabel, readTypedId } from '../core/device-ids';
 import { ActedLabelHold } from '../core/acted-label';
 import { OutdatedAppError } from '../core/db';
-import { batchVerdict, learnBeforeSending, LEARN_SEEN_MS, saveBatchList, type BatchEntry } from '../core/batch-list';
+import { saveBatchList } from '../core/batch-list';
 import { UndoFlow } from './undo-flow';
+import { BatchFlow } from './batch-flow';
 import { GroupFlow } from './group-flow';
 import { ReplaceFlow } from './replace-flow';
 import { CameraControl } from './camera-control';
 import { can, currentPlatform, loadPlatform, refreshPlatform } from '../core/platform';
 import type { OutboxSync } from '../core/sync';
-import type { Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
 import { setLanguage, t } from './i18n';
 import { labelProblem } from './label-words';
 import { routeToHash } from './routes';
 import { getState, update, type BatchAction, type MessageAction, type Route } from './state';
-import { describeOp, statusName } from './format';
+import { describeOp } from './format';
 import { explainError } from './errors';
 
 const TOAST_MS = 4_000;
@@ -37,15 +37,17 @@ export class Controller {
   private readonly scanMemory: ScanMemory;
   private readonly actedHold: ActedLabelHold;
   readonly undoFlow: UndoFlow;
+  private readonly batch: BatchFlow;
 
   constructor(
     readonly api: Api,
     readonly sync: OutboxSync,
-    private readonly clock: ScanClock = systemScanClock,
+    clock: ScanClock = systemScanClock,
   ) {
     this.scanMemory = new ScanMemory(clock);
     this.actedHold = new ActedLabelHold(clock);
     this.undoFlow = new UndoFlow(this);
+    this.batch = new BatchFlow(this, clock);
   }
 
   // ---- data refresh -------------------------------------------------------------------------
@@ -220,7 +222,7 @@ export class Controller {
         return;
       }
       if (batch) {
-        await this.batchScanned(parsed.label);
+        await this.batch.scanned(parsed.label);
         continue;
       }
       navigator.vibrate?.(40);
@@ -248,66 +250,6 @@ export class Controller {
   setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success'; action?: MessageAction } | null): void {
     update((s) => ({ scan: { ...s.scan, message } }));
   }
-
-  private async batchScanned(label: Label): Promise<void> {
-    const { scan, settings, selectedGroup: group, session } = getState();
-    if (scan.items.some((item) => item.tuid === label.tuid)) {
-      this.setScanMessage({ text: `${label.tuid}: ${t('batchAlready')}`, kind: 'info' });
-      return;
-    }
-    if (this.undoFlow.wasRemoved(label.tuid)) {
-      this.setScanMessage({ text: `${label.tuid}: ${t('batchRemoved')}`, kind: 'info' });
-      return;
-    }
-    const action = settings.batchAction;
-    if (action === 'install' && !group && can('deployment_groups')) {
-      this.setScanMessage({ text: t('pickGroupFirst'), kind: 'error' });
-      return;
-    }
-    if (!session.user) return;
-    const known = await cachedDevice(label.tuid);
-    const status = known?.status ?? null;
-    const item = { tuid: label.tuid, deviceType: label.device_type, at: this.clock.now(), status };
-    const verdict = await batchVerdict(action, label.tuid, group, status, session.user.username);
-    if (verdict.outcome === 'already') {
-      // This technician's own action, queued or synced (also from before a reload): no alarm.
-      await this.addBatchItem({ ...item, outcome: 'already', opId: verdict.op.op_id }, { text: `${label.tuid}: ${t('batchDoneByYou')}`, kind: 'info' });
-      return;
-    }
-    if (verdict.outcome === 'needs-look') {
-      navigator.vibrate?.([60, 60, 60]);
-      await this.addBatchItem({ ...item, outcome: 'needs-look' }, { text: `${label.tuid}: ${t('batchNeedsLook', { status: statusName(status) })}`, kind: 'error' });
-      return;
-    }
-    const op = operationFor(action, label.tuid, group);
-    // A device this phone never saw: queue now, but hold it while it is looked up, so the
-    // operation says what the device was (an undo restores that). Offline it simply waits.
-    const learn = !known && getState().sync.online === true;
-    const queued = await outbox.enqueue(
-      { ...op, seen: { status, group: known?.group ?? null }, ...(learn ? { holdUntil: this.clock.now() + LEARN_SEEN_MS + 1_000 } : {}) },
-      session.user.username,
-    );
-    if (learn) {
-      const lookup = async () => {
-        const fresh = fromResponse(await this.api.device(label.tuid), this.clock.now());
-        return { status: fresh.status, group: fresh.group };
-      };
-      void learnBeforeSending(lookup, queued.op_id).then(() => this.kickSync());
-    }
-    navigator.vibrate?.(40);
-    await this.addBatchItem(
-      { ...item, outcome: 'queued', opId: queued.op_id },
-      { text: `${label.tuid}: ${t('batchQueued')} · ${t('batchCount', { count: getState().scan.items.length + 1 })}`, kind: 'success', action: this.undoFlow.actionFor(queued.op_id) },
-    );
-    this.kickSync();
-  }
-
-  /** Put an entry at the top of the batch list, kept across reloads. */
-  private async addBatchItem(item: BatchEntry, message: { text: string; kind: 'info' | 'error' | 'success'; action?: MessageAction }): Promise<void> {
-    update((s) => ({ scan: { ...s.scan, items: [item, ...s.scan.items.filter((i) => i.tuid !== item.tuid)], message } }));
-    await saveBatchList(getState().scan.items);
-  }
-
 
   /** Open a device from typed text (a TUID or any label text). */
   manualEntry(text: string): boolean {
