@@ -6,6 +6,7 @@ from app.models.device_checks import DeviceCheck
 from app.models.devices import DeploymentGroup, Device
 from app.models.operations import Operation, OutboxStep, SyncAttempt
 from app.models.users import User
+from app.models.verifications import InstallVerification
 
 __all__ = [
     "AuditEvent",
@@ -14,6 +15,7 @@ __all__ = [
     "DeploymentGroup",
     "DeviceCheck",
     "Device",
+    "InstallVerification",
     "Operation",
     "OutboxStep",
     "SyncAttempt",
