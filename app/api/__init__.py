@@ -17,6 +17,7 @@ from app.api import (
     labels,
     operations,
     platform,
+    verifications,
 )
 
 
@@ -24,7 +25,7 @@ def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     access.init_app(app)
     modules = (health, auth, operations, devices, groups, history, inbox, bulk, labels, platform)
-    for module in modules:
+    for module in (*modules, verifications):
         app.register_api(module.bp)
 
     def openapi_document() -> Response:

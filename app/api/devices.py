@@ -47,5 +47,6 @@ def get_device(path: DevicePath) -> Response:
             ),
             "platform": view.platform,
             "history": [operation_json(op, with_steps=False) for op in view.history],
+            "verification": view.verification,
         }
     )
