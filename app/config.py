@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "LABEL_DECODE_WAIT_S": 3.0,  # how long a photo waits for a slot before a 503
     "LABEL_DECODE_MAX_BYTES": 64 * 1024 * 1024,  # largest decoded image (w x h x bytes a pixel)
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # A sign-in lasts until it is ended (sign out, password change, "sign out everywhere") or
+    # this many days: a phone offline for a whole shift keeps its session.
+    "SESSION_MAX_DAYS": 365,
     "PWA_DIST": None,  # folder of the built PWA; default pwa/dist beside the package
 }
 
@@ -111,6 +115,7 @@ def apply_settings(app: Flask, settings: dict[str, Any]) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["SESSION_MAX_DAYS"])
     # The PWA reads the token from /api/auth/me and sends it as X-CSRFToken on every write;
     # the token must outlive a long offline shift, so it lives as long as the session.
     app.config["WTF_CSRF_TIME_LIMIT"] = None

@@ -17,6 +17,7 @@ from app.api import (
     labels,
     operations,
     platform,
+    users,
     verifications,
 )
 
@@ -24,8 +25,21 @@ from app.api import (
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     access.init_app(app)
-    modules = (health, auth, operations, devices, groups, history, inbox, bulk, labels, platform)
-    for module in (*modules, verifications):
+    modules = (
+        health,
+        auth,
+        users,
+        operations,
+        devices,
+        groups,
+        history,
+        inbox,
+        bulk,
+        labels,
+        platform,
+        verifications,
+    )
+    for module in modules:
         app.register_api(module.bp)
 
     def openapi_document() -> Response:

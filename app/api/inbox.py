@@ -42,11 +42,16 @@ class DiscardBody(BaseModel):
 
 
 class InboxQuery(HistoryQuery):
-    EXTRA_STATES: ClassVar[tuple[str, ...]] = (inbox_service.STILL_RETRYING,)
+    EXTRA_STATES: ClassVar[tuple[str, ...]] = (
+        inbox_service.STILL_RETRYING,
+        inbox_service.DRIFT_REPAIRED,
+    )
 
 
 class InboxPage(HistoryPage):
-    counts: dict[str, int] = Field(description="waiting operations: failed, conflict, retrying")
+    counts: dict[str, int] = Field(
+        description="waiting operations: failed, conflict, retrying; and drift_repaired"
+    )
 
 
 def decision_json(decision: inbox_service.Decision) -> dict[str, Any]:
@@ -70,7 +75,9 @@ def list_inbox(query: InboxQuery) -> Response:
     """Page through operations that failed or conflict, with the platform's message.
 
     `state=retrying` lists instead (or as well) the operations the worker keeps retrying, each
-    with its tries so far and the time of the next one.
+    with its tries so far and the time of the next one. `state=drift_repaired` lists the
+    operations whose read-back found the platform drifted (one of our own late writes) and whose
+    last action the worker applied again, with the evidence as their message.
     """
     page = inbox_service.inbox_page(
         history_filter(query), sort_keys(query.sort), query.page, query.size, query.cursor

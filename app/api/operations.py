@@ -10,12 +10,17 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from app.api.access import current_account, require_roles
 from app.api.serializers import operation_json
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.services import operations as operations_service
+from app.services.undo import UndoRefused
 
 bp = APIBlueprint(
     "operations", __name__, url_prefix="/api/operations", abp_tags=[Tag(name="operations")]
 )
+
+
+class UndoNotAllowed(Conflict):
+    code = UndoRefused.code
 
 
 class OperationsBatch(BaseModel):
@@ -46,6 +51,9 @@ def ingest(body: OperationsBatch) -> Response:
             {"limit": limit},
         )
     results = operations_service.ingest(body.operations, current_account())
+    if len(results) == 1 and results[0].error_code == UndoRefused.code:
+        # One undo on its own (the phone sends a refused batch again one by one): a plain 409.
+        raise UndoNotAllowed(results[0].error_message or "", {"op_id": results[0].op_id})
     return jsonify(
         {
             "results": [

@@ -9,6 +9,16 @@ import type { PlatformInfo } from '../core/platform';
 export { ApiError, NetworkError } from '../core/api';
 export type { Group, User };
 
+/** An account as admins see it: `sign_ins` is how many devices are signed in. */
+export interface Account {
+  id: number;
+  username: string;
+  display_name: string;
+  role: 'technician' | 'supervisor' | 'admin';
+  active: boolean;
+  sign_ins: number;
+}
+
 export interface Page<T> {
   items: T[];
   /** Exact up to 10,000; past that the database's estimate (`totalExact` is then false). */
@@ -64,6 +74,8 @@ export interface InboxCounts {
   conflict: number;
   /** Not waiting for a decision: operations the worker keeps retrying. */
   retrying: number;
+  /** Not waiting for a decision: operations whose drift the worker repaired. */
+  drift_repaired: number;
 }
 
 export interface InboxPage extends Page<HistoryItem> {
@@ -272,6 +284,17 @@ export class ConsoleApi {
     } finally {
       this.token = null;
     }
+  }
+
+  // --- accounts (admins) -----------------------------------------------------------------------
+
+  users(): Promise<{ items: Account[] }> {
+    return this.call('GET', '/api/users');
+  }
+
+  /** End every sign-in of this user: all their cookies stop working at once. */
+  signOutUser(id: number): Promise<{ ended: number }> {
+    return this.call('POST', `/api/users/${id}/sign-out-everywhere`);
   }
 
   // --- history and inbox -----------------------------------------------------------------------

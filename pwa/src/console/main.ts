@@ -18,12 +18,19 @@ const SECTIONS: { name: SectionName; label: MessageKey }[] = [
   { name: 'history', label: 'navHistory' },
   { name: 'inbox', label: 'navInbox' },
   { name: 'bulk', label: 'navBulk' },
+  { name: 'users', label: 'navUsers' },
 ];
+
+/** The sections this role sees: accounts are for admins only. */
+function sectionsFor(role: string): typeof SECTIONS {
+  return SECTIONS.filter((s) => s.name !== 'users' || role === 'admin');
+}
 
 const LOADERS: Record<SectionName, () => Promise<(host: Host) => Section>> = {
   history: () => import('./history').then((m) => m.createHistory),
   inbox: () => import('./inbox').then((m) => m.createInbox),
   bulk: () => import('./bulk').then((m) => m.createBulk),
+  users: () => import('./users').then((m) => m.createUsers),
 };
 
 const COUNTS_EVERY_MS = 60_000;
@@ -35,7 +42,7 @@ export function parseHash(hash: string): Route {
   const path = at >= 0 ? text.slice(0, at) : text;
   const params = new URLSearchParams(at >= 0 ? text.slice(at + 1) : '');
   const [first, second] = path.split('/');
-  const name: SectionName = first === 'inbox' || first === 'bulk' ? first : 'history';
+  const name: SectionName = first === 'inbox' || first === 'bulk' || first === 'users' ? first : 'history';
   const id = second && /^\d+$/.test(second) ? Number(second) : null;
   return { name, id, params };
 }
@@ -215,7 +222,9 @@ class ConsoleApp implements Host {
 
   // --- routing ---------------------------------------------------------------------------------
 
-  private showRoute(route: Route, first = false): void {
+  private showRoute(requested: Route, first = false): void {
+    const admin = this.signedIn?.role === 'admin';
+    const route: Route = requested.name === 'users' && !admin ? { ...requested, name: 'history' } : requested;
     const sectionChanged = route.name !== this.route.name || first;
     this.route = route;
     if (this.screen !== 'console') return;
@@ -357,7 +366,7 @@ class ConsoleApp implements Host {
       <header class="c-top">
         ${this.brand()}
         <nav class="c-tabs" aria-label=${t('sections')}>
-          ${SECTIONS.map(
+          ${sectionsFor(user.role).map(
             (s) => html`<a class="c-tab" href="#/${s.name}" aria-current=${this.route.name === s.name ? 'page' : 'false'}
               data-testid="tab-${s.name}">
               ${t(s.label)}

@@ -4,9 +4,9 @@ import type { TemplateResult } from 'lit-html';
 import type { ConsoleApi, Group, User } from './api';
 import type { DialogHost } from './dialogs';
 
-export type SectionName = 'history' | 'inbox' | 'bulk';
+export type SectionName = 'history' | 'inbox' | 'bulk' | 'users';
 
-/** Where the console is: `#/history?tuid=…`, `#/inbox`, `#/bulk`, `#/bulk/12`. */
+/** Where the console is: `#/history?tuid=…`, `#/inbox`, `#/bulk`, `#/bulk/12`, `#/users`. */
 export interface Route {
   name: SectionName;
   id: number | null;

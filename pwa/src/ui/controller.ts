@@ -7,11 +7,13 @@ import { cachedDevice, lookupDevice } from '../core/devices';
 import { cachedGroups, createGroup, refreshGroups, selectGroup, selectedGroup, normaliseGroupId, followsConvention } from '../core/groups';
 import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
 import { loadSettings, saveSettings, type Language } from '../core/settings';
-import { deviceTypeFor, isGateway, type LabelError } from '../core/label';
+import { confirmationFor, isDangerous, needsALook, operationFor, replacementCompatible, type Confirmation } from '../core/actions';
+import { deviceTypeFor, type LabelError } from '../core/label';
+import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory';
 import { readDeviceLabel } from '../core/device-ids';
 import { can, currentPlatform, loadPlatform, refreshPlatform } from '../core/platform';
 import type { OutboxSync } from '../core/sync';
-import type { InstallationStatus, Label } from '../core/types';
+import type { Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
 import { setLanguage, t, isKey } from './i18n';
 import { getState, update, type BatchAction, type Route } from './state';
@@ -21,10 +23,15 @@ const TOAST_MS = 4_000;
 let toastTimer: number | null = null;
 
 export class Controller {
+  private readonly scanMemory: ScanMemory;
+
   constructor(
     readonly api: Api,
     readonly sync: OutboxSync,
-  ) {}
+    private readonly clock: ScanClock = systemScanClock,
+  ) {
+    this.scanMemory = new ScanMemory(clock);
+  }
 
   // ---- data refresh -------------------------------------------------------------------------
 
@@ -221,22 +228,13 @@ export class Controller {
     return `${text} ${t('reasonTail')}`;
   }
 
-  private lastText: string | null = null;
-  private lastTextAt = 0;
-
   /** Handle codes read by the camera (or chosen from a photo). */
   async handleCodes(texts: string[]): Promise<void> {
     const { route, settings } = getState();
     const batch = settings.batchMode && route.name === 'scan';
     for (const text of texts) {
       // The camera sees the same label many times a second: act on it once.
-      const now = Date.now();
-      if (text === this.lastText && (batch || now - this.lastTextAt < 3_000)) {
-        this.lastTextAt = now;
-        continue;
-      }
-      this.lastText = text;
-      this.lastTextAt = now;
+      if (!this.scanMemory.isNew(text, batch)) continue;
       const parsed = readDeviceLabel(currentPlatform().key, text);
       if ('error' in parsed) {
         navigator.vibrate?.([60, 60, 60]);
@@ -260,7 +258,7 @@ export class Controller {
 
   /** Clear the "just read" memory (a new batch, or leaving the scan screen). */
   forgetLastCode(): void {
-    this.lastText = null;
+    this.scanMemory.forget();
   }
 
   private setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success' } | null): void {
@@ -281,9 +279,8 @@ export class Controller {
     if (!session.user) return;
     const known = await cachedDevice(label.tuid);
     const status = known?.status ?? null;
-    const risky = action === 'install' ? ['installed', 'quarantine', 'retired'] : action === 'retire' ? [] : ['retired'];
-    const item = { tuid: label.tuid, deviceType: label.device_type, at: Date.now(), status };
-    if (status && risky.includes(status)) {
+    const item = { tuid: label.tuid, deviceType: label.device_type, at: this.clock.now(), status };
+    if (status && needsALook(action, status)) {
       navigator.vibrate?.([60, 60, 60]);
       update((s) => ({
         scan: {
@@ -294,7 +291,7 @@ export class Controller {
       }));
       return;
     }
-    const op = batchOperation(action, label.tuid, group);
+    const op = operationFor(action, label.tuid, group);
     await outbox.enqueue({ ...op, seen: { status, group: known?.group ?? null } }, session.user.username);
     navigator.vibrate?.(40);
     update((s) => ({
@@ -446,22 +443,16 @@ export class Controller {
     const { tuid } = device;
     const status = lookup.device.status;
     const seen = { status, group: lookup.device.group };
-    let message: string | null = null;
-    if (kind === 'install') {
-      if (!group && can('deployment_groups')) {
-        this.toast(t('pickGroupFirst'), 'error');
-        this.go({ name: 'group' });
-        return;
-      }
-      if (status === 'installed') message = t('confirmInstallInstalled', { group: lookup.device.group ? t('inGroup', { group: lookup.device.group }) : '', target: group ?? '' });
-      else if (status === 'quarantine') message = t('confirmInstallQuarantine', { target: group ?? '' });
-      else if (status === 'retired') message = t('confirmInstallRetired', { target: group ?? '' });
-    } else if (kind === 'remove') message = t('confirmRemove', { tuid });
-    else if (kind === 'quarantine') message = t('confirmQuarantine', { tuid });
-    else if (kind === 'retire') message = t('confirmRetire', { tuid });
-    if (message && !(await this.confirm(message, t('confirm'), kind === 'retire' || kind === 'install'))) return;
+    if (kind === 'install' && !group && can('deployment_groups')) {
+      this.toast(t('pickGroupFirst'), 'error');
+      this.go({ name: 'group' });
+      return;
+    }
+    const question = confirmationFor(kind, status);
+    const message = question && confirmationText(question, tuid, lookup.device.group, group);
+    if (message && !(await this.confirm(message, t('confirm'), isDangerous(kind)))) return;
 
-    const op = batchOperation(kind, tuid, group);
+    const op = operationFor(kind, tuid, group);
     const queued = await outbox.enqueue({ ...op, seen }, session.user.username);
     this.kickSync();
     this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success');
@@ -504,7 +495,7 @@ export class Controller {
     if (!replace?.newTuid || !session.user) return;
     const oldType = replace.oldDevice?.device_type ?? deviceTypeFor(replace.oldTuid);
     const newType = replace.newType ?? deviceTypeFor(replace.newTuid);
-    const compatible = oldType === newType || (isGateway(oldType) && isGateway(newType));
+    const compatible = replacementCompatible(oldType, newType);
     if (!compatible && !(await this.confirm(t('replaceTypeMismatch', { newType, oldType }), t('replaceConfirm'), true))) return;
     const queued = await outbox.enqueue(
       {
@@ -566,16 +557,21 @@ export class Controller {
   }
 }
 
-function batchOperation(action: BatchAction, tuid: string, group: string | null): { kind: 'install' | 'remove' | 'set_status'; tuid: string; args: Record<string, unknown> } {
-  switch (action) {
-    case 'install':
-      return { kind: 'install', tuid, args: { group_id: group } };
+/** Return the device card's question, in the user's language. */
+function confirmationText(question: NonNullable<Confirmation>, tuid: string, currentGroup: string | null, target: string | null): string {
+  switch (question) {
+    case 'installInstalled':
+      return t('confirmInstallInstalled', { group: currentGroup ? t('inGroup', { group: currentGroup }) : '', target: target ?? '' });
+    case 'installQuarantine':
+      return t('confirmInstallQuarantine', { target: target ?? '' });
+    case 'installRetired':
+      return t('confirmInstallRetired', { target: target ?? '' });
     case 'remove':
-      return { kind: 'remove', tuid, args: {} };
+      return t('confirmRemove', { tuid });
     case 'quarantine':
-      return { kind: 'set_status', tuid, args: { status: 'quarantine' satisfies InstallationStatus } };
+      return t('confirmQuarantine', { tuid });
     case 'retire':
-      return { kind: 'set_status', tuid, args: { status: 'retired' satisfies InstallationStatus } };
+      return t('confirmRetire', { tuid });
   }
 }
 

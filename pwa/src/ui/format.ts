@@ -1,7 +1,7 @@
 // Words and times for the views.
 
 import type { OutboxOp, Operation } from '../core/types';
-import { currentLanguage, isKey, t } from './i18n';
+import { isKey, locale as currentLocale, t } from './i18n';
 
 /** Name an installation status in the user's language. */
 export function statusName(status: string | null | undefined): string {
@@ -32,7 +32,7 @@ export function formatTime(value: number | string | null | undefined, now = Date
   if (value === null || value === undefined || value === '') return '–';
   const date = typeof value === 'number' ? new Date(value) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  const locale = currentLanguage() === 'fi' ? 'fi-FI' : 'en-GB';
+  const locale = currentLocale();
   const sameDay = new Date(now).toDateString() === date.toDateString();
   return sameDay
     ? date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })

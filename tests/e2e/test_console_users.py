@@ -1,0 +1,66 @@
+"""The console's Users section (admins): "sign out everywhere" ends a technician's sign-ins at
+once, and a supervisor does not get the section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import LiveServer
+
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
+
+
+def _account(live: LiveServer, username: str, password: str, role: str) -> None:
+    from app.services.accounts import create_user
+
+    with live.app.app_context():
+        create_user(username, password, role, display_name=username.title())
+
+
+def _sign_in(page: Any, url: str, username: str, password: str) -> None:
+    page.goto(url + "/console.html")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def test_admin_signs_a_technician_out_everywhere(
+    live_server: LiveServer, browser: Any, technician: tuple[str, str]
+) -> None:
+    _account(live_server, "aila", "administering 2026", "admin")
+    phones = [live_server.app.test_client() for _ in range(2)]
+    for phone in phones:
+        login = {"username": technician[0], "password": technician[1]}
+        assert phone.post("/api/auth/login", json=login).status_code == 200
+
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    _sign_in(page, live_server.url, "aila", "administering 2026")
+    page.click("[data-testid=tab-users]")
+    row = page.locator(f"[data-testid=user-{technician[0]}]")
+    expect(row.locator("[data-testid=sign-ins]")).to_have_text("2")
+
+    row.locator("[data-testid=sign-out-everywhere]").click()
+    page.locator("dialog [data-testid=confirm]").click()
+    expect(page.get_by_text("was signed out on 2 devices")).to_be_visible()
+    expect(row.locator("[data-testid=sign-ins]")).to_have_text("0")
+    for phone in phones:
+        assert phone.get("/api/auth/me").status_code == 401
+    context.close()
+
+
+def test_supervisors_get_no_users_section(live_server: LiveServer, browser: Any) -> None:
+    _account(live_server, "sulo", "supervising 2026", "supervisor")
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    _sign_in(page, live_server.url, "sulo", "supervising 2026")
+    expect(page.locator("[data-testid=tab-history]")).to_be_visible()
+    expect(page.locator("[data-testid=tab-users]")).to_have_count(0)
+    page.goto(live_server.url + "/console.html#/users")
+    expect(page.locator("[data-testid=history-table], .c-head h1").first).to_be_visible()
+    expect(page.locator("[data-testid=users-table]")).to_have_count(0)
+    context.close()
