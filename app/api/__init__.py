@@ -17,6 +17,7 @@ from app.api import (
     labels,
     operations,
     platform,
+    queue_health,
     users,
     verifications,
 )
@@ -25,6 +26,7 @@ from app.api import (
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     access.init_app(app)
+    queue_health.init_app(app)
     modules = (
         health,
         auth,
@@ -38,6 +40,7 @@ def init_app(app: OpenAPI) -> None:
         labels,
         platform,
         verifications,
+        queue_health,
     )
     for module in modules:
         app.register_api(module.bp)

@@ -5,6 +5,7 @@ from app.models.bulk import BulkJob, BulkJobItem
 from app.models.device_checks import DeviceCheck
 from app.models.devices import DeploymentGroup, Device
 from app.models.operations import Operation, OutboxStep, SyncAttempt
+from app.models.queue_reports import PhoneQueueReport
 from app.models.sign_ins import SignIn
 from app.models.users import User
 from app.models.verifications import InstallVerification
@@ -19,6 +20,7 @@ __all__ = [
     "InstallVerification",
     "Operation",
     "OutboxStep",
+    "PhoneQueueReport",
     "SignIn",
     "SyncAttempt",
     "User",
