@@ -10,6 +10,7 @@ import * as outbox from './core/outbox';
 import { csrfToken, loadSession, refreshSession } from './core/session';
 import { loadPlatform } from './core/platform';
 import { loadSettings } from './core/settings';
+import { loadBatchList } from './core/batch-list';
 import { OutboxSync } from './core/sync';
 import { registerServiceWorker } from './browser/sw-bridge';
 import { requestPersistentStorage } from './browser/persistence';
@@ -26,14 +27,17 @@ async function boot(): Promise<void> {
   const controller = new Controller(api, sync);
 
   await loadPlatform();
-  const [session, settings, group, groups, ops, counts] = await Promise.all([
+  const [session, settings, group, groups, ops, counts, batchItems] = await Promise.all([
     loadSession(),
     loadSettings(),
     selectedGroup(),
     cachedGroups(),
     outbox.all(),
     outbox.counts(),
+    loadBatchList(),
   ]);
+  // The camera comes back as the technician left it (a reload, a reopened app).
+  controller.cameraWanted = settings.cameraOn;
   const lang = chooseLanguage(settings.language, navigator.languages?.length ? navigator.languages : [navigator.language]);
   setLanguage(lang);
   initState({
@@ -49,6 +53,7 @@ async function boot(): Promise<void> {
     todayRemote: [],
     sync: { ...sync.status },
     updateReady: null,
+    outdated: false,
     persistence: null,
     toast: null,
     dialog: null,
@@ -61,7 +66,7 @@ async function boot(): Promise<void> {
       decoder: null,
       torchSupported: false,
       torchOn: false,
-      items: [],
+      items: batchItems,
       message: null,
       photoBusy: false,
       photoCodes: [],

@@ -216,7 +216,9 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
     page.reload()  # still offline: the queue is in IndexedDB, the shell in the precache
     expect(page.locator("#scan-title")).to_be_visible()
     assert waiting(page) >= 6
-    page.click("[data-testid=start-camera]")
+    # The camera comes back on by itself, and the batch list is still there.
+    expect(page.locator("[data-testid=start-camera]")).to_have_count(0)
+    assert page.locator("[data-testid=batch-item]").count() >= 6
     wait_until(lambda: waiting(page) == 20, 120, "all 20 labels to be queued")
     # The video keeps looping over the same labels; none is queued twice.
     page.wait_for_timeout(3_000)

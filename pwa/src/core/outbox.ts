@@ -13,6 +13,8 @@ export interface NewAction {
   tuid: string;
   args: Record<string, unknown>;
   seen: Seen;
+  /** For an undo: what it is expected to bring back (see OutboxOp.restores). */
+  restores?: Seen;
 }
 
 /** States in which an operation still waits on the phone. */
@@ -71,8 +73,14 @@ export async function enqueue(action: NewAction, username: string, now = Date.no
     created_at: now,
     updated_at: now,
     synced_at: null,
+    ...(action.restores ? { restores: action.restores } : {}),
   };
   await outbox.add(op);
+  if (op.kind === 'undo') {
+    // The original shows it was undone, in the same transaction as the undo itself.
+    const original = await outbox.get(String(op.args.undoes));
+    if (original) await outbox.put({ ...original, undone_by: op.op_id, updated_at: now });
+  }
   const devices = tx.objectStore('devices');
   const tuids = [op.tuid, ...(typeof op.args.new_tuid === 'string' ? [op.args.new_tuid] : [])];
   const before = new Map((await Promise.all(tuids.map((t) => devices.get(t)))).flatMap((d) => (d ? [[d.tuid, d] as const] : [])));
@@ -175,13 +183,71 @@ async function update(opIds: string[], change: (op: OutboxOp) => OutboxOp | null
   return changed;
 }
 
-/** Mark operations as on their way (before the request, in its own transaction). */
-export function markSending(opIds: string[], now = Date.now()): Promise<number> {
-  return update(opIds, (op) =>
-    op.state === 'queued' || op.state === 'sending'
-      ? { ...op, state: 'sending', attempts: op.attempts + 1, updated_at: now }
-      : null,
-  );
+/**
+ * Mark operations as on their way (before the request, in its own transaction) and return the
+ * ones marked: an action cancelled since it was picked is not among them, so it is not sent.
+ */
+export async function markSending(opIds: string[], now = Date.now()): Promise<OutboxOp[]> {
+  const db = await getDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  const marked: OutboxOp[] = [];
+  for (const opId of opIds) {
+    const op = await tx.store.get(opId);
+    if (!op || (op.state !== 'queued' && op.state !== 'sending')) continue;
+    const next: OutboxOp = { ...op, state: 'sending', attempts: op.attempts + 1, updated_at: now };
+    await tx.store.put(next);
+    marked.push(next);
+  }
+  await tx.done;
+  if (marked.length) notify('outbox');
+  return marked;
+}
+
+export type CancelResult = 'cancelled' | 'sending' | 'sent' | 'not-found';
+
+/**
+ * Cancel an action that has not left the phone: in one transaction, only while it is `queued`
+ * (never while a request carries it), mark it `cancelled` so it is never sent, and put the
+ * device's expected state back to what the user saw before it, replaying the device's other
+ * waiting actions on top. The operation stays in the history as cancelled.
+ */
+export async function cancel(opId: string, now = Date.now()): Promise<CancelResult> {
+  const db = await getDb();
+  const tx = db.transaction(['outbox', 'devices'], 'readwrite');
+  const store = tx.objectStore('outbox');
+  const op = await store.get(opId);
+  if (!op || op.state !== 'queued') {
+    await tx.done;
+    return !op ? 'not-found' : op.state === 'sending' ? 'sending' : 'sent';
+  }
+  await store.put({ ...op, state: 'cancelled', updated_at: now });
+  if (op.kind === 'undo') {
+    const original = await store.get(String(op.args.undoes));
+    if (original?.undone_by === op.op_id) {
+      const { undone_by: _dropped, ...rest } = original;
+      await store.put({ ...rest, updated_at: now });
+    }
+  }
+  const devices = tx.objectStore('devices');
+  const device = await devices.get(op.tuid);
+  if (device && device.source === 'queued') {
+    const changed = effectOnDevices(op, new Map(), now)[0];
+    let restored = {
+      ...device,
+      status: changed && changed.status !== null && op.seen.status !== undefined ? op.seen.status ?? device.status : device.status,
+      group: changed && changed.group !== null && op.seen.group !== undefined ? op.seen.group ?? device.group : device.group,
+      updated_at: now,
+    };
+    const later = (await store.index('by_tuid').getAll(op.tuid))
+      .filter((other) => WAITING_STATES.has(other.state) && other.created_at > op.created_at)
+      .sort((a, b) => a.created_at - b.created_at);
+    for (const other of later) restored = effectOnDevices(other, new Map([[op.tuid, restored]]), now)[0] ?? restored;
+    await devices.put(restored);
+  }
+  await tx.done;
+  notify('outbox');
+  notify('devices');
+  return 'cancelled';
 }
 
 /** Put operations whose request failed back in the queue. */

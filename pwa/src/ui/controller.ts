@@ -10,13 +10,16 @@ import { loadSettings, saveSettings, type Language } from '../core/settings';
 import { confirmationFor, isDangerous, needsALook, operationFor, replacementCompatible, type Confirmation } from '../core/actions';
 import { deviceTypeFor, type LabelError } from '../core/label';
 import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory';
-import { readDeviceLabel } from '../core/device-ids';
+import { readDeviceLabel, readTypedId } from '../core/device-ids';
+import { ActedLabelHold } from '../core/acted-label';
+import { batchVerdict, saveBatchList, type BatchEntry } from '../core/batch-list';
+import { UndoFlow } from './undo-flow';
 import { can, currentPlatform, loadPlatform, refreshPlatform } from '../core/platform';
 import type { OutboxSync } from '../core/sync';
 import type { Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
 import { setLanguage, t, isKey } from './i18n';
-import { getState, update, type BatchAction, type Route } from './state';
+import { getState, update, type BatchAction, type MessageAction, type Route } from './state';
 import { describeOp, statusName } from './format';
 
 const TOAST_MS = 4_000;
@@ -24,6 +27,8 @@ let toastTimer: number | null = null;
 
 export class Controller {
   private readonly scanMemory: ScanMemory;
+  private readonly actedHold: ActedLabelHold;
+  readonly undoFlow: UndoFlow;
 
   constructor(
     readonly api: Api,
@@ -31,6 +36,8 @@ export class Controller {
     private readonly clock: ScanClock = systemScanClock,
   ) {
     this.scanMemory = new ScanMemory(clock);
+    this.actedHold = new ActedLabelHold(clock);
+    this.undoFlow = new UndoFlow(this);
   }
 
   // ---- data refresh -------------------------------------------------------------------------
@@ -74,10 +81,11 @@ export class Controller {
 
   // ---- messages -----------------------------------------------------------------------------
 
-  toast(text: string, kind: 'info' | 'error' | 'success' = 'info'): void {
-    update({ toast: { text, kind } });
+  toast(text: string, kind: 'info' | 'error' | 'success' = 'info', action?: MessageAction): void {
+    update({ toast: action ? { text, kind, action } : { text, kind } });
     if (toastTimer !== null) window.clearTimeout(toastTimer);
-    toastTimer = window.setTimeout(() => update({ toast: null }), TOAST_MS);
+    // A toast with a button (Undo) stays long enough to reach it with a gloved thumb.
+    toastTimer = window.setTimeout(() => update({ toast: null }), action ? TOAST_MS * 2 : TOAST_MS);
   }
 
   /** Ask the user to confirm; resolves true on confirm. */
@@ -223,9 +231,16 @@ export class Controller {
       return `${text} ${t('reasonTailOther', params)}`;
     }
     const key = `reason.${error.reason}`;
-    let text = isKey(key) ? t(key, { length: error.hint.length ?? '' }) : t('reason.not_a_device_label');
-    if (error.hint.didYouMean) text += ' ' + t('reason.didYouMean', { tuid: error.hint.didYouMean });
+    const text = isKey(key) ? t(key, { length: error.hint.length ?? '' }) : t('reason.not_a_device_label');
     return `${text} ${t('reasonTail')}`;
+  }
+
+  /** The message for a text that is not a label, with a "Did you mean …" button when there is one. */
+  private labelMessage(error: LabelError): { text: string; kind: 'error'; action?: MessageAction } {
+    const meant = currentPlatform().key === 'thingsee' ? error.hint.didYouMean : undefined;
+    const text = this.labelProblem(error);
+    if (!meant) return { text, kind: 'error' };
+    return { text, kind: 'error', action: { label: t('reason.didYouMean', { tuid: meant }), testId: 'did-you-mean', run: () => void this.manualEntry(meant) } };
   }
 
   /** Handle codes read by the camera (or chosen from a photo). */
@@ -233,12 +248,14 @@ export class Controller {
     const { route, settings } = getState();
     const batch = settings.batchMode && route.name === 'scan';
     for (const text of texts) {
+      const parsed = readDeviceLabel(currentPlatform().key, text);
+      // Single mode: the label just acted on stays shut until it has left the view.
+      if (!batch && route.name === 'scan' && 'label' in parsed && this.actedHold.ignores(parsed.label.tuid)) continue;
       // The camera sees the same label many times a second: act on it once.
       if (!this.scanMemory.isNew(text, batch)) continue;
-      const parsed = readDeviceLabel(currentPlatform().key, text);
       if ('error' in parsed) {
         navigator.vibrate?.([60, 60, 60]);
-        this.setScanMessage({ text: this.labelProblem(parsed.error), kind: 'error' });
+        this.setScanMessage(this.labelMessage(parsed.error));
         continue;
       }
       if (route.name === 'replace') {
@@ -261,7 +278,17 @@ export class Controller {
     this.scanMemory.forget();
   }
 
-  private setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success' } | null): void {
+  /** Every decoded camera frame, with what was read in it (for the acted-on label's hold). */
+  cameraFrame(texts: string[]): void {
+    if (!this.actedHold.holding) return;
+    const ids = texts.flatMap((text) => {
+      const parsed = readDeviceLabel(currentPlatform().key, text);
+      return 'label' in parsed ? [parsed.label.tuid] : [];
+    });
+    this.actedHold.frame(ids);
+  }
+
+  private setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success'; action?: MessageAction } | null): void {
     update((s) => ({ scan: { ...s.scan, message } }));
   }
 
@@ -280,37 +307,43 @@ export class Controller {
     const known = await cachedDevice(label.tuid);
     const status = known?.status ?? null;
     const item = { tuid: label.tuid, deviceType: label.device_type, at: this.clock.now(), status };
-    if (status && needsALook(action, status)) {
+    const verdict = await batchVerdict(action, label.tuid, group, status, session.user.username);
+    if (verdict.outcome === 'already') {
+      // This technician's own action, queued or synced (also from before a reload): no alarm.
+      await this.addBatchItem({ ...item, outcome: 'already', opId: verdict.op.op_id }, { text: `${label.tuid}: ${t('batchDoneByYou')}`, kind: 'info' });
+      return;
+    }
+    if (verdict.outcome === 'needs-look') {
       navigator.vibrate?.([60, 60, 60]);
-      update((s) => ({
-        scan: {
-          ...s.scan,
-          items: [{ ...item, outcome: 'needs-look' as const }, ...s.scan.items],
-          message: { text: `${label.tuid}: ${t('batchNeedsLook', { status: statusName(status) })}`, kind: 'error' },
-        },
-      }));
+      await this.addBatchItem({ ...item, outcome: 'needs-look' }, { text: `${label.tuid}: ${t('batchNeedsLook', { status: statusName(status) })}`, kind: 'error' });
       return;
     }
     const op = operationFor(action, label.tuid, group);
-    await outbox.enqueue({ ...op, seen: { status, group: known?.group ?? null } }, session.user.username);
+    const queued = await outbox.enqueue({ ...op, seen: { status, group: known?.group ?? null } }, session.user.username);
     navigator.vibrate?.(40);
-    update((s) => ({
-      scan: {
-        ...s.scan,
-        items: [{ ...item, outcome: 'queued' as const }, ...s.scan.items],
-        message: { text: `${label.tuid}: ${t('batchQueued')} · ${t('batchCount', { count: s.scan.items.length + 1 })}`, kind: 'success' },
-      },
-    }));
+    await this.addBatchItem(
+      { ...item, outcome: 'queued', opId: queued.op_id },
+      { text: `${label.tuid}: ${t('batchQueued')} · ${t('batchCount', { count: getState().scan.items.length + 1 })}`, kind: 'success', action: this.undoFlow.actionFor(queued.op_id) },
+    );
     this.kickSync();
   }
 
+  /** Put an entry at the top of the batch list, kept across reloads. */
+  private async addBatchItem(item: BatchEntry, message: { text: string; kind: 'info' | 'error' | 'success'; action?: MessageAction }): Promise<void> {
+    update((s) => ({ scan: { ...s.scan, items: [item, ...s.scan.items.filter((i) => i.tuid !== item.tuid)], message } }));
+    await saveBatchList(getState().scan.items);
+  }
+
+
   /** Open a device from typed text (a TUID or any label text). */
   manualEntry(text: string): boolean {
-    const parsed = readDeviceLabel(currentPlatform().key, text);
+    // Typed by hand: "TSPR04-EZU31901021" and spaces are the TUID (core/device-ids.ts).
+    const parsed = readTypedId(currentPlatform().key, text);
     if ('error' in parsed) {
-      this.setScanMessage({ text: this.labelProblem(parsed.error), kind: 'error' });
+      this.setScanMessage(this.labelMessage(parsed.error));
       return false;
     }
+    this.actedHold.release();
     if (getState().route.name === 'replace') {
       this.replaceScanned(parsed.label);
       return true;
@@ -363,6 +396,7 @@ export class Controller {
 
   /** The user asked for the camera. */
   requestCamera(): void {
+    if (!this.cameraWanted) void saveSettings({ cameraOn: true });
     this.cameraWanted = true;
     update((s) => ({ scan: { ...s.scan, error: null } }));
     if (this.video) void this.startCamera(this.video);
@@ -372,7 +406,7 @@ export class Controller {
     if (this.scanner || getState().scan.starting) return;
     update((s) => ({ scan: { ...s.scan, starting: true, error: null } }));
     const { CameraScanner } = await import('./scanner/camera');
-    const scanner = new CameraScanner(video, { onCodes: (texts) => void this.handleCodes(texts) });
+    const scanner = new CameraScanner(video, { onCodes: (texts) => void this.handleCodes(texts), onFrame: (texts) => this.cameraFrame(texts) });
     this.scanner = scanner;
     try {
       await scanner.start();
@@ -388,7 +422,10 @@ export class Controller {
 
   /** Release the camera; `byUser` also stops it coming back on by itself. */
   stopCamera(byUser = false): void {
-    if (byUser) this.cameraWanted = false;
+    if (byUser) {
+      this.cameraWanted = false;
+      void saveSettings({ cameraOn: false });
+    }
     this.scanner?.stop();
     this.scanner = null;
     this.forgetLastCode();
@@ -415,6 +452,7 @@ export class Controller {
   clearBatch(): void {
     this.forgetLastCode();
     update((s) => ({ scan: { ...s.scan, items: [], message: null } }));
+    void saveBatchList([]);
   }
 
   // ---- device card --------------------------------------------------------------------------
@@ -455,7 +493,8 @@ export class Controller {
     const op = operationFor(kind, tuid, group);
     const queued = await outbox.enqueue({ ...op, seen }, session.user.username);
     this.kickSync();
-    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success');
+    this.actedHold.hold(tuid);
+    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success', this.undoFlow.actionFor(queued.op_id));
     this.go({ name: 'scan' });
   }
 

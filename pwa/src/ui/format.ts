@@ -24,6 +24,8 @@ export function describeOp(op: Pick<OutboxOp | Operation, 'kind' | 'args'>): str
       return t('kind.set_group', { group: args.group_id ?? '' });
     case 'replace':
       return t('kind.replace', { tuid: args.new_tuid ?? '' });
+    case 'undo':
+      return t('kind.undo');
   }
 }
 

@@ -55,12 +55,17 @@ function menu(s: AppState, c: Controller): TemplateResult {
 function banners(s: AppState, c: Controller): TemplateResult {
   const mine = s.session.user ? (s.counts.byUser[s.session.user.username] ?? 0) : 0;
   return html`
-    ${s.updateReady
-      ? html`<div class="banner banner-info" role="status">
-          <span>${t('updateReady')}</span>
-          <button type="button" class="btn btn-small btn-primary" @click=${() => s.updateReady?.()}>${t('reload')}</button>
+    ${s.outdated
+      ? html`<div class="banner banner-warn" role="alert" data-testid="outdated">
+          <span>${t('outdatedTab')}</span>
+          <button type="button" class="btn btn-small btn-primary" @click=${() => window.location.reload()}>${t('reload')}</button>
         </div>`
-      : nothing}
+      : s.updateReady
+        ? html`<div class="banner banner-info" role="status" data-testid="update-ready">
+            <span>${mine > 0 ? t('updateWaitsForQueue', { count: mine }) : t('updateReady')}</span>
+            <button type="button" class="btn btn-small btn-primary" @click=${() => s.updateReady?.()}>${t('reload')}</button>
+          </div>`
+        : nothing}
     ${s.session.user && s.session.expired && s.route.name !== 'signin'
       ? html`<div class="banner banner-warn" role="alert" data-testid="session-expired">
           <span>${t('sessionExpired', { count: mine })}</span>
@@ -145,7 +150,12 @@ export function appView(s: AppState, c: Controller): TemplateResult {
       : nothing}
     ${signedIn ? nav(s, c) : nothing}
     <div class="toast-region" aria-live="polite" role="status">
-      ${s.toast ? html`<div class="toast toast-${s.toast.kind}">${s.toast.text}</div>` : nothing}
+      ${s.toast
+        ? html`<div class="toast toast-${s.toast.kind}" data-testid="toast">${s.toast.text}${s.toast.action
+            ? html` <button type="button" class="btn btn-small toast-action" data-testid=${`toast-${s.toast.action.testId}`}
+                @click=${s.toast.action.run}>${s.toast.action.label}</button>`
+            : nothing}</div>`
+        : nothing}
     </div>
     ${dialog(s)}
   `;

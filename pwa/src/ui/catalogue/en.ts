@@ -212,6 +212,30 @@ export const en = {
   minutesAgo: '{n} min ago',
   error: 'Something went wrong: {message}',
   networkError: 'No connection to the server.',
+
+  // undo
+  undo: 'Undo',
+  undoConfirm: '{action} for {tuid} was already sent. Undo it? The device gets back the status and group it had before.',
+  cancelledToast: 'Cancelled: {action} for {tuid} will not be sent.',
+  undoQueuedToast: 'Undo of {action} for {tuid} queued.',
+  'undoRefused.notFound': 'This action is no longer on this phone.',
+  'undoRefused.sending': 'This action is being sent right now. Try Undo again in a moment.',
+  'undoRefused.notSent': 'This action was never stored by the server; discard it instead.',
+  'undoRefused.notNewest': 'Only the newest action on a device can be undone. Scan the device and choose what it needs.',
+  'undoRefused.replace': 'A replacement cannot be undone in one step: remove the new device and install the old one again.',
+  'undoRefused.alreadyUndone': 'This action has already been undone.',
+  'undoRefused.notYours': 'Only the technician who did this action (or a supervisor) can undo it.',
+  undoOf: 'Undoes: {action} ({time})',
+  undoneBy: 'Undone',
+  'kind.undo': 'Undo',
+  'state.cancelled': 'Cancelled',
+  batchDoneByYou: 'Already done by you',
+  batchRemove: 'Remove {tuid} from the list',
+
+  // new version
+  updateWaitsForQueue: 'A new version of Fieldhand is ready. It installs by itself once your {count} waiting actions are sent; nothing is lost if you reload now.',
+  updatedNote: 'Fieldhand was updated to a new version. Your waiting actions are kept and will be sent.',
+  outdatedTab: 'Fieldhand was updated in another tab or window. Reload to continue; your waiting actions are kept.',
 };
 
 export type MessageKey = keyof typeof en;

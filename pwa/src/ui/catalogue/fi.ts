@@ -204,4 +204,28 @@ export const fi: Record<MessageKey, string> = {
   minutesAgo: '{n} min sitten',
   error: 'Jokin meni vikaan: {message}',
   networkError: 'Palvelimeen ei saada yhteyttä.',
+
+  // undo
+  undo: 'Kumoa',
+  undoConfirm: '{action} laitteelle {tuid} on jo lähetetty. Kumotaanko? Laite saa takaisin tilan ja ryhmän, jotka sillä oli ennen.',
+  cancelledToast: 'Peruttu: {action} laitteelle {tuid} ei lähde.',
+  undoQueuedToast: 'Kumoaminen ({action}, {tuid}) jonossa.',
+  'undoRefused.notFound': 'Tätä toimenpidettä ei enää ole tässä puhelimessa.',
+  'undoRefused.sending': 'Toimenpide lähtee juuri nyt. Yritä kumota hetken päästä uudelleen.',
+  'undoRefused.notSent': 'Palvelin ei tallentanut tätä toimenpidettä; hylkää se kumoamisen sijaan.',
+  'undoRefused.notNewest': 'Vain laitteen uusimman toimenpiteen voi kumota. Skannaa laite ja valitse, mitä se tarvitsee.',
+  'undoRefused.replace': 'Vaihtoa ei voi kumota yhdellä kertaa: poista uusi laite ja asenna vanha uudelleen.',
+  'undoRefused.alreadyUndone': 'Tämä toimenpide on jo kumottu.',
+  'undoRefused.notYours': 'Vain toimenpiteen tehnyt asentaja (tai työnjohtaja) voi kumota sen.',
+  undoOf: 'Kumoaa: {action} ({time})',
+  undoneBy: 'Kumottu',
+  'kind.undo': 'Kumoaminen',
+  'state.cancelled': 'Peruttu',
+  batchDoneByYou: 'Olet jo tehnyt tämän',
+  batchRemove: 'Poista {tuid} listalta',
+
+  // new version
+  updateWaitsForQueue: 'Fieldhandin uusi versio on valmis. Se asentuu itsestään, kun {count} odottavaa toimenpidettäsi on lähetetty; mitään ei katoa, jos lataat sivun nyt.',
+  updatedNote: 'Fieldhand päivitettiin uuteen versioon. Odottavat toimenpiteesi ovat tallessa ja lähtevät.',
+  outdatedTab: 'Fieldhand päivitettiin toisessa välilehdessä tai ikkunassa. Lataa sivu uudelleen jatkaaksesi; odottavat toimenpiteesi ovat tallessa.',
 };

@@ -12,6 +12,27 @@ function stateChip(state: string): TemplateResult {
   return html`<span class="state state-${state}" data-state=${state}>${t(`state.${state}` as 'state.queued')}</span>`;
 }
 
+/** "Undoes: Install into … (10:42)" under an undo, with a link to the action it undoes. */
+function undoLine(op: OutboxOp, s: AppState): TemplateResult {
+  if (op.kind !== 'undo') return html``;
+  const original = s.ops.find((o) => o.op_id === op.args.undoes);
+  const text = original ? t('undoOf', { action: describeOp(original), time: formatTime(original.created_at) }) : t('undoOf', { action: op.tuid, time: '' });
+  return html`<div class="sub"><a href="#/queue" data-testid="undo-of" @click=${(e: Event) => {
+    e.preventDefault();
+    document.querySelector(`[data-op-id="${String(op.args.undoes)}"]`)?.scrollIntoView({ block: 'center' });
+  }}>${text}</a></div>`;
+}
+
+/** The Undo button of an action that may still be undone (newest on its device, this user's). */
+function undoButton(op: OutboxOp, s: AppState, c: Controller): TemplateResult {
+  const me = s.session.user?.username;
+  if (op.username !== me || op.kind === 'undo' || op.kind === 'replace' || op.undone_by || op.rejected) return html``;
+  if (!['queued', 'accepted', 'syncing', 'synced', 'conflict', 'failed'].includes(op.state)) return html``;
+  const newer = s.ops.some((o) => o.tuid === op.tuid && o.created_at > op.created_at && o.state !== 'cancelled' && o.state !== 'discarded' && !o.rejected);
+  if (newer) return html``;
+  return html`<button type="button" class="btn btn-small" data-testid="undo" @click=${() => void c.undoFlow.undo(op.op_id)}>${t('undo')}</button>`;
+}
+
 function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean): TemplateResult {
   const me = s.session.user?.username;
   return html`<li class="op" data-op-id=${op.op_id} data-testid="op">
@@ -20,7 +41,9 @@ function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean):
       ${stateChip(op.state)}
     </div>
     <div class="sub">${describeOp(op)} · ${formatTime(op.created_at)}${op.attempts > 1 ? ` · ${t('attempts', { count: op.attempts })}` : ''}
-      ${op.username !== me ? html` · ${t('waitingForUser', { user: op.username })}` : nothing}</div>
+      ${op.username !== me ? html` · ${t('waitingForUser', { user: op.username })}` : nothing}
+      ${op.undone_by ? html` · <span class="state" data-testid="undone">${t('undoneBy')}</span>` : nothing}</div>
+    ${undoLine(op, s)}
     ${op.error
       ? html`<p class="reason" data-testid="op-reason">${op.rejected ? `${t('refusedByServer')}: ` : ''}${op.error.message}</p>`
       : nothing}
@@ -29,7 +52,7 @@ function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean):
           <button type="button" class="btn btn-small" data-testid="retry" @click=${() => void c.retry(op.op_id)}>${t('retry')}</button>
           <button type="button" class="btn btn-small btn-danger-outline" data-testid="discard" @click=${() => void c.discard(op.op_id, op.tuid)}>${t('discard')}</button>
         </div>`
-      : nothing}
+      : html`<div class="row">${undoButton(op, s, c)}</div>`}
   </li>`;
 }
 

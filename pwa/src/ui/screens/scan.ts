@@ -67,12 +67,14 @@ function batchList(s: AppState, c: Controller): TemplateResult {
     </div>
     <ul class="list batch">
       ${items.map(
-        (item) => html`<li class="batch-${item.outcome}">
+        (item) => html`<li class="batch-${item.outcome} batch-item" data-testid="batch-item" data-tuid=${item.tuid}>
           <a class="list-button" href="#/device/${item.tuid}">
             <span class="mono">${item.tuid}</span>
             <span class="sub">${item.deviceType} ·
-              ${item.outcome === 'queued' ? t('batchQueued') : item.outcome === 'already' ? t('batchAlready') : t('batchNeedsLook', { status: statusName(item.status) })}</span>
+              ${item.outcome === 'queued' ? t('batchQueued') : item.outcome === 'already' ? t('batchDoneByYou') : t('batchNeedsLook', { status: statusName(item.status) })}</span>
           </a>
+          <button type="button" class="btn btn-small batch-remove" data-testid="batch-remove" aria-label=${t('batchRemove', { tuid: item.tuid })}
+            @click=${() => void c.undoFlow.removeBatchItem(item.tuid)}>${item.outcome === 'queued' ? t('undo') : '✕'}</button>
         </li>`,
       )}
     </ul>
@@ -159,7 +161,12 @@ export function scanScreen(s: AppState, c: Controller): TemplateResult {
     <p class="lead">${replacing ? t('scanReplaceLead', { tuid: replacing }) : t('scanLead')}</p>
     ${replacing && s.replace?.newTuid ? replacePanel(s, c) : camera(s, c)}
     <div aria-live="assertive" class="scan-message" data-testid="scan-message">
-      ${message ? html`<p class="msg msg-${message.kind}">${message.text}</p>` : nothing}
+      ${message
+        ? html`<p class="msg msg-${message.kind}">${message.text}${message.action
+            ? html` <button type="button" class="btn btn-small msg-action" data-testid=${message.action.testId}
+                @click=${message.action.run}>${message.action.label}</button>`
+            : nothing}</p>`
+        : nothing}
     </div>
     ${replacing ? nothing : batchControls(s, c)}
     ${replacing ? nothing : batchList(s, c)}
