@@ -16,6 +16,7 @@ from app.api import (
     inbox,
     labels,
     operations,
+    overview,
     platform,
     queue_health,
     users,
@@ -41,6 +42,7 @@ def init_app(app: OpenAPI) -> None:
         platform,
         verifications,
         queue_health,
+        overview,
     )
     for module in modules:
         app.register_api(module.bp)
