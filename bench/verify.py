@@ -163,7 +163,7 @@ def main() -> None:
                 )
                 if busy is not None:
                     db.session.rollback()
-                    time.sleep(0.02)
+                    time.sleep(0.1)
                     continue
                 next_due = db.session.scalar(select(func.min(rows.due_at)))
                 db.session.rollback()

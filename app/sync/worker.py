@@ -214,24 +214,27 @@ class SyncWorker:
         # Read-backs first, up to half the room: they decide `synced` and must not starve
         # behind a backlog of other devices' steps.
         checks = claim_checks(session, self.name, room // 2, now, lease, commit=False)
-        # Verification looks next, up to a quarter: they wait on a clock of minutes, so a
-        # backlog of them never delays a technician's actions by more than a share.
-        looks = claim_looks(
-            session,
-            self.name,
-            (room + 3) // 4,
-            self.settings.verify_clock(),
-            lease,
-            self.watch_policy,
-        )
+        # Steps next, leaving a quarter for verification looks; the looks then take whatever
+        # room the steps left (all of it when no technician's action waits). Looks run on a
+        # clock of minutes, so a backlog of them never holds a technician's actions back by
+        # more than that quarter, and a burst of them is not throttled when nothing else waits.
+        share = (room + 3) // 4
         steps = claim_steps(
             session,
             self.name,
-            room - len(checks) - len(looks),
+            room - len(checks) - share,
             now,
             lease,
             inflight_bound=self.settings.inflight_bound,
             commit=False,
+        )
+        looks = claim_looks(
+            session,
+            self.name,
+            room - len(checks) - len(steps),
+            self.settings.verify_clock(),
+            lease,
+            self.watch_policy,
         )
         session.commit()
         for check in checks:
