@@ -84,7 +84,7 @@ class InstallWatcher:
                     "installed_at": op.device_time,
                     "deadline_at": op.device_time + timedelta(seconds=watch.window_s),
                     "state": WAITING if available else UNAVAILABLE,
-                    "due_at": watch.first_look(op.device_time, now) if available else None,
+                    "due_at": watch.first_look(op.device_time, now, op.id) if available else None,
                     "looks": 0,
                     "late_looks_left": 1,
                     "failures": 0,

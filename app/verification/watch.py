@@ -18,6 +18,7 @@ from app.labels.device_types import device_type_for, is_gateway
 
 # The most looks one window may cost: a long window is looked at less often, not more.
 MAX_LOOKS_PER_WINDOW = 6
+FIRST_LOOK_SPREAD = 0.1  # share of the poll interval a batch's first looks are spread over
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,15 @@ class Watch:
     window_s: float
     poll_s: float
 
-    def first_look(self, installed_at: datetime, now: datetime) -> datetime:
-        """When to look first: a poll interval after the install, or now for a late sync."""
-        return max(now, installed_at + timedelta(seconds=self.poll_s))
+    def first_look(self, installed_at: datetime, now: datetime, key: int = 0) -> datetime:
+        """When to look first: about a poll interval after the install, or now for a late sync.
+
+        A batch of installs made together would all fall due at the same instant and queue
+        behind each other; each is brought forward by up to a tenth of the interval (spread by
+        `key`, the operation's id), so none waits longer than the interval for its first look.
+        """
+        spread = (key * 2654435761 % 1000) / 1000 * self.poll_s * FIRST_LOOK_SPREAD
+        return max(now, installed_at + timedelta(seconds=self.poll_s - spread))
 
     def next_look(self, now: datetime, deadline: datetime) -> datetime:
         """When to look again while waiting: one interval on, never past the deadline."""

@@ -12,6 +12,7 @@ import { loadPlatform } from './core/platform';
 import { loadSettings } from './core/settings';
 import { loadBatchList } from './core/batch-list';
 import { OutboxSync } from './core/sync';
+import { queueReportHeader, refreshQueueReport } from './core/queue-report';
 import { registerServiceWorker } from './browser/sw-bridge';
 import { requestPersistentStorage } from './browser/persistence';
 import { Controller, hashToRoute } from './ui/controller';
@@ -22,7 +23,8 @@ import { appView } from './ui/view';
 async function boot(): Promise<void> {
   const root = document.getElementById('app');
   if (!root) return;
-  const api = new Api({ csrf: csrfToken });
+  const api = new Api({ csrf: csrfToken, queueReport: () => queueReportHeader() });
+  void refreshQueueReport();
   const sync = new OutboxSync({ api, followEveryMs: 5_000 });
   const controller = new Controller(api, sync);
 
@@ -100,6 +102,7 @@ async function boot(): Promise<void> {
   const pending = new Set<ChangeTopic>();
   let refreshTimer: number | null = null;
   subscribe((topic) => {
+    if (topic === 'outbox') void refreshQueueReport();
     pending.add(topic);
     if (refreshTimer !== null) return;
     refreshTimer = window.setTimeout(() => {

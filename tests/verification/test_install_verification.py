@@ -146,7 +146,8 @@ def test_a_gateway_gets_the_longer_window_and_fewer_looks(rig: VerifyRig) -> Non
     rig.run()
     row = rig.verification(tuid)
     assert (row.deadline_at - row.installed_at).total_seconds() == 6 * 3600
-    assert (row.due_at - row.installed_at).total_seconds() == 3600  # type: ignore[operator]
+    first_look = (row.due_at - row.installed_at).total_seconds()  # type: ignore[operator]
+    assert 3600 * 0.9 <= first_look <= 3600  # an hour, brought forward by up to a tenth
 
 
 @pytest.mark.parametrize("platform_name", ["thingsmatrix"])

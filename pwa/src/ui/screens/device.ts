@@ -9,6 +9,7 @@ import { describeOp, formatTime, statusName } from '../format';
 import { deviceTypeFor } from '../../core/label';
 import type { DeviceLookup } from '../../core/devices';
 import { can, currentPlatform } from '../../core/platform';
+import { deviceHealth } from './device-health';
 
 function freshness(lookup: DeviceLookup): TemplateResult {
   const d = lookup.device;
@@ -40,9 +41,9 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
       <dt>${t('deviceType')}</dt><dd>${d?.device_type ?? deviceTypeFor(tuid)}</dd>
       <dt>${t('deviceStatus')}</dt><dd data-testid="device-status"><strong class="status status-${d?.status ?? 'unknown'}">${statusName(d?.status)}</strong></dd>
       ${can('deployment_groups') ? html`<dt>${t('deviceGroup')}</dt><dd class="mono" data-testid="device-group">${d?.group ?? t('deviceUnknown')}</dd>` : nothing}
-      ${d?.battery_level != null ? html`<dt>${t('deviceBattery')}</dt><dd>${d.battery_level} %</dd>` : nothing}
     </dl>
     ${lookup ? freshness(lookup) : nothing}
+    ${deviceHealth(d, lookup)}
     ${d?.platform_found === false ? html`<p class="msg msg-error">${t('deviceNotInStack')}</p>` : nothing}
     ${d?.platform_message && d.platform_found !== false ? html`<p class="note">${d.platform_message}</p>` : nothing}
 
