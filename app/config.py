@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "LABEL_DECODE_WAIT_S": 3.0,  # how long a photo waits for a slot before a 503
     "LABEL_DECODE_MAX_BYTES": 64 * 1024 * 1024,  # largest decoded image (w x h x bytes a pixel)
     "LOGIN_RATE_LIMIT": "10 per minute",
+    "TECHNICIANS_CREATE_GROUPS": False,  # technicians may create deployment groups (on site)
     # A sign-in lasts until it is ended (sign out, password change, "sign out everywhere") or
     # this many days: a phone offline for a whole shift keeps its session.
     "SESSION_MAX_DAYS": 365,

@@ -6,7 +6,7 @@ from flask import Response, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from app.api.access import require_roles
+from app.api.access import SUPERVISORS, require_roles
 from app.models.users import User
 from app.services import accounts, sign_ins
 
@@ -35,6 +35,21 @@ def list_users() -> Response:
     users = accounts.list_users()
     live = sign_ins.count_live([user.id for user in users])
     return jsonify({"items": [_user_row(user, live.get(user.id, 0)) for user in users]})
+
+
+@bp.get("/people")
+@require_roles(*SUPERVISORS)
+def list_people() -> Response:
+    """List active accounts by name and role, for the console's technician filter (supervisors)."""
+    people = [user for user in accounts.list_users() if user.active]
+    return jsonify(
+        {
+            "items": [
+                {"username": u.username, "display_name": u.display_name, "role": u.role}
+                for u in people
+            ]
+        }
+    )
 
 
 @bp.post("/<int:user_id>/sign-out-everywhere")

@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # A test-pattern camera, so the scan screens show what a phone shows (Replace starts it).
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 USER = {"id": 1, "username": "tina", "display_name": "Tina Tech", "role": "supervisor"}
 GROUPS = [

@@ -16,7 +16,7 @@ import { queueReportHeader, refreshQueueReport } from './core/queue-report';
 import { registerServiceWorker } from './browser/sw-bridge';
 import { requestPersistentStorage } from './browser/persistence';
 import { Controller, hashToRoute } from './ui/controller';
-import { chooseLanguage, setLanguage, t } from './ui/i18n';
+import { chooseLanguage, setLanguage } from './ui/i18n';
 import { getState, initState, onChange, update } from './ui/state';
 import { appView } from './ui/view';
 
@@ -147,12 +147,7 @@ async function boot(): Promise<void> {
     onSyncRequested: () => void sync.trigger('background-sync'),
   });
   void requestPersistentStorage().then((persistence) => {
-    update({ persistence });
-    // Say it once; the queue screen keeps a note for as long as the browser refuses.
-    if (persistence === 'denied' && !getState().settings.persistWarningDismissed) {
-      controller.toast(t('persistDenied'));
-      void controller.dismissPersistence();
-    }
+    update({ persistence }); // a refusal is explained in a banner until the technician dismisses it
   });
 
   await sync.trigger('start');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confirmationFor, isDangerous, needsALook, operationFor, replacementCompatible, type DeviceAction } from '../src/core/actions';
+import { cardLayout, confirmationFor, isDangerous, needsALook, operationFor, replacementCompatible, type DeviceAction } from '../src/core/actions';
 
 const ACTIONS: DeviceAction[] = ['install', 'remove', 'quarantine', 'retire'];
 
@@ -85,5 +85,37 @@ describe('replacementCompatible', () => {
   it('warns for a different type', () => {
     expect(replacementCompatible('Environment', 'Angle')).toBe(false);
     expect(replacementCompatible('Gateway LTE', 'Environment')).toBe(false);
+  });
+});
+
+describe('cardLayout: the device card follows the device', () => {
+  it('suggests installing a new, uninstalled or unknown device', () => {
+    for (const status of [null, 'new', 'uninstalled']) expect(cardLayout(status).primary).toBe('install');
+  });
+
+  it('suggests nothing for an installed device and puts installing again last', () => {
+    const layout = cardLayout('installed');
+    expect(layout.primary).toBeNull();
+    expect(layout.others[0]).toBe('remove');
+    expect(layout.others.at(-1)).toBe('install');
+  });
+
+  it('keeps retire apart from quarantine, and offers no retire for a retired device', () => {
+    for (const status of [null, 'installed', 'quarantine', 'uninstalled']) {
+      const layout = cardLayout(status);
+      expect(layout.destructive).toEqual(['retire']);
+      expect(layout.others).not.toContain('retire');
+    }
+    expect(cardLayout('retired').destructive).toEqual([]);
+  });
+
+  it('offers each action at most once, and install and remove always', () => {
+    for (const status of [null, 'new', 'installed', 'uninstalled', 'quarantine', 'retired']) {
+      const layout = cardLayout(status);
+      const all = [layout.primary, ...layout.others, ...layout.destructive].filter(Boolean);
+      expect(new Set(all).size).toBe(all.length);
+      for (const action of ['install', 'remove'] as const) expect(all).toContain(action);
+      expect(all.includes('quarantine')).toBe(status !== 'quarantine');
+    }
   });
 });

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { BulkJob, ConsoleApi, JobState, OpState } from '../src/console/api';
 import type { Host } from '../src/console/section';
 import { Poller } from '../src/console/bulk/poller';
-import { afterPoll, entries, fileLineCount, previewRequest, type FormInput } from '../src/console/bulk/rules';
+import { afterPoll, entries, fileLineCount, previewRequest, resultsReady, type FormInput } from '../src/console/bulk/rules';
+import { sourceLabel } from '../src/console/bulk/views';
 import { BulkSection, POLL_MS } from '../src/console/bulk/section';
 import { ManualClock } from './manual-clock';
 
@@ -201,5 +202,29 @@ describe('BulkSection follows a running job on the clock', () => {
     clock.advance(10 * POLL_MS);
     await settle();
     expect(calls.job).toBe(2);
+  });
+});
+
+describe('the results CSV is offered when progress says the job is over', () => {
+  it('waits while running, even when every operation is done', () => {
+    expect(resultsReady(job('running', 3))).toBe(false);
+    expect(resultsReady(job('running', 0))).toBe(false);
+  });
+
+  it('waits while a done job still counts unfinished operations (a retry from the inbox)', () => {
+    expect(resultsReady(job('done', 2))).toBe(false);
+  });
+
+  it('offers it when the job ended and every operation is done', () => {
+    expect(resultsReady(job('done', 3))).toBe(true);
+    expect(resultsReady(job('cancelled', 3))).toBe(true);
+  });
+});
+
+describe('the job subtitle counts devices, not lines', () => {
+  it('names the pasted list with its distinct devices', () => {
+    const listed = { ...job('done', 3), source_detail: '6 entries', summary: { ...job('done').summary, lines: 6, devices: 10 } };
+    expect(sourceLabel(listed)).toBe('pasted list (10 devices)');
+    expect(sourceLabel({ ...listed, source: 'csv', source_detail: 'retire.csv' })).toBe('CSV retire.csv (10 devices)');
   });
 });

@@ -10,6 +10,13 @@ export { ApiError, NetworkError } from '../core/api';
 export type { Group, User };
 
 /** An account as admins see it: `sign_ins` is how many devices are signed in. */
+/** Someone who can be picked in the technician filter. */
+export interface Person {
+  username: string;
+  display_name: string;
+  role: 'technician' | 'supervisor' | 'admin';
+}
+
 export interface Account {
   id: number;
   username: string;
@@ -339,6 +346,10 @@ export class ConsoleApi {
   }
 
   // --- accounts (admins) -----------------------------------------------------------------------
+
+  people(): Promise<{ items: Person[] }> {
+    return this.call('GET', '/api/users/people');
+  }
 
   users(): Promise<{ items: Account[] }> {
     return this.call('GET', '/api/users');

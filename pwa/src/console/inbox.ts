@@ -5,7 +5,7 @@
 // operations whose drift the worker repaired (a late write of ours), with the read-back's evidence.
 
 import { html, nothing, type TemplateResult } from 'lit-html';
-import { ApiError, type Group, type HistoryItem, type InboxPage } from './api';
+import { ApiError, type Group, type HistoryItem, type InboxPage, type Person } from './api';
 import { filterForm, filterFromParams, filterToParams, filterToQuery, isFiltered, NO_FILTER, type OpFilter } from './filters';
 import { dateTime, describeAction, duration, errorText, num, statusName } from './format';
 import { t } from './i18n';
@@ -38,6 +38,7 @@ export class InboxSection implements Section {
   private result: string | null = null;
   private seq = 0;
   private groups: Group[] = [];
+  private people: Person[] = [];
   private filtersOpen = false;
 
   constructor(private readonly host: Host) {
@@ -47,6 +48,13 @@ export class InboxSection implements Section {
         host.redraw();
       },
       () => undefined,
+    );
+    host.people().then(
+      (people) => {
+        this.people = people;
+        host.redraw();
+      },
+      () => undefined, // the technician field still takes typed usernames
     );
   }
 
@@ -238,6 +246,7 @@ export class InboxSection implements Section {
         states: INBOX_STATES,
         anyState: t('all'),
         groups: this.groups,
+        people: this.people,
         apply: (f) => this.apply(f),
         expanded: this.filtersOpen,
         toggle: () => {

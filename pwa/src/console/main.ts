@@ -5,7 +5,7 @@
 import '../styles.css';
 import './console.css';
 import { html, nothing, render, type TemplateResult } from 'lit-html';
-import { ApiError, ConsoleApi, NetworkError, type Group, type User } from './api';
+import { ApiError, ConsoleApi, NetworkError, type Group, type Person, type User } from './api';
 import { DialogHost } from './dialogs';
 import { errorText, num } from './format';
 import { chooseLanguage, currentLanguage, setLanguage, storedLanguage, t, type Language, type MessageKey } from './i18n';
@@ -65,6 +65,7 @@ class ConsoleApp implements Host {
   private loadingSection: SectionName | null = null;
   private sectionError: string | null = null;
   private groupList: Promise<Group[]> | null = null;
+  private peopleList: Promise<Person[]> | null = null;
   private countsTimer: number | null = null;
   private drawQueued = false;
   private focusHeading = false;
@@ -114,6 +115,19 @@ class ConsoleApp implements Host {
       );
     }
     return this.groupList;
+  }
+
+  people(): Promise<Person[]> {
+    if (!this.peopleList) {
+      this.peopleList = this.api.people().then(
+        (r) => r.items,
+        (error: unknown) => {
+          this.peopleList = null; // try again next time
+          throw error;
+        },
+      );
+    }
+    return this.peopleList;
   }
 
   refreshCounts(): void {

@@ -82,3 +82,34 @@ export function isDangerous(action: DeviceAction): boolean {
 export function replacementCompatible(oldType: string, newType: string): boolean {
   return oldType === newType || (isGateway(oldType) && isGateway(newType));
 }
+
+/** A button on the device card: the device actions and replacing it by another device. */
+export type CardAction = DeviceAction | 'replace';
+
+/** How the device card offers its actions: one emphasised, the usual ones, the permanent ones apart. */
+export interface CardLayout {
+  /** The action this device most likely needs now, or null when nothing stands out. */
+  primary: CardAction | null;
+  /** The other usual actions, most likely first. */
+  others: CardAction[];
+  /** Actions that cannot be taken back by another scan: shown apart, below. */
+  destructive: CardAction[];
+}
+
+/** Return the order and emphasis of the device card's actions for a device in `status`. */
+export function cardLayout(status: string | null | undefined): CardLayout {
+  switch (status) {
+    case 'installed':
+      // Already in service: the visit is about taking it out or swapping it; installing again
+      // (into this visit's group) is a move, so it comes last.
+      return { primary: null, others: ['remove', 'replace', 'quarantine', 'install'], destructive: ['retire'] };
+    case 'quarantine':
+      return { primary: null, others: ['install', 'remove', 'replace'], destructive: ['retire'] };
+    case 'retired':
+      // Retired is permanent: nothing is suggested, installing it again asks first.
+      return { primary: null, others: ['install', 'quarantine', 'remove'], destructive: [] };
+    default:
+      // New, uninstalled or unknown: the technician is here to install it.
+      return { primary: 'install', others: ['replace', 'quarantine', 'remove'], destructive: ['retire'] };
+  }
+}

@@ -20,7 +20,8 @@ import type { Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
 import { setLanguage, t, isKey } from './i18n';
 import { getState, update, type BatchAction, type MessageAction, type Route } from './state';
-import { describeOp, statusName } from './format';
+import { describeOp, deviceTypeName, statusName } from './format';
+import { explainError } from './errors';
 
 const TOAST_MS = 4_000;
 let toastTimer: number | null = null;
@@ -71,7 +72,9 @@ export class Controller {
   /** Show the screen for a route (called on hash change). */
   showRoute(route: Route): void {
     const previous = getState().route;
-    update({ route });
+    // A message about the last screen ("Remove queued for …") must not sit over the next one.
+    if (routeToHash(previous) !== routeToHash(route)) update({ route, toast: null });
+    else update({ route });
     if (route.name !== 'scan' && route.name !== 'replace') this.stopCamera();
     if (route.name === 'device' && (previous.name !== 'device' || previous.tuid !== route.tuid)) void this.openDevice(route.tuid);
     if (route.name === 'replace' && (previous.name !== 'replace' || previous.tuid !== route.tuid)) void this.startReplace(route.tuid);
@@ -105,10 +108,9 @@ export class Controller {
     });
   }
 
+  /** Say what went wrong in the user's language, from the error's code (src/ui/errors.ts). */
   errorText(error: unknown): string {
-    if (error instanceof NetworkError) return t('networkError');
-    if (error instanceof Error) return error.message;
-    return String(error);
+    return explainError(error).text;
   }
 
   // ---- session ------------------------------------------------------------------------------
@@ -482,8 +484,8 @@ export class Controller {
     const status = lookup.device.status;
     const seen = { status, group: lookup.device.group };
     if (kind === 'install' && !group && can('deployment_groups')) {
-      this.toast(t('pickGroupFirst'), 'error');
       this.go({ name: 'group' });
+      this.toast(t('pickGroupFirst'), 'error');
       return;
     }
     const question = confirmationFor(kind, status);
@@ -494,8 +496,8 @@ export class Controller {
     const queued = await outbox.enqueue({ ...op, seen }, session.user.username);
     this.kickSync();
     this.actedHold.hold(tuid);
-    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success', this.undoFlow.actionFor(queued.op_id));
     this.go({ name: 'scan' });
+    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success', this.undoFlow.actionFor(queued.op_id));
   }
 
   // ---- replace ------------------------------------------------------------------------------
@@ -504,6 +506,7 @@ export class Controller {
     const oldDevice = (await cachedDevice(oldTuid)) ?? null;
     this.forgetLastCode();
     update({ replace: { oldTuid, oldDevice, newTuid: null, newType: null, oldStatus: 'uninstalled' }, scan: { ...getState().scan, message: null } });
+    this.requestCamera(); // Replace means "scan the new device": the camera starts (or asks) at once
   }
 
   private replaceScanned(label: Label): void {
@@ -535,7 +538,7 @@ export class Controller {
     const oldType = replace.oldDevice?.device_type ?? deviceTypeFor(replace.oldTuid);
     const newType = replace.newType ?? deviceTypeFor(replace.newTuid);
     const compatible = replacementCompatible(oldType, newType);
-    if (!compatible && !(await this.confirm(t('replaceTypeMismatch', { newType, oldType }), t('replaceConfirm'), true))) return;
+    if (!compatible && !(await this.confirm(t('replaceTypeMismatch', { newType: deviceTypeName(newType), oldType: deviceTypeName(oldType) }), t('replaceConfirm'), true))) return;
     const queued = await outbox.enqueue(
       {
         kind: 'replace',
@@ -547,8 +550,8 @@ export class Controller {
     );
     this.kickSync();
     update({ replace: null });
-    this.toast(t('queuedToast', { action: describeOp(queued), tuid: queued.tuid }), 'success');
     this.go({ name: 'scan' });
+    this.toast(t('queuedToast', { action: describeOp(queued), tuid: queued.tuid }), 'success');
   }
 
   // ---- queue --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // Words and times for the views.
 
 import type { OutboxOp, Operation } from '../core/types';
-import { isKey, locale as currentLocale, t } from './i18n';
+import { isKey, locale as currentLocale, t, tMaybe } from './i18n';
 
 /** Name an installation status in the user's language. */
 export function statusName(status: string | null | undefined): string {
@@ -55,4 +55,10 @@ export function startOfToday(now = Date.now()): number {
   const d = new Date(now);
   d.setHours(0, 0, 0, 0);
   return d.getTime();
+}
+
+/** Name a device type in the user's language ("ENVIRONMENT" → "Environment sensor"); other platforms' names as they are. */
+export function deviceTypeName(type: string | null | undefined): string {
+  if (!type) return t('type.unknown');
+  return tMaybe(`type.${type}`, {}, type);
 }

@@ -11,46 +11,8 @@ import { scanScreen } from './screens/scan';
 import { deviceScreen } from './screens/device';
 import { queueScreen } from './screens/queue';
 import { icon } from './icons';
-
-function connection(s: AppState): TemplateResult {
-  const online = s.sync.online;
-  const label = online === null ? t('checking') : online ? t('online') : t('offline');
-  return html`<span class="conn ${online === null ? 'conn-unknown' : online ? 'conn-on' : 'conn-off'}" role="status">
-    <span class="dot" aria-hidden="true"></span>${label}</span>`;
-}
-
-function badge(s: AppState, c: Controller): TemplateResult {
-  const { waiting, failed } = s.counts;
-  return html`<a class="badge ${waiting ? 'badge-waiting' : ''} ${failed ? 'badge-failed' : ''}" href="#/queue"
-    aria-label=${t('waitingBadgeLabel', { count: waiting }) + (failed ? ` · ${failed} ${t('state.failed').toLowerCase()}` : '')}
-    @click=${(e: Event) => {
-      e.preventDefault();
-      c.go({ name: 'queue' });
-    }}>
-    ${icon('queue')}<span class="badge-count" data-testid="waiting-count">${waiting}</span>${failed
-      ? html`<span class="badge-failed-count" aria-hidden="true">!${failed}</span>`
-      : nothing}
-  </a>`;
-}
-
-function menu(s: AppState, c: Controller): TemplateResult {
-  return html`<details class="menu">
-    <summary aria-label=${t('language') + ' / ' + t('signOut')}>${icon('menu')}</summary>
-    <div class="menu-panel">
-      <fieldset class="lang">
-        <legend>${t('language')}</legend>
-        ${(['en', 'fi'] as const).map(
-          (lang) => html`<button type="button" class="btn btn-small ${s.lang === lang ? 'btn-primary' : ''}" aria-pressed=${s.lang === lang}
-            lang=${lang} @click=${() => void c.setLanguage(lang)}>${lang === 'en' ? 'English' : 'Suomi'}</button>`,
-        )}
-      </fieldset>
-      ${s.session.user
-        ? html`<p class="menu-user">${s.session.user.display_name} (${s.session.user.username})</p>
-            <button type="button" class="btn" @click=${() => void c.signOut()}>${t('signOut')}</button>`
-        : nothing}
-    </div>
-  </details>`;
-}
+import { header } from './header';
+import { can } from '../core/platform';
 
 function banners(s: AppState, c: Controller): TemplateResult {
   const mine = s.session.user ? (s.counts.byUser[s.session.user.username] ?? 0) : 0;
@@ -66,6 +28,12 @@ function banners(s: AppState, c: Controller): TemplateResult {
             <button type="button" class="btn btn-small btn-primary" @click=${() => s.updateReady?.()}>${t('reload')}</button>
           </div>`
         : nothing}
+    ${s.persistence === 'denied' && !s.settings.persistWarningDismissed && s.session.user
+      ? html`<div class="banner banner-warn" role="region" aria-labelledby="persist-title" data-testid="persist-denied">
+          <span><strong id="persist-title">${t('persistTitle')}</strong> ${t('persistBody')}</span>
+          <button type="button" class="btn btn-small" data-testid="persist-dismiss" @click=${() => void c.dismissPersistence()}>${t('persistDismiss')}</button>
+        </div>`
+      : nothing}
     ${s.session.user && s.session.expired && s.route.name !== 'signin'
       ? html`<div class="banner banner-warn" role="alert" data-testid="session-expired">
           <span>${t('sessionExpired', { count: mine })}</span>
@@ -132,17 +100,7 @@ export function appView(s: AppState, c: Controller): TemplateResult {
       e.preventDefault();
       document.getElementById('main')?.focus();
     }}>${t('skipToContent')}</a>
-    <header class="top">
-      <span class="brand">${icon('logo')}<span>${t('appName')}</span></span>
-      ${signedIn && s.selectedGroup
-        ? html`<a class="chip" href="#/group" @click=${(e: Event) => {
-            e.preventDefault();
-            c.go({ name: 'group' });
-          }} aria-label=${t('groupCurrent', { group: s.selectedGroup })}>${s.selectedGroup}</a>`
-        : nothing}
-      <span class="spacer"></span>
-      ${connection(s)} ${badge(s, c)} ${menu(s, c)}
-    </header>
+    ${header(s, c, signedIn, can('deployment_groups'))}
     ${banners(s, c)}
     <main id="main" tabindex="-1" class=${signedIn && s.sync.online === false ? 'with-strip' : ''}>${s.ready ? screen(s, c) : nothing}</main>
     ${signedIn && s.sync.online === false

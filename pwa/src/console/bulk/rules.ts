@@ -86,3 +86,12 @@ export function afterPoll(was: string, job: Pick<BulkJob, 'state'>, polls: numbe
     refreshCounts: finished,
   };
 }
+
+/**
+ * Tell whether the results CSV is final: the job has ended and its progress counts every
+ * operation as done, so the file and the progress shown beside it say the same thing.
+ */
+export function resultsReady(job: Pick<BulkJob, 'state' | 'progress'>): boolean {
+  if (job.state !== 'done' && job.state !== 'cancelled') return false;
+  return !!job.progress && job.progress.done === job.progress.total;
+}

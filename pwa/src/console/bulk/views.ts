@@ -8,7 +8,7 @@ import { dateTime, dateTimeShort, duration, num, statusName } from '../format';
 import { t, tMaybe } from '../i18n';
 import type { Host } from '../section';
 import { busy, empty, notice, pager, platformAnswer, stateChip } from '../widgets';
-import { ACTIVE, NOT_STARTED } from './rules';
+import { ACTIVE, NOT_STARTED, resultsReady } from './rules';
 
 const RESULT_STATES: readonly OpState[] = ['synced', 'failed', 'conflict', 'discarded', 'accepted', 'syncing'];
 const BY_STATE_ORDER: readonly OpState[] = ['synced', 'syncing', 'accepted', 'failed', 'conflict', 'discarded'];
@@ -63,10 +63,11 @@ export function actionLabel(job: Pick<BulkJob, 'action' | 'target_group'>): stri
   return job.action === 'move' ? t('do.set_group', { group: job.target_group ?? '' }) : t(`action.${job.action}`);
 }
 
+/** "pasted list (10 devices)", "CSV retire.csv (200 devices)": where the devices came from, counted in devices. */
 export function sourceLabel(job: BulkJob): string {
   const detail = job.source_detail ?? '';
-  const counted = /^(\d+) (entries|lines)$/.exec(detail);
-  return tMaybe(`source.${job.source}`, { detail: counted ? t('pasteCount', { count: num(Number(counted[1])) }) : detail }, detail);
+  const devices = t('jobDevices', { count: num(job.summary.devices) });
+  return tMaybe(`source.${job.source}`, { detail, devices }, detail);
 }
 
 function jobStateChip(job: BulkJob): TemplateResult {
@@ -301,10 +302,12 @@ export class BulkViews {
         <div class="c-progress-head">
           <h2 id="progress-title">${t('progressTitle')}</h2>
           <span class="spacer"></span>
-          <a class="btn btn-small" href=${this.host.api.resultsCsvUrl(job.id)} download data-testid="results-csv">
-            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M11 3h2v9.2l3.3-3.3 1.4 1.4L12 16 6.3 10.3l1.4-1.4 3.3 3.3zM5 18h14v2H5z"/></svg>
-            ${t('downloadResults')}
-          </a>
+          ${resultsReady(job)
+            ? html`<a class="btn btn-small" href=${this.host.api.resultsCsvUrl(job.id)} download data-testid="results-csv">
+                <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M11 3h2v9.2l3.3-3.3 1.4 1.4L12 16 6.3 10.3l1.4-1.4 3.3 3.3zM5 18h14v2H5z"/></svg>
+                ${t('downloadResults')}
+              </a>`
+            : html`<span class="sub" data-testid="results-csv-later">${t('resultsWhenDone')}</span>`}
           ${running
             ? html`<button type="button" class="btn btn-small btn-danger-outline" data-testid="cancel-job" @click=${() => this.actions.cancel()}>${t('cancelJob')}</button>`
             : nothing}

@@ -7,6 +7,7 @@ import { t } from '../i18n';
 import { ago, describeOp, formatTime, startOfToday } from '../format';
 import { needsAttention } from '../../core/outbox';
 import { batchVerification } from '../batch-verification';
+import { explainCode, explainedView } from '../errors';
 import type { Operation, OutboxOp } from '../../core/types';
 
 function stateChip(state: string): TemplateResult {
@@ -41,13 +42,11 @@ function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean):
       <span class="mono">${op.tuid}</span>
       ${stateChip(op.state)}
     </div>
-    <div class="sub">${describeOp(op)} · ${formatTime(op.created_at)}${op.attempts > 1 ? ` · ${t('attempts', { count: op.attempts })}` : ''}
+    <div class="sub">${describeOp(op)} · ${formatTime(op.created_at)}${waitLine(op, s)}
       ${op.username !== me ? html` · ${t('waitingForUser', { user: op.username })}` : nothing}
       ${op.undone_by ? html` · <span class="state" data-testid="undone">${t('undoneBy')}</span>` : nothing}</div>
     ${undoLine(op, s)}
-    ${op.error
-      ? html`<p class="reason" data-testid="op-reason">${op.rejected ? `${t('refusedByServer')}: ` : ''}${op.error.message}</p>`
-      : nothing}
+    ${op.error ? html`<div data-testid="op-reason">${explainedView(explainCode(op.error.code, op.error.message))}</div>` : nothing}
     ${withActions
       ? html`<div class="row">
           <button type="button" class="btn btn-small" data-testid="retry" @click=${() => void c.retry(op.op_id)}>${t('retry')}</button>
@@ -57,11 +56,18 @@ function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean):
   </li>`;
 }
 
+/** While offline no try can happen: say so instead of counting attempts. */
+function waitLine(op: OutboxOp, s: AppState): string {
+  const waiting = op.state === 'queued' || op.state === 'sending';
+  if (waiting && s.sync.online === false) return ` · ${t('waitingForConnection')}`;
+  return op.attempts > 1 ? ` · ${t('attempts', { count: op.attempts })}` : '';
+}
+
 function remoteItem(op: Operation): TemplateResult {
   return html`<li class="op op-remote">
     <div class="op-main"><span class="mono">${op.tuid}</span>${stateChip(op.state)}</div>
     <div class="sub">${describeOp(op)} · ${formatTime(op.device_time)} · ${t('otherDevice')}</div>
-    ${op.error ? html`<p class="reason">${op.error.message}</p>` : nothing}
+    ${op.error ? explainedView(explainCode(op.error.code, op.error.message)) : nothing}
   </li>`;
 }
 
@@ -71,9 +77,15 @@ function syncLine(s: AppState): TemplateResult {
   if (!s.session.user) parts.push(t('syncSignedOut'));
   else if (s.session.expired) parts.push(t('syncPaused'));
   if (sync.lastRunAt) parts.push(t('lastSync', { time: ago(sync.lastRunAt) }));
-  if (sync.nextRunAt && sync.failures > 0) parts.push(t('nextTry', { time: formatTime(sync.nextRunAt) }));
-  if (sync.lastError && sync.failures > 0) parts.push(t('syncError', { message: sync.lastError }));
-  return html`<p class="note" role="status">${parts.join(' ')}</p>`;
+  if (sync.online === false) {
+    // No try can happen before the connection returns: a "next try" time would be a false promise.
+    parts.push(t('syncWaitingForConnection'));
+  } else {
+    if (sync.nextRunAt && sync.failures > 0) parts.push(t('nextTry', { time: formatTime(sync.nextRunAt) }));
+  }
+  const failing = sync.online !== false && sync.lastError && sync.failures > 0;
+  return html`<p class="note" role="status">${parts.join(' ')}</p>
+    ${failing ? explainedView({ text: t('syncFailedRetrying'), raw: sync.lastError }, 'note') : nothing}`;
 }
 
 export function queueScreen(s: AppState, c: Controller): TemplateResult {
@@ -93,7 +105,6 @@ export function queueScreen(s: AppState, c: Controller): TemplateResult {
     </div>
     ${syncLine(s)}
     ${batchVerification(ops, c.api, s.sync.online !== false, today)}
-    ${s.persistence === 'denied' ? html`<p class="msg msg-info" data-testid="persist-denied">${t('persistDenied')}</p>` : nothing}
 
     <h2>${t('sectionWaiting')} <span class="count">(${waiting.length})</span></h2>
     ${waiting.length

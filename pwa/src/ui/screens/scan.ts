@@ -7,8 +7,10 @@ import type { AppState, BatchAction } from '../state';
 import type { Controller } from '../controller';
 import { t } from '../i18n';
 import { currentPlatform } from '../../core/platform';
-import { statusName } from '../format';
+import { deviceTypeName, statusName } from '../format';
 import { icon } from '../icons';
+import { batchStrip } from './batch-strip';
+import { groupPrompt } from './scan-prompts';
 
 const BATCH_ACTIONS: { value: BatchAction; label: (group: string | null) => string }[] = [
   { value: 'install', label: (group) => t('actionInstall', { group: group ?? '–' }) },
@@ -70,7 +72,7 @@ function batchList(s: AppState, c: Controller): TemplateResult {
         (item) => html`<li class="batch-${item.outcome} batch-item" data-testid="batch-item" data-tuid=${item.tuid}>
           <a class="list-button" href="#/device/${item.tuid}">
             <span class="mono">${item.tuid}</span>
-            <span class="sub">${item.deviceType} ·
+            <span class="sub">${deviceTypeName(item.deviceType)} ·
               ${item.outcome === 'queued' ? t('batchQueued') : item.outcome === 'already' ? t('batchDoneByYou') : t('batchNeedsLook', { status: statusName(item.status) })}</span>
           </a>
           <button type="button" class="btn btn-small batch-remove" data-testid="batch-remove" aria-label=${t('batchRemove', { tuid: item.tuid })}
@@ -136,7 +138,7 @@ function replacePanel(s: AppState, c: Controller): TemplateResult {
     <dl class="facts">
       <dt>${t('replaceOld')}</dt><dd class="mono">${r.oldTuid}</dd>
       <dt>${t('replaceNew')}</dt><dd class="mono" data-testid="replace-new">${r.newTuid}</dd>
-      <dt>${t('deviceType')}</dt><dd>${r.newType}</dd>
+      <dt>${t('deviceType')}</dt><dd>${deviceTypeName(r.newType)}</dd>
     </dl>
     ${r.oldDevice?.group ? nothing : html`<p class="note">${t('replaceNoGroup')}</p>`}
     <fieldset class="choice">
@@ -158,7 +160,8 @@ export function scanScreen(s: AppState, c: Controller): TemplateResult {
   const message = s.scan.message;
   return html`<section class="screen" aria-labelledby="scan-title">
     <h1 id="scan-title" tabindex="-1">${replacing ? t('scanReplaceTitle') : t('scanTitle')}</h1>
-    <p class="lead">${replacing ? t('scanReplaceLead', { tuid: replacing }) : t('scanLead')}</p>
+    ${s.scan.cameraOn && !replacing ? nothing : html`<p class="lead">${replacing ? t('scanReplaceLead', { tuid: replacing }) : t('scanLead')}</p>`}
+    ${replacing ? nothing : groupPrompt(s, c)}
     ${replacing && s.replace?.newTuid ? replacePanel(s, c) : camera(s, c)}
     <div aria-live="assertive" class="scan-message" data-testid="scan-message">
       ${message
@@ -168,6 +171,7 @@ export function scanScreen(s: AppState, c: Controller): TemplateResult {
             : nothing}</p>`
         : nothing}
     </div>
+    ${replacing ? nothing : batchStrip(s)}
     ${replacing ? nothing : batchControls(s, c)}
     ${replacing ? nothing : batchList(s, c)}
     ${replacing && s.replace?.newTuid ? nothing : manual(s, c)}
