@@ -53,7 +53,14 @@ DEFAULTS: dict[str, Any] = {
     "TECHNICIANS_CREATE_GROUPS": False,  # technicians may create deployment groups (on site)
     # A sign-in lasts until it is ended (sign out, password change, "sign out everywhere") or
     # this many days: a phone offline for a whole shift keeps its session.
+    # Where the login limit counts (shared by every worker): Redis at this URL, e.g.
+    # redis://127.0.0.1:6379/0; when unset, the application database.
+    "REDIS_URL": None,
     "SESSION_MAX_DAYS": 365,
+    "SECURE_COOKIES": False,  # mark the session and remember cookies Secure (serve over https)
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port are believed; 0
+    # ignores those headers (anyone could send them). Also what the login limit counts by.
+    "TRUSTED_PROXIES": 0,
     "PWA_DIST": None,  # folder of the built PWA; default pwa/dist beside the package
 }
 
@@ -116,9 +123,13 @@ def apply_settings(app: Flask, settings: dict[str, Any]) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(settings["SECURE_COOKIES"])
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(settings["SECURE_COOKIES"])
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["SESSION_MAX_DAYS"])
     # The PWA reads the token from /api/auth/me and sends it as X-CSRFToken on every write;
     # the token must outlive a long offline shift, so it lives as long as the session.
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     app.config["WTF_CSRF_HEADERS"] = ["X-CSRFToken", "X-CSRF-Token"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "fieldhand-database://"
+    app.config["RATELIMIT_KEY_PREFIX"] = "fieldhand"  # a Redis shared with other apps

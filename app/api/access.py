@@ -62,6 +62,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
                 )
             return view(*args, **kwargs)
 
+        wrapper.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the role test
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -6,6 +6,7 @@ from app.models.device_checks import DeviceCheck
 from app.models.devices import DeploymentGroup, Device
 from app.models.operations import Operation, OutboxStep, SyncAttempt
 from app.models.queue_reports import PhoneQueueReport
+from app.models.rate_limits import RateLimitCounter
 from app.models.sign_ins import SignIn
 from app.models.users import User
 from app.models.verifications import InstallVerification
@@ -21,6 +22,7 @@ __all__ = [
     "Operation",
     "OutboxStep",
     "PhoneQueueReport",
+    "RateLimitCounter",
     "SignIn",
     "SyncAttempt",
     "User",

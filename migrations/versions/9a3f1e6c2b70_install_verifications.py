@@ -1,7 +1,7 @@
 """install verifications: did each installed device report after it was installed
 
 Revision ID: 9a3f1e6c2b70
-Revises: b3f1a6c2d9e4
+Revises: d5a8e3f0c1b7
 Create Date: 2026-11-30 17:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9a3f1e6c2b70'
-down_revision = 'b3f1a6c2d9e4'
+down_revision = 'd5a8e3f0c1b7'
 branch_labels = None
 depends_on = None
 

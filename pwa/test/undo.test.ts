@@ -88,3 +88,46 @@ describe('batch list', () => {
     expect((await batchVerdict('install', TUID, 'prfi00else', status, 'tech')).outcome).toBe('needs-look');
   });
 });
+
+describe('cancelling an action on a device the phone knew nothing about', () => {
+  it('leaves the device unknown again, not in the status the cancelled action gave it', async () => {
+    const op = await outbox.enqueue({ kind: 'install', tuid: TUID, args: { group_id: 'prfi00site' }, seen: { status: null, group: null } }, 'tech');
+    expect((await cachedDevice(TUID))?.status).toBe('installed');
+    await undoAction(op.op_id, 'tech');
+    expect(await cachedDevice(TUID)).toMatchObject({ status: null, group: null });
+    expect((await batchVerdict('install', TUID, 'prfi00site', null, 'tech')).outcome).toBe('queue');
+  });
+});
+
+describe('the console names an undo by what it restores', () => {
+  it('in both languages', async () => {
+    const { describeAction } = await import('../src/console/format');
+    const { setLanguage } = await import('../src/console/i18n');
+    setLanguage('en');
+    expect(describeAction('undo', { undoes: 'x', status: 'uninstalled', group_id: 'unassigned' })).toBe('Undo: back to uninstalled, unassigned');
+    setLanguage('fi');
+    expect(describeAction('undo', { undoes: 'x', status: 'installed' })).toMatch(/^Kumoaminen: takaisin tilaan /);
+    setLanguage('en');
+  });
+});
+
+describe('a batch scan of a device the phone never saw', () => {
+  it('is held until the lookup says what the device was, then sent with it', async () => {
+    const { learnBeforeSending } = await import('../src/core/batch-list');
+    const op = await outbox.enqueue({ kind: 'install', tuid: TUID, args: { group_id: 'prfi00site' }, seen: { status: null, group: null }, holdUntil: 10_000 }, 'tech', 1_000);
+    expect(await outbox.nextBatch('tech', 100, 2_000)).toEqual([]); // held
+    await learnBeforeSending(async () => ({ status: 'uninstalled', group: 'unassigned' }), op.op_id);
+    const [ready] = await outbox.nextBatch('tech', 100, 2_000);
+    expect(ready).toMatchObject({ op_id: op.op_id, seen: { status: 'uninstalled', group: 'unassigned' } });
+    expect(ready).not.toHaveProperty('hold_until');
+  });
+
+  it('goes without it when the lookup fails or is slow, and never after it was sent', async () => {
+    const { learnBeforeSending } = await import('../src/core/batch-list');
+    const op = await outbox.enqueue({ kind: 'install', tuid: TUID, args: { group_id: 'prfi00site' }, seen: {}, holdUntil: 10_000 }, 'tech', 1_000);
+    await learnBeforeSending(() => new Promise(() => undefined), op.op_id, 10);
+    expect(await outbox.nextBatch('tech', 100, 2_000)).toHaveLength(1);
+    await outbox.markSending([op.op_id]);
+    expect(await outbox.learnSeen(op.op_id, { status: 'new', group: null })).toBe(false);
+  });
+});

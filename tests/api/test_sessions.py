@@ -228,3 +228,16 @@ def test_users_cli_ends_every_sign_in(app: Flask, make_user: Any, command: str) 
 
     missing = app.test_cli_runner().invoke(args=["users", "sign-out", "nobody"])
     assert missing.exit_code != 0 and "No user 'nobody'" in missing.output
+
+
+def test_cookies_from_before_sign_ins_name_nobody(app: Flask, make_user: Any) -> None:
+    # Before the upgrade both cookies carried the user id: such a cookie signs nobody in.
+    from flask_login.utils import encode_cookie
+
+    user_id = make_user("toivo")
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    old_session = serializer.dumps({"_user_id": str(user_id), "_fresh": True})
+    assert _replay(app, {"session": old_session}).get("/api/auth/me").status_code == 401
+    with app.test_request_context():
+        old_remember = encode_cookie(str(user_id))
+    assert _replay(app, {REMEMBER: old_remember}).get("/api/auth/me").status_code == 401

@@ -102,7 +102,12 @@ def start_visit(page: Page, url: str, user: tuple[str, str], group: str) -> None
     sign_in(page, *user)
     page.locator(".list-button", has_text=group).click()
     expect(page.locator("#scan-title")).to_be_visible()
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    # Polled from here: wait_for_function evaluates strings in the page, which the CSP forbids.
+    wait_until(
+        lambda: page.evaluate("navigator.serviceWorker.controller !== null"),
+        20,
+        "the service worker to take control",
+    )
 
 
 def waiting(page: Page) -> int:

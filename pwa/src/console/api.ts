@@ -44,8 +44,8 @@ export interface Page<T> {
 
 export type OpState = 'accepted' | 'syncing' | 'synced' | 'failed' | 'conflict' | 'discarded';
 export const OP_STATES: readonly OpState[] = ['accepted', 'syncing', 'synced', 'failed', 'conflict', 'discarded'];
-export type OpKind = 'set_status' | 'set_group' | 'install' | 'remove' | 'replace';
-export const OP_KINDS: readonly OpKind[] = ['install', 'remove', 'replace', 'set_status', 'set_group'];
+export type OpKind = 'set_status' | 'set_group' | 'install' | 'remove' | 'replace' | 'undo';
+export const OP_KINDS: readonly OpKind[] = ['install', 'remove', 'replace', 'set_status', 'set_group', 'undo'];
 
 export interface PersonRef {
   username: string;

@@ -69,3 +69,26 @@ export async function batchVerdict(
   if (needsALook(action, status)) return { outcome: 'needs-look' };
   return { outcome: 'queue' };
 }
+
+/** How long a batch scan of an unknown device waits for its lookup before it is sent anyway. */
+export const LEARN_SEEN_MS = 4_000;
+
+/**
+ * A batch scan of a device this phone knew nothing about is queued at once (no waiting for the
+ * network) but held for up to LEARN_SEEN_MS while the device is looked up, so the operation
+ * carries what the device was before it: that is what an undo restores. Resolves when the
+ * action may go (the caller then triggers a sync).
+ */
+export async function learnBeforeSending(
+  lookup: () => Promise<{ status: string | null; group: string | null }>,
+  opId: string,
+  waitMs = LEARN_SEEN_MS,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), waitMs);
+  });
+  const found = await Promise.race([lookup().catch(() => null), timeout]);
+  clearTimeout(timer);
+  await outbox.learnSeen(opId, found);
+}

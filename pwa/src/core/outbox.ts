@@ -15,6 +15,8 @@ export interface NewAction {
   seen: Seen;
   /** For an undo: what it is expected to bring back (see OutboxOp.restores). */
   restores?: Seen;
+  /** Keep it on the phone until then (see OutboxOp.hold_until). */
+  holdUntil?: number;
 }
 
 /** States in which an operation still waits on the phone. */
@@ -74,6 +76,7 @@ export async function enqueue(action: NewAction, username: string, now = Date.no
     updated_at: now,
     synced_at: null,
     ...(action.restores ? { restores: action.restores } : {}),
+    ...(action.holdUntil ? { hold_until: action.holdUntil } : {}),
   };
   await outbox.add(op);
   if (op.kind === 'undo') {
@@ -156,7 +159,8 @@ export async function nextBatch(username: string, limit: number, now = Date.now(
     const op = cursor.value;
     if (
       op.username === username &&
-      (op.state === 'queued' || (op.state === 'sending' && now - op.updated_at >= STALE_SENDING_MS))
+      ((op.state === 'queued' && !(op.hold_until && op.hold_until > now)) ||
+        (op.state === 'sending' && now - op.updated_at >= STALE_SENDING_MS))
     ) {
       batch.push(op);
     }
@@ -203,6 +207,24 @@ export async function markSending(opIds: string[], now = Date.now()): Promise<Ou
   return marked;
 }
 
+/**
+ * Record what the device was before a queued action, learnt after it was queued (a batch scan
+ * of a device this phone had never seen), and let it go. Only while it is still queued: the
+ * backend plans an undo from this (app/services/undo.py).
+ */
+export async function learnSeen(opId: string, seen: Seen | null, now = Date.now()): Promise<boolean> {
+  const changed = await update([opId], (op) => {
+    if (op.state !== 'queued') return null;
+    const { hold_until: _released, ...rest } = op;
+    return {
+      ...rest,
+      seen: seen ? { status: op.seen.status ?? seen.status ?? null, group: op.seen.group ?? seen.group ?? null } : op.seen,
+      updated_at: now,
+    };
+  });
+  return changed > 0;
+}
+
 export type CancelResult = 'cancelled' | 'sending' | 'sent' | 'not-found';
 
 /**
@@ -234,8 +256,9 @@ export async function cancel(opId: string, now = Date.now()): Promise<CancelResu
     const changed = effectOnDevices(op, new Map(), now)[0];
     let restored = {
       ...device,
-      status: changed && changed.status !== null && op.seen.status !== undefined ? op.seen.status ?? device.status : device.status,
-      group: changed && changed.group !== null && op.seen.group !== undefined ? op.seen.group ?? device.group : device.group,
+      // What the card showed before the action (the cache it was read from), unknown included.
+      status: changed && changed.status !== null ? op.seen.status ?? null : device.status,
+      group: changed && changed.group !== null ? op.seen.group ?? null : device.group,
       updated_at: now,
     };
     const later = (await store.index('by_tuid').getAll(op.tuid))

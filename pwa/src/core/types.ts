@@ -71,6 +71,8 @@ export interface OutboxOp {
   synced_at: string | null;
   /** When retried after a backend failure, the op_id of the new operation that took over. */
   superseded_by?: string;
+  /** Not sent before this time (epoch ms): the phone is still learning what the device was. */
+  hold_until?: number;
   /** The op_id of the undo queued for this action. */
   undone_by?: string;
   /** For an undo: the status and group it is expected to bring back (the phone's guess until the

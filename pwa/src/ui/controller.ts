@@ -3,7 +3,7 @@
 
 import { ApiError, NetworkError, type Api } from '../core/api';
 import * as outbox from '../core/outbox';
-import { cachedDevice, lookupDevice } from '../core/devices';
+import { cachedDevice, fromResponse, lookupDevice } from '../core/devices';
 import { cachedGroups, createGroup, refreshGroups, selectGroup, selectedGroup, normaliseGroupId, followsConvention } from '../core/groups';
 import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
 import { loadSettings, saveSettings, type Language } from '../core/settings';
@@ -12,7 +12,8 @@ import { deviceTypeFor, type LabelError } from '../core/label';
 import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory';
 import { readDeviceLabel, readTypedId } from '../core/device-ids';
 import { ActedLabelHold } from '../core/acted-label';
-import { batchVerdict, saveBatchList, type BatchEntry } from '../core/batch-list';
+import { OutdatedAppError } from '../core/db';
+import { batchVerdict, learnBeforeSending, LEARN_SEEN_MS, saveBatchList, type BatchEntry } from '../core/batch-list';
 import { UndoFlow } from './undo-flow';
 import { can, currentPlatform, loadPlatform, refreshPlatform } from '../core/platform';
 import type { OutboxSync } from '../core/sync';
@@ -110,6 +111,7 @@ export class Controller {
 
   /** Say what went wrong in the user's language, from the error's code (src/ui/errors.ts). */
   errorText(error: unknown): string {
+    if (error instanceof OutdatedAppError) return t('outdatedTab');
     return explainError(error).text;
   }
 
@@ -300,6 +302,10 @@ export class Controller {
       this.setScanMessage({ text: `${label.tuid}: ${t('batchAlready')}`, kind: 'info' });
       return;
     }
+    if (this.undoFlow.wasRemoved(label.tuid)) {
+      this.setScanMessage({ text: `${label.tuid}: ${t('batchRemoved')}`, kind: 'info' });
+      return;
+    }
     const action = settings.batchAction;
     if (action === 'install' && !group && can('deployment_groups')) {
       this.setScanMessage({ text: t('pickGroupFirst'), kind: 'error' });
@@ -321,7 +327,20 @@ export class Controller {
       return;
     }
     const op = operationFor(action, label.tuid, group);
-    const queued = await outbox.enqueue({ ...op, seen: { status, group: known?.group ?? null } }, session.user.username);
+    // A device this phone never saw: queue now, but hold it while it is looked up, so the
+    // operation says what the device was (an undo restores that). Offline it simply waits.
+    const learn = !known && getState().sync.online === true;
+    const queued = await outbox.enqueue(
+      { ...op, seen: { status, group: known?.group ?? null }, ...(learn ? { holdUntil: this.clock.now() + LEARN_SEEN_MS + 1_000 } : {}) },
+      session.user.username,
+    );
+    if (learn) {
+      const lookup = async () => {
+        const fresh = fromResponse(await this.api.device(label.tuid), this.clock.now());
+        return { status: fresh.status, group: fresh.group };
+      };
+      void learnBeforeSending(lookup, queued.op_id).then(() => this.kickSync());
+    }
     navigator.vibrate?.(40);
     await this.addBatchItem(
       { ...item, outcome: 'queued', opId: queued.op_id },
@@ -365,6 +384,7 @@ export class Controller {
       if (codes.length === 0) this.setScanMessage({ text: t('photoNothing'), kind: 'error' });
       else if (codes.length === 1) {
         this.forgetLastCode(); // the same label again from a new photo is a new request
+        this.actedHold.release();
         await this.handleCodes([codes[0]!.text]);
       }
       else this.setScanMessage({ text: t('photoPick'), kind: 'info' });
@@ -454,6 +474,7 @@ export class Controller {
   clearBatch(): void {
     this.forgetLastCode();
     update((s) => ({ scan: { ...s.scan, items: [], message: null } }));
+    this.undoFlow.newBatch();
     void saveBatchList([]);
   }
 

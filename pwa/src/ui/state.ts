@@ -57,6 +57,8 @@ export interface AppState {
   updateReady: (() => void) | null;
   /** Another tab runs a newer version (its database is newer): this one must reload. */
   outdated: boolean;
+  /** This start runs a newer build than the last one: say so once. */
+  updated: boolean;
   persistence: PersistenceResult | null;
   toast: Message | null;
   dialog: DialogRequest | null;

@@ -27,7 +27,20 @@ const REFUSAL_KEYS: Record<UndoRefusal, Parameters<typeof t>[0]> = {
 };
 
 export class UndoFlow {
+  /** Devices taken out of this batch: the camera reading their label again does not re-add them. */
+  private readonly removed = new Set<string>();
+
   constructor(private readonly host: UndoHost) {}
+
+  /** Tell whether the technician took this device out of the current batch. */
+  wasRemoved(tuid: string): boolean {
+    return this.removed.has(tuid);
+  }
+
+  /** A new batch: nothing is removed from it yet. */
+  newBatch(): void {
+    this.removed.clear();
+  }
 
   /** The "Undo" button for an action just queued (toast, batch list). */
   actionFor(opId: string): MessageAction {
@@ -67,9 +80,10 @@ export class UndoFlow {
     const item = getState().scan.items.find((i) => i.tuid === tuid);
     if (!item) return;
     if (item.opId && item.outcome === 'queued') {
-      await this.undo(item.opId);
+      if (await this.undo(item.opId)) this.removed.add(tuid);
       return;
     }
+    this.removed.add(tuid);
     await this.setItems(getState().scan.items.filter((i) => i.tuid !== tuid));
   }
 

@@ -2,7 +2,7 @@
 // screen, the bottom navigation, the toast and the confirm dialog.
 
 import { html, nothing, type TemplateResult } from 'lit-html';
-import type { AppState } from './state';
+import { update, type AppState } from './state';
 import type { Controller } from './controller';
 import { t } from './i18n';
 import { signinScreen } from './screens/signin';
@@ -17,6 +17,12 @@ import { can } from '../core/platform';
 function banners(s: AppState, c: Controller): TemplateResult {
   const mine = s.session.user ? (s.counts.byUser[s.session.user.username] ?? 0) : 0;
   return html`
+    ${s.updated
+      ? html`<div class="banner banner-info" role="status" data-testid="updated">
+          <span>${t('updatedNote')}</span>
+          <button type="button" class="btn btn-small" @click=${() => update({ updated: false })}>${t('dismiss')}</button>
+        </div>`
+      : nothing}
     ${s.outdated
       ? html`<div class="banner banner-warn" role="alert" data-testid="outdated">
           <span>${t('outdatedTab')}</span>

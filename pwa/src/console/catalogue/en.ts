@@ -71,6 +71,9 @@ export const en = {
   sortedDesc: 'sorted descending',
 
   // operation vocabulary
+  'kind.undo': 'Undo',
+  'do.undo': 'Undo: back to {restores}',
+  undoOf: 'Undoes the earlier action: show it',
   'kind.install': 'Install',
   'kind.remove': 'Remove',
   'kind.replace': 'Replace',

@@ -68,6 +68,9 @@ export const fi: Record<MessageKey, string> = {
   sortedAsc: 'nousevassa järjestyksessä',
   sortedDesc: 'laskevassa järjestyksessä',
 
+  'kind.undo': 'Kumoaminen',
+  'do.undo': 'Kumoaminen: takaisin tilaan {restores}',
+  undoOf: 'Kumoaa aiemman toimenpiteen: näytä se',
   'kind.install': 'Asennus',
   'kind.remove': 'Poisto',
   'kind.replace': 'Vaihto',

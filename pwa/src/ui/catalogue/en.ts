@@ -294,6 +294,7 @@ export const en = {
   'kind.undo': 'Undo',
   'state.cancelled': 'Cancelled',
   batchDoneByYou: 'Already done by you',
+  batchRemoved: 'Removed from this batch. Clear the list to scan it again.',
   batchRemove: 'Remove {tuid} from the list',
 
   // new version

@@ -286,6 +286,7 @@ export const fi: Record<MessageKey, string> = {
   'kind.undo': 'Kumoaminen',
   'state.cancelled': 'Peruttu',
   batchDoneByYou: 'Olet jo tehnyt tämän',
+  batchRemoved: 'Poistettu tästä erästä. Tyhjennä lista skannataksesi sen uudelleen.',
   batchRemove: 'Poista {tuid} listalta',
 
   // new version
