@@ -45,7 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "OPERATIONS_BATCH_MAX": 500,
     "BULK_MAX_DEVICES": 50_000,
     "BULK_PREVIEW_CONCURRENCY": 16,  # platform reads in parallel during a bulk dry run
-    "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+    "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,  # a photo or CSV upload (multipart)
+    # A JSON body: room for a bulk list of BULK_MAX_DEVICES label texts, no more.
+    "JSON_MAX_BYTES": 4 * 1024 * 1024,
+    "JSON_MAX_DEPTH": 32,  # arrays and objects inside each other (an operation needs 3)
+    "QUERY_MAX_PARAMS": 100,  # query parameters in one request, repeats counted
     "LABEL_DECODE_SLOTS": 2,  # label photos decoded at once per process (memory and a core each)
     "LABEL_DECODE_WAIT_S": 3.0,  # how long a photo waits for a slot before a 503
     "LABEL_DECODE_MAX_BYTES": 64 * 1024 * 1024,  # largest decoded image (w x h x bytes a pixel)

@@ -133,10 +133,12 @@ def init_app(app: Flask) -> None:
             return exc.response  # already shaped, e.g. by validation_error_response
         status = exc.code or 500
         if status == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH")
-            message = "The upload is too large."
+            limit = request.max_content_length  # the JSON limit while a JSON body was read
+            what = "JSON body" if request.is_json else "upload"
+            message = f"The {what} is too large."
             if limit:
-                message = f"The upload is too large; the limit is {limit // (1024 * 1024)} MB."
+                size = f"{limit // 1024} KB" if limit < 1024 * 1024 else f"{limit // 2**20} MB"
+                message = f"The {what} is too large; the limit is {size}."
             return error_response(413, "payload_too_large", message, {"limit_bytes": limit})
         code = _HTTP_CODES.get(status, "http_error")
         return error_response(status, code, exc.description or exc.name)

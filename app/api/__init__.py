@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
 from flask_openapi3 import OpenAPI
 
 from app.api import (
@@ -15,10 +14,12 @@ from app.api import (
     history,
     inbox,
     labels,
+    openapi,
     operations,
     overview,
     platform,
     queue_health,
+    requests,
     users,
     verifications,
 )
@@ -26,6 +27,7 @@ from app.api import (
 
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
+    requests.init_app(app)
     access.init_app(app)
     queue_health.init_app(app)
     modules = (
@@ -46,8 +48,4 @@ def init_app(app: OpenAPI) -> None:
     )
     for module in modules:
         app.register_api(module.bp)
-
-    def openapi_document() -> Response:
-        return jsonify(app.api_doc)
-
-    app.add_url_rule("/api/openapi.json", endpoint="openapi_document", view_func=openapi_document)
+    openapi.init_app(app)

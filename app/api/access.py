@@ -62,7 +62,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
                 )
             return view(*args, **kwargs)
 
-        wrapper.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the role test
+        wrapper.allowed_roles = allowed  # type: ignore[attr-defined]  # the role test, OpenAPI
         return wrapper  # type: ignore[return-value]
 
     return decorator

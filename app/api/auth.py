@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from pydantic import BaseModel, Field
 
 from app.api.access import current_account, require_roles, sign_in_max_age, unauthenticated
+from app.api.schemas import ErrorBody
 from app.extensions import csrf, limiter
 from app.models.users import User
 from app.services import accounts, sign_ins
@@ -60,7 +61,7 @@ def _sign_in(user: User, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
-@bp.post("/login")
+@bp.post("/login", responses={"401": ErrorBody, "429": ErrorBody})
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def login(body: LoginBody) -> Response:
@@ -70,7 +71,7 @@ def login(body: LoginBody) -> Response:
     return _session_payload(user)
 
 
-@bp.post("/logout")
+@bp.post("/logout", responses={"204": None})
 @require_roles()
 def logout() -> Response:
     """End this sign-in (its session and remember cookies, on every worker); the phone keeps
@@ -83,7 +84,7 @@ def logout() -> Response:
     return Response(status=204)
 
 
-@bp.post("/password")
+@bp.post("/password", responses={"403": ErrorBody})
 @require_roles()
 def change_password(body: PasswordBody) -> Response:
     """Change your password: every sign-in of yours ends (other devices sign in again); this
@@ -105,7 +106,7 @@ def sign_out_everywhere() -> Response:
     return jsonify({"ended": ended})
 
 
-@bp.get("/me")
+@bp.get("/me", responses={"401": ErrorBody})
 def me() -> Response:
     """Return the signed-in user and a fresh CSRF token, or 401."""
     if not current_user.is_authenticated:

@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from app.api.access import SUPERVISORS, current_account, require_roles
+from app.api.schemas import ErrorBody
 from app.api.serializers import iso
 from app.errors import Forbidden
 from app.models.devices import DeploymentGroup
@@ -43,7 +44,7 @@ def _may_create() -> bool:
     return groups_service.may_create_groups(current_account().role, technicians)
 
 
-@bp.get("")
+@bp.get("", responses={"503": ErrorBody})
 @require_roles()
 def list_groups() -> Response:
     """List deployment groups; from the local cache when the platform is unreachable."""
@@ -63,7 +64,7 @@ def list_groups() -> Response:
     )
 
 
-@bp.post("")
+@bp.post("", responses={"201": None, "403": ErrorBody, "409": ErrorBody, "503": ErrorBody})
 @require_roles()
 def create_group(body: GroupBody) -> tuple[Response, int]:
     """Create a deployment group (id lowercased, non-alphanumerics removed)."""
@@ -76,7 +77,7 @@ def create_group(body: GroupBody) -> tuple[Response, int]:
     return jsonify(group_json(group)), 201
 
 
-@bp.post("/<group_id>/rename")
+@bp.post("/<group_id>/rename", responses={"409": ErrorBody, "503": ErrorBody})
 @require_roles(*SUPERVISORS)
 def rename_group(path: GroupPath, body: RenameBody) -> Response:
     """Rename a group; its devices move with it."""
@@ -84,7 +85,7 @@ def rename_group(path: GroupPath, body: RenameBody) -> Response:
     return jsonify(group_json(group))
 
 
-@bp.delete("/<group_id>")
+@bp.delete("/<group_id>", responses={"409": ErrorBody, "503": ErrorBody})
 @require_roles(*SUPERVISORS)
 def delete_group(path: GroupPath) -> Response:
     """Delete a group; its devices become unassigned."""

@@ -16,6 +16,7 @@ from app.api.history import (
     history_row_json,
     sort_keys,
 )
+from app.api.schemas import ErrorBody
 from app.api.serializers import iso, operation_json
 from app.models.operations import SYNCING
 from app.services import inbox as inbox_service
@@ -97,7 +98,7 @@ def list_inbox(query: InboxQuery) -> Response:
     return jsonify({**page.json(item_json), "counts": inbox_service.inbox_counts()})
 
 
-@bp.post("/<op_id>/retry")
+@bp.post("/<op_id>/retry", responses={"409": ErrorBody})
 @require_roles(*SUPERVISORS)
 def retry(path: OperationPath, body: RetryBody) -> Response:
     """Send a failed operation again, or apply a conflicting one after the newer actions.
@@ -108,7 +109,7 @@ def retry(path: OperationPath, body: RetryBody) -> Response:
     return jsonify(decision_json(decision))
 
 
-@bp.post("/<op_id>/edit")
+@bp.post("/<op_id>/edit", responses={"409": ErrorBody})
 @require_roles(*SUPERVISORS)
 def edit(path: OperationPath, body: EditBody) -> Response:
     """Correct the operation's arguments and send it again."""
@@ -116,7 +117,7 @@ def edit(path: OperationPath, body: EditBody) -> Response:
     return jsonify(decision_json(decision))
 
 
-@bp.post("/<op_id>/discard")
+@bp.post("/<op_id>/discard", responses={"409": ErrorBody})
 @require_roles(*SUPERVISORS)
 def discard(path: OperationPath, body: DiscardBody) -> Response:
     """Give up on the operation, with a reason the technician will see."""

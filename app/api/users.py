@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from app.api.access import SUPERVISORS, require_roles
+from app.input_bounds import RowId
 from app.models.users import User
 from app.services import accounts, sign_ins
 
@@ -14,7 +15,7 @@ bp = APIBlueprint("users", __name__, url_prefix="/api/users", abp_tags=[Tag(name
 
 
 class UserPath(BaseModel):
-    user_id: int = Field(ge=1, le=2**31 - 1)
+    user_id: RowId
 
 
 def _user_row(user: User, live: int) -> dict[str, object]:

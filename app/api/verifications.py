@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.api.access import SUPERVISORS, require_roles
 from app.database import utcnow
+from app.input_bounds import PageNumber
 from app.services import exports
 from app.services.verifications import (
     SilentFilter,
@@ -41,7 +42,7 @@ class BatchQuery(BaseModel):
 class SilentQuery(BaseModel):
     group: str | None = Field(default=None, max_length=64)
     technician: str | None = Field(default=None, max_length=64, description="username")
-    page: int = Field(default=0, ge=0)
+    page: PageNumber = 0
     size: int = Field(default=50, ge=1, le=500)
 
 

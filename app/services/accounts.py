@@ -26,8 +26,8 @@ class InvalidCredentials(DomainError):
 
 
 class WrongPassword(DomainError):
-    # Not 401: the caller is signed in, and the apps read 401 as "your session ended".
-    status = 403
+    # A wrong field, not 401 (the apps read it as "your session ended") nor 403 (a role).
+    status = 400
     code = "wrong_password"
 
 

@@ -12,11 +12,12 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.database import db, is_transient_error, utcnow
+from app.input_bounds import DeviceTime
 from app.models.operations import (
     ACCEPTED,
     CONFLICT,
@@ -50,7 +51,7 @@ class OperationIn(BaseModel):
     kind: str = Field(max_length=16)
     tuid: str = Field(max_length=64)
     args: dict[str, Any] = Field(default_factory=dict)
-    device_time: AwareDatetime
+    device_time: DeviceTime
     seen: SeenState = Field(default_factory=SeenState)
 
     @field_validator("tuid")

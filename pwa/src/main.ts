@@ -160,7 +160,7 @@ async function boot(): Promise<void> {
       const s = getState();
       if (s.session.user && !s.session.expired) {
         void controller.syncPlatform();
-        void controller.refreshGroupList(false);
+        void controller.groups.refreshGroupList(false);
       }
     }
     wasOnline = status.online;

@@ -64,3 +64,45 @@ def test_supervisors_get_no_users_section(live_server: LiveServer, browser: Any)
     expect(page.locator("[data-testid=history-table], .c-head h1").first).to_be_visible()
     expect(page.locator("[data-testid=users-table]")).to_have_count(0)
     context.close()
+
+
+def test_own_password_change_and_sign_out_everywhere_from_the_menu(
+    live_server: LiveServer, browser: Any
+) -> None:
+    _account(live_server, "saimi", "supervising 2026", "supervisor")
+    login = {"username": "saimi", "password": "supervising 2026"}
+    tablet = live_server.app.test_client()
+    assert tablet.post("/api/auth/login", json=login).status_code == 200
+
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    _sign_in(page, live_server.url, *login.values())
+    menu = page.locator("details.c-menu")
+
+    menu.locator("summary").click()
+    page.click("[data-testid=change-password]")
+    dialog = page.locator("dialog")
+    dialog.locator("[data-testid=current-password]").fill("not my password")
+    dialog.locator("[data-testid=new-password]").fill("a new long password")
+    dialog.locator("[data-testid=repeat-password]").fill("a new long password")
+    dialog.locator("[data-testid=confirm]").click()
+    expect(dialog.get_by_text("The current password is wrong.")).to_be_visible()
+    dialog.locator("[data-testid=current-password]").fill("supervising 2026")
+    dialog.locator("[data-testid=confirm]").click()
+    expect(page.get_by_text("Password changed.")).to_be_visible()
+    assert tablet.get("/api/auth/me").status_code == 401  # the other device is signed out
+
+    page.click("[data-testid=tab-inbox]")  # this page goes on, with its new CSRF token
+    expect(page.locator("main h1")).to_have_text("Sync failures")
+    phone = live_server.app.test_client()
+    new_login = {"username": "saimi", "password": "a new long password"}
+    assert phone.post("/api/auth/login", json=new_login).status_code == 200
+
+    if not menu.evaluate("menu => menu.open"):
+        menu.locator("summary").click()
+    page.click("[data-testid=sign-out-everywhere-self]")
+    page.locator("dialog [data-testid=confirm]").click()
+    expect(page.locator("#password")).to_be_visible()
+    assert phone.get("/api/auth/me").status_code == 401
+    context.close()

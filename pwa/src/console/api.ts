@@ -345,6 +345,23 @@ export class ConsoleApi {
     }
   }
 
+  /** Change one's password: every other sign-in ends, this one goes on with a new token. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<User> {
+    const session = await this.call<SessionResponse>('POST', '/api/auth/password', {
+      json: { current_password: currentPassword, new_password: newPassword },
+    });
+    return this.remember(session);
+  }
+
+  /** End every sign-in of one's own, this one too (a lost phone). */
+  async signOutEverywhere(): Promise<{ ended: number }> {
+    try {
+      return await this.call<{ ended: number }>('POST', '/api/auth/sign-out-everywhere');
+    } finally {
+      this.token = null;
+    }
+  }
+
   // --- accounts (admins) -----------------------------------------------------------------------
 
   people(): Promise<{ items: Person[] }> {

@@ -6,6 +6,7 @@ import '../styles.css';
 import './console.css';
 import { html, nothing, render, type TemplateResult } from 'lit-html';
 import { ApiError, ConsoleApi, NetworkError, type Group, type Person, type User } from './api';
+import { askPasswordChange, askSignOutEverywhere } from './account';
 import { DialogHost } from './dialogs';
 import { errorText, num } from './format';
 import { chooseLanguage, currentLanguage, setLanguage, storedLanguage, t, type Language, type MessageKey } from './i18n';
@@ -69,6 +70,7 @@ class ConsoleApp implements Host {
   private countsTimer: number | null = null;
   private drawQueued = false;
   private focusHeading = false;
+  private accountNotice: string | null = null;
 
   constructor(private readonly root: HTMLElement) {
     root.replaceChildren(); // the static "Loading…" line; lit-html renders after existing nodes
@@ -221,6 +223,18 @@ class ConsoleApp implements Host {
     } catch {
       // already signed out on the server, or offline: forget the session here anyway
     }
+    this.forgetSession();
+  }
+
+  /** Show (or with null, dismiss) what became of an account change. */
+  private saySaved(message: string | null): void {
+    this.accountNotice = message;
+    this.redraw();
+  }
+
+  /** Back to the sign-in page with nothing of the last user's kept. */
+  private forgetSession(): void {
+    this.accountNotice = null;
     this.shown?.leave();
     this.shown = null;
     this.sections = {};
@@ -409,11 +423,16 @@ class ConsoleApp implements Host {
             <p class="menu-user">${t('signedInAs', { name: user.display_name || user.username, role: t(`role.${user.role}`) })}</p>
             ${this.languagePicker()}
             <a class="btn btn-small" href="/">${t('openTechnicianApp')}</a>
+            <button type="button" class="btn btn-small" data-testid="change-password"
+              @click=${() => askPasswordChange(this.dialogs, this.api, () => this.saySaved(t('passwordChanged')))}>${t('changePassword')}</button>
+            <button type="button" class="btn btn-small" data-testid="sign-out-everywhere-self"
+              @click=${() => askSignOutEverywhere(this.dialogs, this.api, () => this.forgetSession())}>${t('signOutEverywhere')}</button>
             <button type="button" class="btn btn-small" @click=${() => void this.signOut()}>${t('signOut')}</button>
           </div>
         </details>
       </header>
       <main id="main" tabindex="-1">
+        ${notice('success', this.accountNotice, () => this.saySaved(null))}
         ${this.shown
           ? this.shown.view()
           : this.sectionError

@@ -4,24 +4,30 @@
 import { ApiError, NetworkError, type Api } from '../core/api';
 import * as outbox from '../core/outbox';
 import { cachedDevice, fromResponse, lookupDevice } from '../core/devices';
-import { cachedGroups, createGroup, refreshGroups, selectGroup, selectedGroup, normaliseGroupId, followsConvention } from '../core/groups';
+import { cachedGroups, selectedGroup } from '../core/groups';
 import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
 import { loadSettings, saveSettings, type Language } from '../core/settings';
-import { confirmationFor, isDangerous, needsALook, operationFor, replacementCompatible, type Confirmation } from '../core/actions';
-import { deviceTypeFor, type LabelError } from '../core/label';
+import { confirmationFor, isDangerous, needsALook, operationFor } from '../core/actions';
+import { confirmationText } from './confirmations';
+import type { LabelError } from '../core/label';
 import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory';
 import { readDeviceLabel, readTypedId } from '../core/device-ids';
 import { ActedLabelHold } from '../core/acted-label';
 import { OutdatedAppError } from '../core/db';
 import { batchVerdict, learnBeforeSending, LEARN_SEEN_MS, saveBatchList, type BatchEntry } from '../core/batch-list';
 import { UndoFlow } from './undo-flow';
+import { GroupFlow } from './group-flow';
+import { ReplaceFlow } from './replace-flow';
+import { CameraControl } from './camera-control';
 import { can, currentPlatform, loadPlatform, refreshPlatform } from '../core/platform';
 import type { OutboxSync } from '../core/sync';
 import type { Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
-import { setLanguage, t, isKey } from './i18n';
+import { setLanguage, t } from './i18n';
+import { labelProblem } from './label-words';
+import { routeToHash } from './routes';
 import { getState, update, type BatchAction, type MessageAction, type Route } from './state';
-import { describeOp, deviceTypeName, statusName } from './format';
+import { describeOp, statusName } from './format';
 import { explainError } from './errors';
 
 const TOAST_MS = 4_000;
@@ -78,9 +84,9 @@ export class Controller {
     else update({ route });
     if (route.name !== 'scan' && route.name !== 'replace') this.stopCamera();
     if (route.name === 'device' && (previous.name !== 'device' || previous.tuid !== route.tuid)) void this.openDevice(route.tuid);
-    if (route.name === 'replace' && (previous.name !== 'replace' || previous.tuid !== route.tuid)) void this.startReplace(route.tuid);
+    if (route.name === 'replace' && (previous.name !== 'replace' || previous.tuid !== route.tuid)) void this.replace.startReplace(route.tuid);
     if (route.name === 'queue') void this.loadTodayRemote();
-    if (route.name === 'group' && getState().sync.online) void this.refreshGroupList(false);
+    if (route.name === 'group' && getState().sync.online) void this.groups.refreshGroupList(false);
   }
 
   // ---- messages -----------------------------------------------------------------------------
@@ -127,7 +133,7 @@ export class Controller {
       this.go(group || !can('deployment_groups') ? { name: 'scan' } : { name: 'group' });
       await this.refresh();
       void this.sync.trigger('signed-in');
-      void this.refreshGroupList(false);
+      void this.groups.refreshGroupList(false);
     } catch (error) {
       let message = this.errorText(error);
       if (error instanceof ApiError && error.status === 401) message = t('invalidCredentials');
@@ -148,7 +154,7 @@ export class Controller {
   }
 
   /** Note a 401 seen outside the sync engine (device card, groups, photo decode). */
-  private async sessionExpired(): Promise<void> {
+  async sessionExpired(): Promise<void> {
     await markSessionExpired();
     await this.refresh(new Set(['session']));
   }
@@ -180,69 +186,16 @@ export class Controller {
     await saveSettings({ batchAction });
   }
 
-  // ---- groups -------------------------------------------------------------------------------
+  // ---- groups (group-flow.ts) --------------------------------------------------------------
 
-  async refreshGroupList(announce = true): Promise<void> {
-    update((s) => ({ groupUi: { ...s.groupUi, busy: true, message: null } }));
-    try {
-      const groups = await refreshGroups(this.api);
-      update((s) => ({ groups, groupUi: { ...s.groupUi, busy: false, message: announce ? { text: t('groupRefreshed'), kind: 'success' } : null } }));
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) await this.sessionExpired();
-      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: announce ? { text: this.errorText(error), kind: 'error' } : null } }));
-    }
-  }
-
-  setGroupFilter(filter: string): void {
-    update((s) => ({ groupUi: { ...s.groupUi, filter } }));
-  }
-
-  async chooseGroup(groupId: string): Promise<void> {
-    await selectGroup(groupId);
-    await this.refresh(new Set(['settings']));
-    this.go({ name: 'scan' });
-  }
-
-  async createGroup(rawId: string, description: string): Promise<boolean> {
-    const id = normaliseGroupId(rawId);
-    if (!id) return false;
-    if (!followsConvention(id) && !(await this.confirm(t('groupConvention'), t('groupCreate')))) return false;
-    update((s) => ({ groupUi: { ...s.groupUi, busy: true, message: null } }));
-    try {
-      const group = await createGroup(this.api, id, description);
-      await selectGroup(group.group_id);
-      await this.refresh(new Set(['groups', 'settings']));
-      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: { text: t('groupCreated', { group: group.group_id }), kind: 'success' } } }));
-      return true;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) await this.sessionExpired();
-      const text = error instanceof ApiError && error.status === 409 ? t('groupExists') : this.errorText(error);
-      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: { text, kind: 'error' } } }));
-      return false;
-    }
-  }
+  readonly groups: GroupFlow = new GroupFlow(this);
 
   // ---- scanning -----------------------------------------------------------------------------
-
-  /** Explain why a text is not a device label, in the user's language. */
-  labelProblem(error: LabelError): string {
-    const platform = currentPlatform();
-    if (platform.key !== 'thingsee') {
-      const params = { name: platform.device_id.name, length: error.hint.length ?? '' };
-      const other = `reasonOther.${error.reason}`;
-      const own = `reason.${error.reason}`;
-      const text = isKey(other) ? t(other, params) : isKey(own) ? t(own, params) : t('reasonOther.not_a_device_label', params);
-      return `${text} ${t('reasonTailOther', params)}`;
-    }
-    const key = `reason.${error.reason}`;
-    const text = isKey(key) ? t(key, { length: error.hint.length ?? '' }) : t('reason.not_a_device_label');
-    return `${text} ${t('reasonTail')}`;
-  }
 
   /** The message for a text that is not a label, with a "Did you mean …" button when there is one. */
   private labelMessage(error: LabelError): { text: string; kind: 'error'; action?: MessageAction } {
     const meant = currentPlatform().key === 'thingsee' ? error.hint.didYouMean : undefined;
-    const text = this.labelProblem(error);
+    const text = labelProblem(error);
     if (!meant) return { text, kind: 'error' };
     return { text, kind: 'error', action: { label: t('reason.didYouMean', { tuid: meant }), testId: 'did-you-mean', run: () => void this.manualEntry(meant) } };
   }
@@ -263,7 +216,7 @@ export class Controller {
         continue;
       }
       if (route.name === 'replace') {
-        this.replaceScanned(parsed.label);
+        this.replace.scanned(parsed.label);
         return;
       }
       if (batch) {
@@ -292,7 +245,7 @@ export class Controller {
     this.actedHold.frame(ids);
   }
 
-  private setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success'; action?: MessageAction } | null): void {
+  setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success'; action?: MessageAction } | null): void {
     update((s) => ({ scan: { ...s.scan, message } }));
   }
 
@@ -366,7 +319,7 @@ export class Controller {
     }
     this.actedHold.release();
     if (getState().route.name === 'replace') {
-      this.replaceScanned(parsed.label);
+      this.replace.scanned(parsed.label);
       return true;
     }
     this.stopCamera();
@@ -394,75 +347,27 @@ export class Controller {
     }
   }
 
-  // ---- camera -------------------------------------------------------------------------------
+  // ---- camera (camera-control.ts) ----------------------------------------------------------
 
-  private scanner: import('./scanner/camera').CameraScanner | null = null;
-  private video: HTMLVideoElement | null = null;
-  /** The user started the camera in this page session: bring it back on the scan screen. */
-  cameraWanted = false;
+  readonly camera: CameraControl = new CameraControl(this);
 
-  /** The ref callback for the scan screen's <video>: one function, so lit calls it only on change. */
-  readonly videoRef = (element: Element | undefined): void => this.videoReady(element as HTMLVideoElement | undefined);
-
-  /** The scan screen's <video> appeared (or went away). */
-  videoReady(video: HTMLVideoElement | undefined): void {
-    if (!video) {
-      this.video = null;
-      if (this.scanner) queueMicrotask(() => this.stopCamera());
-      return;
-    }
-    this.video = video;
-    const { scan } = getState();
-    if (this.cameraWanted && !this.scanner && !scan.starting && !scan.error) void this.startCamera(video);
+  /** The user started the camera in this page session (it comes back on the scan screen). */
+  get cameraWanted(): boolean {
+    return this.camera.wanted;
   }
 
-  /** The user asked for the camera. */
+  set cameraWanted(wanted: boolean) {
+    this.camera.wanted = wanted;
+  }
+
+  /** The user (or Replace) asked for the camera. */
   requestCamera(): void {
-    if (!this.cameraWanted) void saveSettings({ cameraOn: true });
-    this.cameraWanted = true;
-    update((s) => ({ scan: { ...s.scan, error: null } }));
-    if (this.video) void this.startCamera(this.video);
-  }
-
-  async startCamera(video: HTMLVideoElement): Promise<void> {
-    if (this.scanner || getState().scan.starting) return;
-    update((s) => ({ scan: { ...s.scan, starting: true, error: null } }));
-    const { CameraScanner } = await import('./scanner/camera');
-    const scanner = new CameraScanner(video, { onCodes: (texts) => void this.handleCodes(texts), onFrame: (texts) => this.cameraFrame(texts) });
-    this.scanner = scanner;
-    try {
-      await scanner.start();
-      if (this.scanner !== scanner) return scanner.stop(); // stopped while starting
-      update((s) => ({ scan: { ...s.scan, starting: false, cameraOn: true, decoder: scanner.decoder, torchSupported: scanner.torchSupported, torchOn: false } }));
-    } catch (error) {
-      scanner.stop();
-      if (this.scanner === scanner) this.scanner = null;
-      const reason = error instanceof Error ? error.message || error.name : String(error);
-      update((s) => ({ scan: { ...s.scan, starting: false, cameraOn: false, error: t('cameraDenied', { reason }) } }));
-    }
+    this.camera.request();
   }
 
   /** Release the camera; `byUser` also stops it coming back on by itself. */
   stopCamera(byUser = false): void {
-    if (byUser) {
-      this.cameraWanted = false;
-      void saveSettings({ cameraOn: false });
-    }
-    this.scanner?.stop();
-    this.scanner = null;
-    this.forgetLastCode();
-    const { scan } = getState();
-    if (scan.cameraOn || scan.starting || scan.torchOn) update((s) => ({ scan: { ...s.scan, cameraOn: false, starting: false, torchOn: false } }));
-  }
-
-  async toggleTorch(): Promise<void> {
-    if (!this.scanner) return;
-    try {
-      await this.scanner.setTorch(!this.scanner.torchOn);
-    } catch {
-      // some cameras claim a torch they cannot switch
-    }
-    update((s) => ({ scan: { ...s.scan, torchOn: this.scanner?.torchOn ?? false } }));
+    this.camera.stop(byUser);
   }
 
   async setBatch(batchMode: boolean): Promise<void> {
@@ -521,59 +426,9 @@ export class Controller {
     this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success', this.undoFlow.actionFor(queued.op_id));
   }
 
-  // ---- replace ------------------------------------------------------------------------------
+  // ---- replace (replace-flow.ts) -----------------------------------------------------------
 
-  async startReplace(oldTuid: string): Promise<void> {
-    const oldDevice = (await cachedDevice(oldTuid)) ?? null;
-    this.forgetLastCode();
-    update({ replace: { oldTuid, oldDevice, newTuid: null, newType: null, oldStatus: 'uninstalled' }, scan: { ...getState().scan, message: null } });
-    this.requestCamera(); // Replace means "scan the new device": the camera starts (or asks) at once
-  }
-
-  private replaceScanned(label: Label): void {
-    const replace = getState().replace;
-    if (!replace) return;
-    if (label.tuid === replace.oldTuid) {
-      navigator.vibrate?.([60, 60, 60]);
-      this.setScanMessage({ text: t('replaceSame'), kind: 'error' });
-      return;
-    }
-    navigator.vibrate?.(40);
-    this.stopCamera();
-    update({ replace: { ...replace, newTuid: label.tuid, newType: label.device_type }, scan: { ...getState().scan, message: null } });
-  }
-
-  setReplaceOldStatus(oldStatus: 'uninstalled' | 'retired'): void {
-    const replace = getState().replace;
-    if (replace) update({ replace: { ...replace, oldStatus } });
-  }
-
-  rescanReplacement(): void {
-    const replace = getState().replace;
-    if (replace) update({ replace: { ...replace, newTuid: null, newType: null } });
-  }
-
-  async confirmReplace(): Promise<void> {
-    const { replace, session } = getState();
-    if (!replace?.newTuid || !session.user) return;
-    const oldType = replace.oldDevice?.device_type ?? deviceTypeFor(replace.oldTuid);
-    const newType = replace.newType ?? deviceTypeFor(replace.newTuid);
-    const compatible = replacementCompatible(oldType, newType);
-    if (!compatible && !(await this.confirm(t('replaceTypeMismatch', { newType: deviceTypeName(newType), oldType: deviceTypeName(oldType) }), t('replaceConfirm'), true))) return;
-    const queued = await outbox.enqueue(
-      {
-        kind: 'replace',
-        tuid: replace.oldTuid,
-        args: { new_tuid: replace.newTuid, old_status: replace.oldStatus },
-        seen: { status: replace.oldDevice?.status ?? null, group: replace.oldDevice?.group ?? null },
-      },
-      session.user.username,
-    );
-    this.kickSync();
-    update({ replace: null });
-    this.go({ name: 'scan' });
-    this.toast(t('queuedToast', { action: describeOp(queued), tuid: queued.tuid }), 'success');
-  }
+  readonly replace: ReplaceFlow = new ReplaceFlow(this);
 
   // ---- queue --------------------------------------------------------------------------------
 
@@ -620,39 +475,4 @@ export class Controller {
   }
 }
 
-/** Return the device card's question, in the user's language. */
-function confirmationText(question: NonNullable<Confirmation>, tuid: string, currentGroup: string | null, target: string | null): string {
-  switch (question) {
-    case 'installInstalled':
-      return t('confirmInstallInstalled', { group: currentGroup ? t('inGroup', { group: currentGroup }) : '', target: target ?? '' });
-    case 'installQuarantine':
-      return t('confirmInstallQuarantine', { target: target ?? '' });
-    case 'installRetired':
-      return t('confirmInstallRetired', { target: target ?? '' });
-    case 'remove':
-      return t('confirmRemove', { tuid });
-    case 'quarantine':
-      return t('confirmQuarantine', { tuid });
-    case 'retire':
-      return t('confirmRetire', { tuid });
-  }
-}
-
-/** Return the hash for a route. */
-export function routeToHash(route: Route): string {
-  switch (route.name) {
-    case 'device':
-    case 'replace':
-      return `#/${route.name}/${encodeURIComponent(route.tuid)}`;
-    default:
-      return `#/${route.name}`;
-  }
-}
-
-/** Return the route for a hash (unknown hashes go to the scan screen). */
-export function hashToRoute(hash: string): Route {
-  const [, name, arg] = hash.replace(/^#/, '').split('/');
-  if ((name === 'device' || name === 'replace') && arg) return { name, tuid: decodeURIComponent(arg) };
-  if (name === 'queue' || name === 'group' || name === 'signin' || name === 'scan') return { name };
-  return { name: 'scan' };
-}
+export { hashToRoute, routeToHash } from './routes';

@@ -34,7 +34,7 @@ function queueBadge(s: AppState, c: Controller): TemplateResult {
     }}>
     ${icon('queue')}<span class="badge-count" data-testid="waiting-count">${waiting}</span><span class="badge-word" aria-hidden="true"
       >${t('waitingWord', { count: waiting })}</span>${failed
-      ? html`<span class="badge-failed-count" aria-hidden="true">· ${t('failedWord', { count: failed })}</span>`
+      ? html`<span class="badge-failed-count" aria-hidden="true" title=${t('failedBadgeLabel', { count: failed })}>!${failed}</span>`
       : nothing}
   </a>`;
 }

@@ -411,6 +411,19 @@ export const en = {
   silentCount: '{count} silent devices',
   silentNone: 'No silent devices. Every installed device has reported.',
   colInstalled: 'Installed',
+  // one's own account (the user menu)
+  changePassword: 'Change password',
+  changePasswordTitle: 'Change your password',
+  changePasswordBody: 'Every other device signed in as you is signed out; this page stays signed in.',
+  currentPassword: 'Current password',
+  newPassword: 'New password',
+  repeatPassword: 'New password again',
+  currentPasswordMissing: 'Enter your current password.',
+  newPasswordShort: 'The new password needs at least {count} characters.',
+  passwordsDiffer: 'The two new passwords differ.',
+  passwordChanged: 'Password changed. Other devices signed in as you were signed out.',
+  signOutEverywhereTitle: 'Sign out everywhere?',
+  signOutEverywhereBody: 'Every device signed in as you is signed out at once, this one too (a lost phone). Actions waiting on a phone are kept and sent after the next sign-in.',
 };
 
 export type MessageKey = keyof typeof en;

@@ -211,7 +211,6 @@ export const en = {
 
   // header, device card layout, connection waits, storage banner (issue 14, items 6–11)
   waitingWord: 'waiting',
-  failedWord: '{count} failed',
   failedBadgeLabel: '{count} failed',
   groupPickShort: 'Pick a group',
   actionsPermanent: 'Permanent',

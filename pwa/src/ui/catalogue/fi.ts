@@ -203,7 +203,6 @@ export const fi: Record<MessageKey, string> = {
 
   // header, device card layout, connection waits, storage banner (issue 14, items 6–11)
   waitingWord: 'odottaa',
-  failedWord: '{count} epäonnistui',
   failedBadgeLabel: '{count} epäonnistui',
   groupPickShort: 'Valitse ryhmä',
   actionsPermanent: 'Pysyvä',

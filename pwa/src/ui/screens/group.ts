@@ -18,7 +18,7 @@ function creators(s: AppState): string {
 function emptyHint(s: AppState, c: Controller, filter: string): TemplateResult {
   if (filter) {
     return html`${t('groupEmptyFilter', { filter: s.groupUi.filter.trim() })}
-      <button type="button" class="btn btn-small" @click=${() => c.setGroupFilter('')}>${t('groupClearFilter')}</button>`;
+      <button type="button" class="btn btn-small" @click=${() => c.groups.setGroupFilter('')}>${t('groupClearFilter')}</button>`;
   }
   return html`${s.sync.online === true ? t('groupEmptyNone') : t('groupEmptyOffline')}`;
 }
@@ -41,7 +41,7 @@ export function groupScreen(s: AppState, c: Controller): TemplateResult {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
     const data = new FormData(form);
-    if (await c.createGroup(String(data.get('group_id') ?? ''), String(data.get('description') ?? ''))) form.reset();
+    if (await c.groups.createGroup(String(data.get('group_id') ?? ''), String(data.get('description') ?? ''))) form.reset();
   };
   return html`<section class="screen" aria-labelledby="group-title">
     <h1 id="group-title" tabindex="-1">${t('groupTitle')}</h1>
@@ -52,9 +52,9 @@ export function groupScreen(s: AppState, c: Controller): TemplateResult {
       <label class="grow">
         <span class="visually-hidden">${t('groupFilter')}</span>
         <input type="search" placeholder=${t('groupFilter')} .value=${s.groupUi.filter} autocapitalize="none"
-          @input=${(e: InputEvent) => c.setGroupFilter((e.target as HTMLInputElement).value)} />
+          @input=${(e: InputEvent) => c.groups.setGroupFilter((e.target as HTMLInputElement).value)} />
       </label>
-      <button type="button" class="btn" ?disabled=${s.groupUi.busy || !online} @click=${() => void c.refreshGroupList(true)}>${t('groupRefresh')}</button>
+      <button type="button" class="btn" ?disabled=${s.groupUi.busy || !online} @click=${() => void c.groups.refreshGroupList(true)}>${t('groupRefresh')}</button>
     </div>
     <p class="note">
       ${s.groups.fetched_at ? t('groupListAge', { time: formatTime(s.groups.fetched_at) }) : t('groupListNever')}
@@ -67,7 +67,7 @@ export function groupScreen(s: AppState, c: Controller): TemplateResult {
       ${groups.map(
         (g) => html`<li>
           <button type="button" class="list-button ${g.group_id === s.selectedGroup ? 'selected' : ''}"
-            aria-pressed=${g.group_id === s.selectedGroup} @click=${() => void c.chooseGroup(g.group_id)}>
+            aria-pressed=${g.group_id === s.selectedGroup} @click=${() => void c.groups.chooseGroup(g.group_id)}>
             <span class="mono">${g.group_id}</span>
             ${g.description ? html`<span class="sub">${g.description}</span>` : nothing}
           </button>

@@ -22,16 +22,16 @@ const BATCH_ACTIONS: { value: BatchAction; label: (group: string | null) => stri
 function camera(s: AppState, c: Controller): TemplateResult {
   const scan = s.scan;
   return html`<div class="camera ${scan.cameraOn ? 'camera-on' : ''}">
-      <video id="scan-video" muted playsinline aria-label=${t('scanLead')} ${ref(c.videoRef)}></video>
+      <video id="scan-video" muted playsinline aria-label=${t('scanLead')} ${ref(c.camera.videoRef)}></video>
       ${scan.cameraOn ? html`<div class="aim" aria-hidden="true"></div>` : html`<div class="camera-off">${icon('camera')}</div>`}
     </div>
     <div class="row">
       ${scan.cameraOn
-        ? html`<button type="button" class="btn" @click=${() => c.stopCamera(true)}>${t('cameraStop')}</button>`
+        ? html`<button type="button" class="btn" data-testid="stop-camera" @click=${() => c.stopCamera(true)}>${t('cameraStop')}</button>`
         : html`<button type="button" class="btn btn-primary" ?disabled=${scan.starting} data-testid="start-camera"
             @click=${() => c.requestCamera()}>${scan.starting ? t('cameraStarting') : t('cameraStart')}</button>`}
       ${scan.cameraOn && scan.torchSupported
-        ? html`<button type="button" class="btn" aria-pressed=${scan.torchOn} @click=${() => void c.toggleTorch()}>
+        ? html`<button type="button" class="btn" aria-pressed=${scan.torchOn} @click=${() => void c.camera.toggleTorch()}>
             ${icon('torch')}${scan.torchOn ? t('torchOff') : t('torchOn')}</button>`
         : nothing}
       ${scan.decoder ? html`<span class="note">${scan.decoder === 'native' ? t('cameraEngineNative') : t('cameraEngineWasm')}</span>` : nothing}
@@ -145,12 +145,12 @@ function replacePanel(s: AppState, c: Controller): TemplateResult {
       <legend>${t('replaceOldBecomes')}</legend>
       ${(['uninstalled', 'retired'] as const).map(
         (status) => html`<label><input type="radio" name="old-status" value=${status} .checked=${r.oldStatus === status}
-          @change=${() => c.setReplaceOldStatus(status)} /> ${statusName(status)}</label>`,
+          @change=${() => c.replace.setReplaceOldStatus(status)} /> ${statusName(status)}</label>`,
       )}
     </fieldset>
     <div class="row">
-      <button type="button" class="btn" @click=${() => c.rescanReplacement()}>${t('replaceRescan')}</button>
-      <button type="button" class="btn btn-primary" data-testid="confirm-replace" @click=${() => void c.confirmReplace()}>${t('replaceConfirm')}</button>
+      <button type="button" class="btn" @click=${() => c.replace.rescanReplacement()}>${t('replaceRescan')}</button>
+      <button type="button" class="btn btn-primary" data-testid="confirm-replace" @click=${() => void c.replace.confirmReplace()}>${t('replaceConfirm')}</button>
     </div>
   </section>`;
 }
