@@ -293,6 +293,7 @@ export const en = {
   'kind.undo': 'Undo',
   'state.cancelled': 'Cancelled',
   batchDoneByYou: 'Already done by you',
+  cardDoneByYou: 'Already done by you: {action} ({time}).',
   batchRemoved: 'Removed from this batch. Clear the list to scan it again.',
   batchRemove: 'Remove {tuid} from the list',
 

@@ -285,6 +285,7 @@ export const fi: Record<MessageKey, string> = {
   'kind.undo': 'Kumoaminen',
   'state.cancelled': 'Peruttu',
   batchDoneByYou: 'Olet jo tehnyt tämän',
+  cardDoneByYou: 'Olet jo tehnyt tämän: {action} ({time}).',
   batchRemoved: 'Poistettu tästä erästä. Tyhjennä lista skannataksesi sen uudelleen.',
   batchRemove: 'Poista {tuid} listalta',
 

@@ -25,6 +25,15 @@ function freshness(lookup: DeviceLookup): TemplateResult {
   return html`<p class="note" data-testid="device-source">${text} ${d.source === 'queued' && lookup.source !== 'none' ? t('deviceFromQueued') : nothing}</p>`;
 }
 
+/** "Already done by you: Install into … (10:42)" when the device's newest action is this user's. */
+function doneByYou(s: AppState, tuid: string): TemplateResult {
+  const me = s.session.user?.username;
+  const newest = s.ops.filter((op) => op.tuid === tuid && op.state !== 'cancelled' && op.state !== 'discarded' && !op.rejected).pop();
+  if (!me || !newest || newest.username !== me || newest.undone_by || newest.kind === 'undo') return html``;
+  return html`<p class="msg msg-info" data-testid="done-by-you">${t('cardDoneByYou', { action: describeOp(newest), time: formatTime(newest.created_at) })}
+    <span class="state state-${newest.state}">${t(`state.${newest.state}`)}</span></p>`;
+}
+
 export function deviceScreen(s: AppState, c: Controller): TemplateResult {
   const route = s.route.name === 'device' ? s.route : null;
   const device = s.device;
@@ -44,13 +53,14 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
       ${can('deployment_groups') ? html`<dt>${t('deviceGroup')}</dt><dd class="mono" data-testid="device-group">${d?.group ?? t('deviceUnknown')}</dd>` : nothing}
     </dl>
     ${lookup ? freshness(lookup) : nothing}
-    ${deviceHealth(d, lookup)}
+    ${doneByYou(s, tuid)}
     ${d?.platform_found === false ? html`<p class="msg msg-error">${t('deviceNotInStack')}</p>` : nothing}
     ${d?.platform_message && d.platform_found !== false
       ? html`<details class="note explained-details"><summary>${t('platformNote')}</summary><p class="mono">${d.platform_message}</p></details>`
       : nothing}
 
     ${deviceActions(s, c, tuid, d?.status, Boolean(lookup))}
+    ${deviceHealth(d, lookup)}
 
     ${!can('installation_history') ? html`<p class="note" data-testid="no-platform-history">${t('deviceNoPlatformHistory', { platform: currentPlatform().title })}</p>` : nothing}
     ${history.length
