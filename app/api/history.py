@@ -11,7 +11,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api.access import SUPERVISORS, require_roles
-from app.api.serializers import iso, operation_json
+from app.api.serializers import cached_device_json, iso, operation_json
 from app.database import utcnow
 from app.errors import Unprocessable
 from app.input_bounds import PageNumber, QueryTime, RowId
@@ -20,7 +20,7 @@ from app.models.verifications import VERIFICATION_STATES
 from app.services import exports
 from app.services.history import SORT_COLUMNS, HistoryRow, history_page, iter_history
 from app.services.history_filters import HistoryFilter
-from app.services.operation_plans import KINDS, InvalidOperation
+from app.services.operation_rules import KINDS, InvalidOperation
 from app.services.paging import MAX_PAGE_SIZE, SortKey, parse_sort
 from app.services.timeline import DeviceTimeline, TimelineEntry, device_timeline
 from app.services.verifications import latest_for_device, verification_json
@@ -294,20 +294,10 @@ def _timeline_entry_json(entry: TimelineEntry) -> dict[str, Any]:
 
 def timeline_json(timeline: DeviceTimeline) -> dict[str, Any]:
     """Serialise a device timeline."""
-    local = timeline.local
     return {
         "tuid": timeline.tuid,
         "device_type": timeline.device_type,
-        "local": (
-            {
-                "status": local.status,
-                "group": local.group_id,
-                "source": local.source,
-                "updated_at": iso(local.updated_at),
-            }
-            if local
-            else None
-        ),
+        "local": cached_device_json(timeline.local),
         "events": [_timeline_entry_json(e) for e in timeline.entries],
         "truncated": timeline.truncated,
         "verification": verification_json(latest_for_device(timeline.tuid)),

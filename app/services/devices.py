@@ -13,7 +13,7 @@ from app.models.operations import Operation
 from app.platform import errors as platform_errors
 from app.platform.interface import InstallationRecord, Platform
 from app.services.device_messages import describe_message
-from app.services.operation_plans import normalise_tuid
+from app.services.operation_rules import normalise_tuid
 from app.services.operations import device_history
 from app.services.verifications import confirm_from_card, latest_for_device, verification_json
 

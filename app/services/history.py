@@ -169,7 +169,7 @@ def _row_select_for(dialect: str, with_args: bool) -> Select[Any]:
             *([Operation.args] if with_args else []),
         )
         .join(User, User.id == Operation.user_id)
-        # A replacement has exactly one copy_group step (operation_plans.plan_steps).
+        # A replacement has exactly one copy_group step (operation_rules.plan_steps).
         .outerjoin(
             copy_step,
             and_(copy_step.operation_id == Operation.id, copy_step.action == "copy_group"),

@@ -138,7 +138,7 @@ def _alternatives(flt: HistoryFilter) -> list[list[ColumnElement[bool]]]:
             [
                 Operation.tuid.like(pattern, escape="/"),
                 # The replacement: its copy_group step is the only step whose TUID differs from
-                # the operation's (operation_plans.plan_steps).
+                # the operation's (operation_rules.plan_steps).
                 _steps(
                     OutboxStep.action == "copy_group", OutboxStep.tuid.like(pattern, escape="/")
                 ),

@@ -37,10 +37,10 @@ from app.models.operations import (
     DISCARDED,
     DRIFT_REPAIRED,
     STEP_DONE,
-    STEP_LEASED,
     STEP_PENDING,
     SYNCED,
     SYNCING,
+    UNFINISHED_STEP_STATES,
     Operation,
     OutboxStep,
 )
@@ -199,7 +199,7 @@ def _devices_with_new_work(session: Session, outcomes: list[CheckOutcome]) -> se
         newer = exists().where(
             OutboxStep.tuid == check.tuid,
             or_(
-                OutboxStep.state.in_((STEP_PENDING, STEP_LEASED)),
+                OutboxStep.state.in_(UNFINISHED_STEP_STATES),
                 and_(OutboxStep.state == STEP_DONE, OutboxStep.completed_at >= claimed_at),
             ),
         )

@@ -31,7 +31,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.database import db, is_transient_error, utcnow
-from app.models.operations import STEP_LEASED, STEP_PENDING, OutboxStep
+from app.models.operations import UNFINISHED_STEP_STATES, OutboxStep
 from app.platform import errors
 from app.platform.http import inflight_bound
 from app.platform.interface import Platform
@@ -307,7 +307,7 @@ class SyncWorker:
         """Whether any step is pending (maybe in backoff) or leased, a read-back is owed, or a
         verification look is due now (looks due later do not keep `--until-idle` running)."""
         found = db.session.scalar(
-            select(OutboxStep.id).where(OutboxStep.state.in_((STEP_PENDING, STEP_LEASED))).limit(1)
+            select(OutboxStep.id).where(OutboxStep.state.in_(UNFINISHED_STEP_STATES)).limit(1)
         )
         waiting = (
             found is not None
