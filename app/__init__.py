@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_openapi3 import Info, OpenAPI
 
-from app import cli, errors, extensions
+from app import cli, errors, extensions, security_headers
 from app.config import apply_settings, load_settings
 
 
@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OpenAPI:
     )
     apply_settings(app, settings)
     errors.init_app(app)
+    security_headers.init_app(app)
     extensions.init_app(app)
 
     from app import api, web

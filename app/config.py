@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,26 @@ DEFAULTS: dict[str, Any] = {
     "OPERATIONS_BATCH_MAX": 500,
     "BULK_MAX_DEVICES": 50_000,
     "BULK_PREVIEW_CONCURRENCY": 16,  # platform reads in parallel during a bulk dry run
-    "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+    "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,  # a photo or CSV upload (multipart)
+    # A JSON body: room for a bulk list of BULK_MAX_DEVICES label texts, no more.
+    "JSON_MAX_BYTES": 4 * 1024 * 1024,
+    "JSON_MAX_DEPTH": 32,  # arrays and objects inside each other (an operation needs 3)
+    "QUERY_MAX_PARAMS": 100,  # query parameters in one request, repeats counted
     "LABEL_DECODE_SLOTS": 2,  # label photos decoded at once per process (memory and a core each)
     "LABEL_DECODE_WAIT_S": 3.0,  # how long a photo waits for a slot before a 503
     "LABEL_DECODE_MAX_BYTES": 64 * 1024 * 1024,  # largest decoded image (w x h x bytes a pixel)
     "LOGIN_RATE_LIMIT": "10 per minute",
+    "TECHNICIANS_CREATE_GROUPS": False,  # technicians may create deployment groups (on site)
+    # A sign-in lasts until it is ended (sign out, password change, "sign out everywhere") or
+    # this many days: a phone offline for a whole shift keeps its session.
+    # Where the login limit counts (shared by every worker): Redis at this URL, e.g.
+    # redis://127.0.0.1:6379/0; when unset, the application database.
+    "REDIS_URL": None,
+    "SESSION_MAX_DAYS": 365,
+    "SECURE_COOKIES": False,  # mark the session and remember cookies Secure (serve over https)
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port are believed; 0
+    # ignores those headers (anyone could send them). Also what the login limit counts by.
+    "TRUSTED_PROXIES": 0,
     "PWA_DIST": None,  # folder of the built PWA; default pwa/dist beside the package
 }
 
@@ -106,8 +122,13 @@ def apply_settings(app: Flask, settings: dict[str, Any]) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(settings["SECURE_COOKIES"])
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(settings["SECURE_COOKIES"])
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["SESSION_MAX_DAYS"])
     # The PWA reads the token from /api/auth/me and sends it as X-CSRFToken on every write;
     # the token must outlive a long offline shift, so it lives as long as the session.
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     app.config["WTF_CSRF_HEADERS"] = ["X-CSRFToken", "X-CSRF-Token"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "fieldhand-database://"
+    app.config["RATELIMIT_KEY_PREFIX"] = "fieldhand"  # a Redis shared with other apps

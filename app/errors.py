@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -62,6 +63,16 @@ def error_response(
     return response
 
 
+def unauthenticated_response() -> Response:
+    """Return the 401 the PWA reads as 'sign in again, your queue is kept'."""
+    return error_response(
+        401,
+        "unauthenticated",
+        "You are not signed in, or your session has expired. Sign in again; "
+        "actions waiting on this device are kept.",
+    )
+
+
 def validation_error_response(exc: ValidationError) -> Response:
     """Turn a pydantic validation failure into a 400 (bad JSON) or 422 (bad fields)."""
     has_body = request.mimetype == "application/json" and request.content_length
@@ -107,6 +118,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Response:
+        if not current_user.is_authenticated:
+            # Every checked endpoint needs a sign-in: say what the caller must do first.
+            return unauthenticated_response()
         return error_response(
             400,
             "csrf_failed",
@@ -119,10 +133,12 @@ def init_app(app: Flask) -> None:
             return exc.response  # already shaped, e.g. by validation_error_response
         status = exc.code or 500
         if status == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH")
-            message = "The upload is too large."
+            limit = request.max_content_length  # the JSON limit while a JSON body was read
+            what = "JSON body" if request.is_json else "upload"
+            message = f"The {what} is too large."
             if limit:
-                message = f"The upload is too large; the limit is {limit // (1024 * 1024)} MB."
+                size = f"{limit // 1024} KB" if limit < 1024 * 1024 else f"{limit // 2**20} MB"
+                message = f"The {what} is too large; the limit is {size}."
             return error_response(413, "payload_too_large", message, {"limit_bytes": limit})
         code = _HTTP_CODES.get(status, "http_error")
         return error_response(status, code, exc.description or exc.name)

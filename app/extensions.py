@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 
+from app import rate_limit_storage  # noqa: F401 (registers the fieldhand-database scheme)
 from app.database import db
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,7 +24,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# Storage from RATELIMIT_STORAGE_URI (config.py): Redis, or the database via this import.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,6 +36,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _private_sqlite_file(path: str | None) -> None:
+    """Create the SQLite file readable by its owner only (it holds password hashes), or narrow
+    an existing one; SQLite gives its -wal and -shm files the same permissions."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    file = Path(path)
+    if not file.parent.is_dir():
+        return  # SQLite says what is wrong on the first connection
+    if not file.exists():
+        os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
+    if file.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # someone else's file: the owner decides
+            file.chmod(0o600)
 
 
 def init_app(app: Flask) -> None:
@@ -45,4 +64,5 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
+            _private_sqlite_file(db.engine.url.database)
             event.listen(db.engine, "connect", _sqlite_pragmas)

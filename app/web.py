@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response, abort, send_from_directory
+from flask import Flask, Response, send_from_directory
+from werkzeug.routing import PathConverter
 
 from app.errors import error_response
 
@@ -13,13 +14,17 @@ DEFAULT_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
 NO_CACHE = {"sw.js", "index.html", "console.html", "manifest.webmanifest"}
 
 
+class PwaPath(PathConverter):
+    """Any path but the API's: /api/... that no API route matches is a 404, never a 405."""
+
+    regex = r"(?!api/)[^/].*?"
+
+
 def init_app(app: Flask) -> None:
     """Register the routes that serve the PWA build."""
     dist = Path(app.config.get("PWA_DIST") or DEFAULT_DIST)
 
     def pwa(path: str = "") -> Response:
-        if path.startswith("api/"):
-            abort(404)
         if not (dist / "index.html").exists():
             return error_response(
                 503, "pwa_not_built", "The web app is not built; run 'make run' or 'make pwa'."
@@ -40,4 +45,5 @@ def init_app(app: Flask) -> None:
 
     # Plain Flask rules: these routes are not part of the OpenAPI document.
     app.add_url_rule("/", endpoint="pwa_index", view_func=pwa)
-    app.add_url_rule("/<path:path>", endpoint="pwa_asset", view_func=pwa)
+    app.url_map.converters["pwa_path"] = PwaPath
+    app.add_url_rule("/<pwa_path:path>", endpoint="pwa_asset", view_func=pwa)

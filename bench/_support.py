@@ -27,12 +27,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def emulator_process(*args: str) -> Iterator[dict[str, Any]]:
+def emulator_process(*args: str, platform: str = "thingsee") -> Iterator[dict[str, Any]]:
     """Start `thingsee-emulator` in its own process (so it does not share our GIL)."""
     port = free_port()
     secret = "bench-secret"
     command = [
         str(BIN / "thingsee-emulator"),
+        "--platform",
+        platform,
         "--port",
         str(port),
         "--client-id",
@@ -50,11 +52,16 @@ def emulator_process(*args: str) -> Iterator[dict[str, Any]]:
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
+        prefix, api_key = "/prod/v1", None
+        if platform != "thingsee":
+            info = httpx.get(f"{base}/_emulator/platform", timeout=5).json()
+            prefix, api_key = info["api_prefix"], info.get("api_key")
         yield {
-            "base_url": f"{base}/prod/v1/",
+            "base_url": f"{base}{prefix}/",
             "control_url": f"{base}/_emulator/",
             "client_id": "bench",
             "client_secret": secret,
+            "api_key": api_key,
             "pid": proc.pid,
         }
     finally:

@@ -20,7 +20,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.platform.interface import INSTALLATION_STATUSES, Platform  # noqa: E402
 from app.platform.provider import PLATFORM_KEYS, build_platform, profile_for  # noqa: E402
+from bench._support import emulator_process  # noqa: E402
 
 
 @dataclass
@@ -55,7 +57,7 @@ class Emulator:
     """Either an in-process emulator of the platform or an external one (its control URL)."""
 
     def __init__(self, platform: str, args: argparse.Namespace) -> None:
-        self._server: Any = None
+        self._stack = ExitStack()
         self.platform = platform
         settings = {"latency_ms": args.latency_ms, "jitter_ms": 0, "token_ttl": args.token_ttl}
         if args.base_url:
@@ -64,18 +66,24 @@ class Emulator:
             self.control_url = str(origin) + "_emulator/"
             self.client_id, self.client_secret = args.client_id, args.client_secret
         else:
-            from emulator.platforms import platform_defaults
-            from emulator.server import start_emulator
-            from emulator.state import EmulatorConfig
-
-            config = EmulatorConfig(client_id="bench", client_secret="bench-secret", seed=1)
-            # The platform's documented rate limit stays on: the client must keep under it.
-            config = replace(platform_defaults(platform, config), **settings)
-            self._server = start_emulator(config, platform=platform)
-            self.base_url = self._server.base_url
-            self.control_url = self._server.control_url
-            self.client_id = self._server.client_id
-            self.client_secret = self._server.client_secret
+            # Its own process, as the real platform is: the emulator's CPU must not share the
+            # client's GIL, or the bench measures the emulator's work as the client's overhead.
+            emu = self._stack.enter_context(
+                emulator_process(
+                    "--seed",
+                    "1",
+                    "--latency-ms",
+                    str(args.latency_ms),
+                    "--jitter-ms",
+                    "0",
+                    *(["--token-ttl", str(args.token_ttl)] if args.token_ttl else []),
+                    platform=platform,
+                )
+            )
+            self.base_url = emu["base_url"]
+            self.control_url = emu["control_url"]
+            self.client_id = emu["client_id"]
+            self.client_secret = emu["api_key"] or emu["client_secret"]
         self._control = httpx.Client(base_url=self.control_url, timeout=30)
         if args.base_url:
             self._control.post("settings", json=settings).raise_for_status()
@@ -103,8 +111,7 @@ class Emulator:
 
     def close(self) -> None:
         self._control.close()
-        if self._server is not None:
-            self._server.stop()
+        self._stack.close()
 
 
 def run(

@@ -30,6 +30,13 @@ function isConsoleOnly(moduleIds: string[]): boolean {
 }
 
 export default defineConfig({
+  define: {
+    // Which build this is (the app tells the technician when it changed: src/core/app-version.ts).
+    __FIELDHAND_BUILD__: JSON.stringify(process.env.FIELDHAND_BUILD_ID ?? new Date().toISOString()),
+    // Tests of a new version mid-shift build a second app whose IndexedDB version is higher,
+    // with no schema change (tests/e2e/test_update_mid_shift.py). Always 0 otherwise.
+    __FIELDHAND_DB_TEST_BUMP__: JSON.stringify(Number(process.env.FIELDHAND_DB_TEST_BUMP ?? 0)),
+  },
   build: {
     target: 'es2022',
     assetsInlineLimit: 0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
 from flask_openapi3 import OpenAPI
 
 from app.api import (
@@ -15,19 +14,31 @@ from app.api import (
     history,
     inbox,
     labels,
+    openapi,
     operations,
     platform,
+    requests,
+    users,
 )
 
 
 def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
+    requests.init_app(app)
     access.init_app(app)
-    modules = (health, auth, operations, devices, groups, history, inbox, bulk, labels, platform)
+    modules = (
+        health,
+        auth,
+        users,
+        operations,
+        devices,
+        groups,
+        history,
+        inbox,
+        bulk,
+        labels,
+        platform,
+    )
     for module in modules:
         app.register_api(module.bp)
-
-    def openapi_document() -> Response:
-        return jsonify(app.api_doc)
-
-    app.add_url_rule("/api/openapi.json", endpoint="openapi_document", view_func=openapi_document)
+    openapi.init_app(app)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from flask_login import current_user
 
-from app.errors import error_response
+from app.errors import error_response, unauthenticated_response
 from app.extensions import login_manager
 from app.models.users import User
-from app.services import accounts
+from app.services import sign_ins
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,23 +25,23 @@ def init_app(app: Flask) -> None:
     """Teach flask-login to load users and to answer 401 in the JSON error shape."""
 
     @login_manager.user_loader
-    def _load(user_id: str) -> User | None:
-        user = accounts.get_user(int(user_id))
-        return user if user is not None and user.active else None
+    def _load(token: str) -> User | None:
+        # What flask-login calls the user id is our sign-in token (session or remember cookie).
+        return sign_ins.resume(token, sign_in_max_age())
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Response:
         return unauthenticated()
 
 
+def sign_in_max_age() -> timedelta:
+    """Return how long a sign-in may last (the remember cookie's lifetime)."""
+    return timedelta(days=current_app.config["SESSION_MAX_DAYS"])
+
+
 def unauthenticated() -> Response:
     """Return the 401 the PWA reads as 'sign in again, your queue is kept'."""
-    return error_response(
-        401,
-        "unauthenticated",
-        "You are not signed in, or your session has expired. Sign in again; "
-        "actions waiting on this device are kept.",
-    )
+    return unauthenticated_response()
 
 
 def require_roles(*roles: str) -> Callable[[F], F]:
@@ -61,6 +62,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
                 )
             return view(*args, **kwargs)
 
+        wrapper.allowed_roles = allowed  # type: ignore[attr-defined]  # the role test, OpenAPI
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Response, current_app, jsonify, stream_with_context
-from flask_openapi3 import APIBlueprint, FileStorage, Tag
+from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, model_validator
 
 from app.api.access import SUPERVISORS, current_account, require_roles
+from app.api.schemas import ErrorBody, Upload
 from app.api.serializers import iso
 from app.database import utcnow
 from app.errors import Unprocessable
+from app.input_bounds import Count, PageNumber, RowId
 from app.models.bulk import BulkJob, BulkJobItem
 from app.models.users import User
 from app.platform.provider import current_platform
@@ -45,29 +47,29 @@ class PreviewBody(BaseModel):
 
 
 class PreviewUpload(BaseModel):
-    file: FileStorage = Field(description="CSV: a column named tuid, else the first column")
+    file: Upload = Field(description="CSV: a column named tuid, else the first column")
     action: BulkAction
     target_group: str | None = Field(default=None, max_length=80)
 
 
 class JobPath(BaseModel):
-    job_id: int
+    job_id: RowId
 
 
 class JobsQuery(BaseModel):
     state: str | None = Field(default=None, max_length=16)
-    page: int = Field(default=0, ge=0)
+    page: PageNumber = 0
     size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
 
 
 class ItemsQuery(BaseModel):
     verdict: Literal["change", "already", "unknown", "duplicate", "invalid", "error"] | None = None
-    page: int = Field(default=0, ge=0)
+    page: PageNumber = 0
     size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
 
 
 class ConfirmBody(BaseModel):
-    expected_count: int = Field(ge=0, description="how many devices the preview says will change")
+    expected_count: Count = Field(description="how many devices the preview says will change")
 
 
 class ResultsQuery(BaseModel):
@@ -135,7 +137,7 @@ def _start_preview(
     return response, 202
 
 
-@bp.post("/preview")
+@bp.post("/preview", responses={"202": None, "404": ErrorBody, "503": ErrorBody})
 @require_roles(*SUPERVISORS)
 def preview(body: PreviewBody) -> tuple[Response, int]:
     """Dry-run a bulk action over a list or a whole group: what would change for each device.
@@ -154,7 +156,7 @@ def preview(body: PreviewBody) -> tuple[Response, int]:
     return _start_preview(action, targets)
 
 
-@bp.post("/preview/upload")
+@bp.post("/preview/upload", responses={"202": None})
 @require_roles(*SUPERVISORS)
 def preview_upload(form: PreviewUpload) -> tuple[Response, int]:
     """Dry-run a bulk action over an uploaded CSV of TUIDs or label texts (202, as /preview)."""
@@ -200,7 +202,7 @@ def list_items(path: JobPath, query: ItemsQuery) -> Response:
     return jsonify(page.json(item_json))
 
 
-@bp.post("/<int:job_id>/confirm")
+@bp.post("/<int:job_id>/confirm", responses={"409": ErrorBody})
 @require_roles(*SUPERVISORS)
 def confirm(path: JobPath, body: ConfirmBody) -> Response:
     """Start the job; `expected_count` must name how many devices will change."""
@@ -208,7 +210,7 @@ def confirm(path: JobPath, body: ConfirmBody) -> Response:
     return _job_response(job)
 
 
-@bp.post("/<int:job_id>/cancel")
+@bp.post("/<int:job_id>/cancel", responses={"409": ErrorBody})
 @require_roles(*SUPERVISORS)
 def cancel(path: JobPath) -> Response:
     """Stop the job: what has not been sent is cancelled, what was sent stays."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from app.api.access import SUPERVISORS, require_roles
+from app.api.access import SUPERVISORS, current_account, require_roles
+from app.api.schemas import ErrorBody
 from app.api.serializers import iso
+from app.errors import Forbidden
 from app.models.devices import DeploymentGroup
 from app.platform.provider import current_platform
 from app.services import groups as groups_service
@@ -37,11 +39,17 @@ def group_json(group: DeploymentGroup) -> dict[str, object]:
     }
 
 
-@bp.get("")
+def _may_create() -> bool:
+    technicians = bool(current_app.config["TECHNICIANS_CREATE_GROUPS"])
+    return groups_service.may_create_groups(current_account().role, technicians)
+
+
+@bp.get("", responses={"503": ErrorBody})
 @require_roles()
 def list_groups() -> Response:
     """List deployment groups; from the local cache when the platform is unreachable."""
     result = groups_service.list_groups(current_platform())
+    technicians = bool(current_app.config["TECHNICIANS_CREATE_GROUPS"])
     return jsonify(
         {
             "items": [group_json(g) for g in result.groups],
@@ -49,19 +57,27 @@ def list_groups() -> Response:
             "synced_at": iso(result.synced_at),
             "message": result.message,
             "convention": groups_service.CONVENTION_HELP,
+            # Whether this user may create groups, and who may (so the phone can say whom to ask).
+            "can_create": _may_create(),
+            "creators": [*groups_service.GROUP_CREATORS, *(["technician"] if technicians else [])],
         }
     )
 
 
-@bp.post("")
-@require_roles(*SUPERVISORS)
+@bp.post("", responses={"201": None, "403": ErrorBody, "409": ErrorBody, "503": ErrorBody})
+@require_roles()
 def create_group(body: GroupBody) -> tuple[Response, int]:
     """Create a deployment group (id lowercased, non-alphanumerics removed)."""
+    if not _may_create():
+        raise Forbidden(
+            "Only supervisors and admins may create deployment groups; an admin can let "
+            "technicians create them (FIELDHAND_TECHNICIANS_CREATE_GROUPS)."
+        )
     group = groups_service.create_group(current_platform(), body.group_id, body.description)
     return jsonify(group_json(group)), 201
 
 
-@bp.post("/<group_id>/rename")
+@bp.post("/<group_id>/rename", responses={"409": ErrorBody, "503": ErrorBody})
 @require_roles(*SUPERVISORS)
 def rename_group(path: GroupPath, body: RenameBody) -> Response:
     """Rename a group; its devices move with it."""
@@ -69,7 +85,7 @@ def rename_group(path: GroupPath, body: RenameBody) -> Response:
     return jsonify(group_json(group))
 
 
-@bp.delete("/<group_id>")
+@bp.delete("/<group_id>", responses={"409": ErrorBody, "503": ErrorBody})
 @require_roles(*SUPERVISORS)
 def delete_group(path: GroupPath) -> Response:
     """Delete a group; its devices become unassigned."""

@@ -8,12 +8,13 @@ from typing import Any, ClassVar, Literal
 
 from flask import Response, jsonify, stream_with_context
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api.access import SUPERVISORS, require_roles
 from app.api.serializers import iso, operation_json
 from app.database import utcnow
 from app.errors import Unprocessable
+from app.input_bounds import PageNumber, QueryTime, RowId
 from app.models.operations import OPERATION_STATES
 from app.services import exports
 from app.services.history import SORT_COLUMNS, HistoryRow, history_page, iter_history
@@ -35,7 +36,7 @@ def _split(values: list[str]) -> list[str]:
 class ListQuery(BaseModel):
     """Paging and sorting, as in every list (design.md, API conventions)."""
 
-    page: int = Field(default=0, ge=0, description="0-based page number")
+    page: PageNumber = 0
     size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
     sort: list[str] = Field(
         default_factory=list,
@@ -56,13 +57,13 @@ class HistoryQuery(ListQuery):
     group: str | None = Field(default=None, max_length=64)
     action: list[str] = Field(default_factory=list, description="kinds, repeatable or a,b")
     state: list[str] = Field(default_factory=list, description="states, repeatable or a,b")
-    date_from: AwareDatetime | date | None = Field(default=None, alias="from")
-    date_to: AwareDatetime | date | None = Field(
+    date_from: QueryTime | None = Field(default=None, alias="from")
+    date_to: QueryTime | None = Field(
         default=None, alias="to", description="a date includes that whole (UTC) day"
     )
     date_field: Literal["device_time", "received_at"] = "device_time"
     tuid: str | None = Field(default=None, max_length=64, description="any part of a TUID")
-    bulk_job_id: int | None = None
+    bulk_job_id: RowId | None = None
 
     EXTRA_STATES: ClassVar[tuple[str, ...]] = ()  # filter words a narrower list adds
 

@@ -16,6 +16,7 @@ from app.api.history import (
     history_row_json,
     sort_keys,
 )
+from app.api.schemas import ErrorBody
 from app.api.serializers import iso, operation_json
 from app.models.operations import SYNCING
 from app.services import inbox as inbox_service
@@ -42,11 +43,16 @@ class DiscardBody(BaseModel):
 
 
 class InboxQuery(HistoryQuery):
-    EXTRA_STATES: ClassVar[tuple[str, ...]] = (inbox_service.STILL_RETRYING,)
+    EXTRA_STATES: ClassVar[tuple[str, ...]] = (
+        inbox_service.STILL_RETRYING,
+        inbox_service.DRIFT_REPAIRED,
+    )
 
 
 class InboxPage(HistoryPage):
-    counts: dict[str, int] = Field(description="waiting operations: failed, conflict, retrying")
+    counts: dict[str, int] = Field(
+        description="waiting operations: failed, conflict, retrying; and drift_repaired"
+    )
 
 
 def decision_json(decision: inbox_service.Decision) -> dict[str, Any]:
@@ -70,7 +76,9 @@ def list_inbox(query: InboxQuery) -> Response:
     """Page through operations that failed or conflict, with the platform's message.
 
     `state=retrying` lists instead (or as well) the operations the worker keeps retrying, each
-    with its tries so far and the time of the next one.
+    with its tries so far and the time of the next one. `state=drift_repaired` lists the
+    operations whose read-back found the platform drifted (one of our own late writes) and whose
+    last action the worker applied again, with the evidence as their message.
     """
     page = inbox_service.inbox_page(
         history_filter(query), sort_keys(query.sort), query.page, query.size, query.cursor
@@ -90,7 +98,7 @@ def list_inbox(query: InboxQuery) -> Response:
     return jsonify({**page.json(item_json), "counts": inbox_service.inbox_counts()})
 
 
-@bp.post("/<op_id>/retry")
+@bp.post("/<op_id>/retry", responses={"409": ErrorBody})
 @require_roles(*SUPERVISORS)
 def retry(path: OperationPath, body: RetryBody) -> Response:
     """Send a failed operation again, or apply a conflicting one after the newer actions.
@@ -101,7 +109,7 @@ def retry(path: OperationPath, body: RetryBody) -> Response:
     return jsonify(decision_json(decision))
 
 
-@bp.post("/<op_id>/edit")
+@bp.post("/<op_id>/edit", responses={"409": ErrorBody})
 @require_roles(*SUPERVISORS)
 def edit(path: OperationPath, body: EditBody) -> Response:
     """Correct the operation's arguments and send it again."""
@@ -109,7 +117,7 @@ def edit(path: OperationPath, body: EditBody) -> Response:
     return jsonify(decision_json(decision))
 
 
-@bp.post("/<op_id>/discard")
+@bp.post("/<op_id>/discard", responses={"409": ErrorBody})
 @require_roles(*SUPERVISORS)
 def discard(path: OperationPath, body: DiscardBody) -> Response:
     """Give up on the operation, with a reason the technician will see."""

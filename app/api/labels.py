@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
-from flask_openapi3 import APIBlueprint, FileStorage, Tag
-from pydantic import BaseModel, Field, field_validator
-from pydantic_core import PydanticCustomError
-from werkzeug.datastructures import FileStorage as UploadedFile
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
 
 from app.api.access import SUPERVISORS, require_roles
+from app.api.schemas import ErrorBody, Upload
 from app.errors import DomainError, error_response
 from app.labels.decoder import DEFAULT_BUDGET_S, decode_image
 from app.labels.device_ids import label_rule, parse_device_label
@@ -23,18 +22,6 @@ bp = APIBlueprint("labels", __name__, url_prefix="/api/labels", abp_tags=[Tag(na
 class NoImage(DomainError):
     status = 400
     code = "no_image"
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class ErrorBody(BaseModel):
-    """The one error shape of the API."""
-
-    error: ErrorDetail
 
 
 class LabelOut(BaseModel):
@@ -63,18 +50,9 @@ class ParseBody(BaseModel):
 
 
 class DecodeForm(BaseModel):
-    image: FileStorage | None = Field(
+    image: Upload | None = Field(
         default=None, description="A JPEG, PNG or WebP photo of the label."
     )
-
-    @field_validator("image", mode="before")
-    @classmethod
-    def _a_file(cls, value: object) -> object:
-        if value is not None and not isinstance(value, UploadedFile):
-            raise PydanticCustomError(
-                "not_a_file", "'image' must be a file (a photo of the label), not a text field"
-            )
-        return value
 
 
 class SheetBody(BaseModel):

@@ -6,16 +6,23 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from app.api.access import current_account, require_roles
+from app.api.schemas import ErrorBody
 from app.api.serializers import operation_json
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
+from app.input_bounds import QueryInstant
 from app.services import operations as operations_service
+from app.services.undo import UndoRefused
 
 bp = APIBlueprint(
     "operations", __name__, url_prefix="/api/operations", abp_tags=[Tag(name="operations")]
 )
+
+
+class UndoNotAllowed(Conflict):
+    code = UndoRefused.code
 
 
 class OperationsBatch(BaseModel):
@@ -31,11 +38,11 @@ class OperationsBatch(BaseModel):
 class OperationsQuery(BaseModel):
     ids: str | None = Field(default=None, description="Comma-separated op_ids")
     mine: bool = False
-    since: AwareDatetime | None = None
+    since: QueryInstant | None = None
     limit: int = Field(default=500, ge=1, le=500)
 
 
-@bp.post("")
+@bp.post("", responses={"409": ErrorBody})
 @require_roles()
 def ingest(body: OperationsBatch) -> Response:
     """Store operations idempotently by op_id; one result per item, in order."""
@@ -46,6 +53,9 @@ def ingest(body: OperationsBatch) -> Response:
             {"limit": limit},
         )
     results = operations_service.ingest(body.operations, current_account())
+    if len(results) == 1 and results[0].error_code == UndoRefused.code:
+        # One undo on its own (the phone sends a refused batch again one by one): a plain 409.
+        raise UndoNotAllowed(results[0].error_message or "", {"op_id": results[0].op_id})
     return jsonify(
         {
             "results": [

@@ -32,6 +32,7 @@ _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRST
 _PAIR_SEPARATORS = re.compile(r"[,;|&\n]")
 _PAIR = re.compile(r"^\s*([A-Za-z_/ ]+?)\s*[:=]\s*(.*?)\s*$", re.DOTALL)
 _ID_SEPARATORS = re.compile(r"[\s:._-]")
+_TYPED_SEPARATORS = re.compile(r"[ \t._-]")
 UNKNOWN_TYPE = "unknown"
 
 
@@ -77,7 +78,9 @@ class ThingseeRule:
         return parser.parse_label(text)
 
     def normalise(self, raw: str) -> str:
-        tuid = raw.strip(TRIM_CHARS).translate(_ASCII_UPPER)
+        # A TUID typed by hand as printed under the code ("TSPR04-EZU31901021", "TSPR04 EZU…"):
+        # the separators the label parser would suggest dropping are dropped.
+        tuid = _TYPED_SEPARATORS.sub("", raw.strip(TRIM_CHARS)).translate(_ASCII_UPPER)
         if not parser.TUID_RE.match(tuid):
             raise LabelError(f"must be 17 letters and digits (IMC + PSN), got '{raw}'.", "tuid")
         return tuid

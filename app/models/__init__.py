@@ -5,6 +5,8 @@ from app.models.bulk import BulkJob, BulkJobItem
 from app.models.device_checks import DeviceCheck
 from app.models.devices import DeploymentGroup, Device
 from app.models.operations import Operation, OutboxStep, SyncAttempt
+from app.models.rate_limits import RateLimitCounter
+from app.models.sign_ins import SignIn
 from app.models.users import User
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     "Device",
     "Operation",
     "OutboxStep",
+    "RateLimitCounter",
+    "SignIn",
     "SyncAttempt",
     "User",
 ]

@@ -36,6 +36,10 @@ STEP_HELD = "held"  # operation in conflict; waits for a supervisor
 STEP_CANCELLED = "cancelled"  # operation discarded or bulk job cancelled
 UNFINISHED_STEP_STATES = (STEP_PENDING, STEP_LEASED)
 
+# The error_code the read-back leaves on an operation whose drift it repaired by applying the
+# last action again (app.sync.reconcile); it stays as evidence after the operation is synced.
+DRIFT_REPAIRED = "drift_repaired"
+
 
 def _only_where(condition: str) -> dict[str, Any]:
     """A partial index's condition, on both databases."""

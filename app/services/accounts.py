@@ -9,8 +9,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
 from app.database import db
-from app.errors import Conflict, DomainError
+from app.errors import Conflict, DomainError, NotFound
 from app.models.users import ROLES, User
+from app.services import sign_ins
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
@@ -24,6 +25,19 @@ class InvalidCredentials(DomainError):
     code = "invalid_credentials"
 
 
+class WrongPassword(DomainError):
+    # A wrong field, not 401 (the apps read it as "your session ended") nor 403 (a role).
+    status = 400
+    code = "wrong_password"
+
+
+def _check_strength(password: str, field: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", {"field": field}
+        )
+
+
 def create_user(username: str, password: str, role: str, display_name: str = "") -> User:
     """Create a user with a hashed password; raise on a bad role, weak password or duplicate."""
     username = username.strip().lower()
@@ -33,10 +47,7 @@ def create_user(username: str, password: str, role: str, display_name: str = "")
         raise DomainError(
             f"Unknown role '{role}'; use one of {', '.join(ROLES)}.", {"field": "role"}
         )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", {"field": "password"}
-        )
+    _check_strength(password, "password")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"User '{username}' already exists.")
     user = User(
@@ -65,9 +76,44 @@ def authenticate(username: str, password: str) -> User:
     return user
 
 
-def get_user(user_id: int) -> User | None:
-    """Return the user with this id, or None."""
-    return db.session.get(User, user_id)
+def set_password(user: User, new_password: str) -> int:
+    """Set a new password and end every sign-in of the user; return how many were ended."""
+    _check_strength(new_password, "new_password")
+    user.password_hash = _hasher.hash(new_password)
+    ended = sign_ins.end_all(user.id, commit=False)
+    db.session.commit()
+    return ended
+
+
+def change_password(user: User, current_password: str, new_password: str) -> int:
+    """Check the current password, then set the new one (ending every sign-in)."""
+    try:
+        _hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        details = {"field": "current_password"}
+        raise WrongPassword("The current password is wrong.", details) from None
+    return set_password(user, new_password)
+
+
+def find_user(username: str) -> User:
+    """Return the user with this username or raise NotFound."""
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user '{username}'.")
+    return user
+
+
+def require_user(user_id: int) -> User:
+    """Return the user with this id or raise NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+def list_users() -> list[User]:
+    """Return every account, by username."""
+    return list(db.session.scalars(select(User).order_by(User.username)))
 
 
 def count_users() -> int:

@@ -46,6 +46,14 @@ def follows_convention(group_id: str) -> bool:
     return bool(CONVENTION.match(group_id))
 
 
+GROUP_CREATORS = ("supervisor", "admin")
+
+
+def may_create_groups(role: str, technicians_allowed: bool) -> bool:
+    """Return whether a user of `role` may create deployment groups."""
+    return role in GROUP_CREATORS or (technicians_allowed and role == "technician")
+
+
 def _translate(exc: platform_errors.PlatformError) -> Exception:
     if isinstance(exc, platform_errors.NotFound):
         return NotFound(f"No such deployment group on the platform: {exc.message}")

@@ -30,7 +30,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from app.models.operations import STEP_PENDING, SYNCING, Operation, OutboxStep
+from app.models.operations import DRIFT_REPAIRED, STEP_PENDING, SYNCING, Operation, OutboxStep
 from app.models.users import User
 from app.services.paging import bounded_count
 
@@ -54,6 +54,7 @@ class HistoryFilter:
     tuid: str | None = None  # case-insensitive substring of the device or the replacement
     bulk_job_id: int | None = None
     still_retrying: bool = False  # also operations the worker keeps retrying (beside `states`)
+    drift_repaired: bool = False  # also operations whose drift the worker repaired (evidence)
 
 
 def still_retrying() -> ColumnElement[bool]:
@@ -76,12 +77,14 @@ def _conditions(flt: HistoryFilter) -> list[ColumnElement[bool]]:
         )
     if flt.kinds:
         conditions.append(Operation.kind.in_(list(flt.kinds)))
-    if flt.states or flt.still_retrying:
+    if flt.states or flt.still_retrying or flt.drift_repaired:
         wanted: list[ColumnElement[bool]] = (
             [Operation.state.in_(list(flt.states))] if flt.states else []
         )
         if flt.still_retrying:
             wanted.append(still_retrying())
+        if flt.drift_repaired:
+            wanted.append(Operation.error_code == DRIFT_REPAIRED)
         conditions.append(or_(*wanted))
     if flt.bulk_job_id is not None:
         conditions.append(Operation.bulk_job_id == flt.bulk_job_id)

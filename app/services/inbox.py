@@ -57,12 +57,15 @@ def inbox_page(
 ) -> Page[HistoryRow]:
     """Return failed and conflicting operations (narrowed by the filter), newest first.
 
-    Operations still being retried are listed only when asked for by the `retrying` state.
+    Operations still being retried, and operations whose drift the worker repaired (nothing to
+    decide, but the evidence of a late write), are listed only when asked for by the `retrying`
+    and `drift_repaired` states.
     """
     asked = list(flt.states) or list(INBOX_STATES)
     flt.still_retrying = STILL_RETRYING in asked
+    flt.drift_repaired = DRIFT_REPAIRED in asked
     flt.states = [s for s in asked if s in INBOX_STATES]
-    if not flt.states and not flt.still_retrying:
+    if not flt.states and not flt.still_retrying and not flt.drift_repaired:
         flt.states = ["-none-"]
     return history_page(flt, sort or (SortKey("received_at", True),), page, size, cursor)
 

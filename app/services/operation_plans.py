@@ -12,7 +12,7 @@ from app.platform.interface import INSTALLATION_STATUSES, UNASSIGNED
 from app.platform.provider import current_profile
 
 GROUP_PATTERN = re.compile(r"^[a-z0-9]{1,64}$")
-KINDS = ("set_status", "set_group", "install", "remove", "replace")
+KINDS = ("set_status", "set_group", "install", "remove", "replace", "undo")
 REPLACED_DEVICE_STATUSES = ("uninstalled", "retired")
 
 
@@ -114,4 +114,18 @@ def plan_steps(
             PlannedStep(tuid, "set_group", UNASSIGNED),
             PlannedStep(tuid, "set_status", old_status),
         ]
+    if kind == "undo":
+        # The stored form, whose args the server resolved (app.services.undo): what it restores.
+        restore: dict[str, Any] = {"undoes": str(args.get("undoes") or "")}
+        steps: list[PlannedStep] = []
+        if args.get("status") is not None:
+            restore["status"] = _status(args.get("status"))
+            steps.append(PlannedStep(tuid, "set_status", restore["status"]))
+        if args.get("group_id") is not None and not no_groups:
+            restore["group_id"] = normalise_group(args.get("group_id"))
+            group_step = PlannedStep(tuid, "set_group", restore["group_id"])
+            steps.insert(0 if restore["group_id"] == UNASSIGNED else len(steps), group_step)
+        if not restore["undoes"] or not steps:
+            raise InvalidOperation("An undo names the action it undoes and what it restores.")
+        return restore, steps
     raise InvalidOperation(f"Unknown action '{kind}'; use one of {', '.join(KINDS)}.")

@@ -12,11 +12,12 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.database import db, is_transient_error, utcnow
+from app.input_bounds import DeviceTime
 from app.models.operations import (
     ACCEPTED,
     CONFLICT,
@@ -30,6 +31,7 @@ from app.models.operations import (
 from app.models.users import User
 from app.services.operation_plans import InvalidOperation, normalise_tuid, plan_steps
 from app.services.timeline import operations_touching
+from app.services.undo import UNDO, UndoRefused, UndoRequest, UndoTarget, plan_undo
 from app.sync.device_cache import SOURCE_LOCAL, remember_devices
 
 # A phone clock this far ahead of ours is wrong; order its actions by arrival instead.
@@ -49,7 +51,7 @@ class OperationIn(BaseModel):
     kind: str = Field(max_length=16)
     tuid: str = Field(max_length=64)
     args: dict[str, Any] = Field(default_factory=dict)
-    device_time: AwareDatetime
+    device_time: DeviceTime
     seen: SeenState = Field(default_factory=SeenState)
 
     @field_validator("tuid")
@@ -104,9 +106,14 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
     now = utcnow()
     results: list[IngestResult] = []
     valid: list[tuple[int, OperationIn, dict[str, Any], list[Any]]] = []
+    undos: list[tuple[int, OperationIn]] = []
     for index, item in enumerate(items):
         try:
             parsed = OperationIn.model_validate(item)
+            if parsed.kind == UNDO:
+                results.append(IngestResult(str(parsed.op_id), "pending"))
+                undos.append((index, parsed))  # planned below, against the device's actions
+                continue
             args, steps = plan_steps(parsed.kind, parsed.tuid, parsed.args)
         except ValidationError as exc:
             results.append(_rejected(_raw_op_id(item), _validation_message(exc)))
@@ -117,7 +124,9 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
         results.append(IngestResult(str(parsed.op_id), "pending"))
         valid.append((index, parsed, args, steps))
 
-    op_ids = [str(parsed.op_id) for _, parsed, _, _ in valid]
+    op_ids = [str(parsed.op_id) for _, parsed, _, _ in valid] + [
+        str(parsed.op_id) for _, parsed in undos
+    ]
     existing = (
         {
             op.op_id: op
@@ -126,6 +135,7 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
         if op_ids
         else {}
     )
+    valid += _plan_undos(undos, valid, existing, user, results)
 
     tuids = {step.tuid for _, _, _, steps in valid for step in steps}
     newest_sent = newest_sent_order(tuids)
@@ -241,8 +251,61 @@ def _stored_view(row: dict[str, Any], op_pk: int, user: User, planned: dict[str,
     )
 
 
-def _rejected(op_id: str, message: str) -> IngestResult:
-    return IngestResult(op_id, "rejected", None, "invalid_operation", message)
+def _rejected(op_id: str, message: str, code: str = "invalid_operation") -> IngestResult:
+    return IngestResult(op_id, "rejected", None, code, message)
+
+
+def _plan_undos(
+    undos: list[tuple[int, OperationIn]],
+    valid: list[tuple[int, OperationIn, dict[str, Any], list[Any]]],
+    existing: dict[str, Operation],
+    user: User,
+    results: list[IngestResult],
+) -> list[tuple[int, OperationIn, dict[str, Any], list[Any]]]:
+    """Plan the batch's undos (app.services.undo); a refused one becomes a rejected result."""
+    batch = [
+        UndoTarget(
+            str(p.op_id),
+            p.kind,
+            p.tuid,
+            user.id,
+            p.device_time,
+            p.seen.status,
+            p.seen.group,
+            tuple(steps),
+        )
+        for _, p, _, steps in valid
+    ]
+    planned: list[tuple[int, OperationIn, dict[str, Any], list[Any]]] = []
+    for index, parsed in undos:
+        if str(parsed.op_id) in existing:  # a repeat: answered from the stored row
+            planned.append((index, parsed, {}, []))
+            continue
+        try:
+            args, steps = plan_undo(
+                UndoRequest(parsed.tuid, parsed.args, parsed.device_time), user, batch
+            )
+        except UndoRefused as exc:
+            results[index] = _rejected(str(parsed.op_id), str(exc), UndoRefused.code)
+            continue
+        except InvalidOperation as exc:
+            results[index] = _rejected(str(parsed.op_id), str(exc))
+            continue
+        planned.append((index, parsed, args, steps))
+        # A second undo of the same action in this batch finds this one newer and is refused.
+        batch.append(
+            UndoTarget(
+                str(parsed.op_id),
+                UNDO,
+                parsed.tuid,
+                user.id,
+                parsed.device_time,
+                parsed.seen.status,
+                parsed.seen.group,
+                tuple(steps),
+            )
+        )
+    return planned
 
 
 def held_message(newest_sent: datetime, what: str) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, Select, TypeDecorator, and_, func, or_, se
 
 from app.database import db
 from app.errors import Unprocessable
+from app.input_bounds import in_datetime_range, in_id_range
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -91,9 +92,14 @@ _PAGE_FIELDS = [f.name for f in fields(Page) if f.name != "items"]
 
 
 def parse_sort(values: Iterable[str], allowed: Iterable[str]) -> list[SortKey]:
-    """Turn `sort` query values into sort keys; raise Unprocessable on an unknown field."""
+    """Turn `sort` query values into sort keys; raise Unprocessable on an unknown field.
+
+    A field named again adds nothing to the order (the first mention decides), so it is
+    dropped: there are never more keys than sortable fields.
+    """
     allowed = tuple(allowed)
     keys: list[SortKey] = []
+    named: set[str] = set()
     for raw in values:
         text = raw.strip()
         if not text:
@@ -111,7 +117,9 @@ def parse_sort(values: Iterable[str], allowed: Iterable[str]) -> list[SortKey]:
                     f"Cannot sort by '{field}'; use one of {', '.join(allowed)}.",
                     {"field": "sort", "allowed": list(allowed)},
                 )
-            keys.append(SortKey(field, direction == "desc"))
+            if field not in named:
+                named.add(field)
+                keys.append(SortKey(field, direction == "desc"))
     return keys
 
 
@@ -230,10 +238,10 @@ def decode_cursor(
                 moment = datetime.fromisoformat(value)
             except ValueError:
                 raise problem from None
-            if moment.tzinfo is None:
+            if moment.tzinfo is None or not in_datetime_range(moment):
                 raise problem
             values.append(moment)
-        elif type(value) is wanted:
+        elif type(value) is wanted and (wanted is not int or in_id_range(value)):
             values.append(value)
         else:
             raise problem

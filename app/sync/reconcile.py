@@ -35,6 +35,7 @@ from app.models.device_checks import STAGE_AFTER_BOUND, STAGE_AFTER_STEPS, Devic
 from app.models.operations import (
     CONFLICT,
     DISCARDED,
+    DRIFT_REPAIRED,
     STEP_DONE,
     STEP_LEASED,
     STEP_PENDING,
@@ -46,7 +47,6 @@ from app.models.operations import (
 from app.sync.backoff import retry_delay
 from app.sync.readback import STATUS, CheckOutcome, ClaimedCheck, Drift
 
-DRIFT_REPAIRED = "drift_repaired"  # error_code of an operation whose drift was re-applied
 DRIFT_HELD = "drift"  # error_code of an operation held as a conflict because of drift
 _CHECKS = DeviceCheck.__table__
 _OPERATIONS = Operation.__table__

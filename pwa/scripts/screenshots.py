@@ -1,4 +1,4 @@
-"""Take 360x640 screenshots of every PWA screen into docs/screenshots/.
+"""Take 360x740 screenshots of every PWA screen into docs/screenshots/.
 
 Serves the built app (pwa/dist) from a small static server and answers /api/* with canned data
 through Playwright routes, so the pictures are the same on every run and need no backend.
@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # A test-pattern camera, so the scan screens show what a phone shows (Replace starts it).
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 USER = {"id": 1, "username": "tina", "display_name": "Tina Tech", "role": "supervisor"}
 GROUPS = [
@@ -156,7 +159,7 @@ def now() -> str:
 
 
 def shot(page: Page, name: str) -> None:
-    page.wait_for_selector(".toast", state="detached", timeout=8_000)
+    page.wait_for_selector(".toast", state="detached", timeout=12_000)  # an undo toast: 8 s
     page.wait_for_timeout(300)
     page.screenshot(path=str(OUT / f"{name}.png"))
     print("wrote", OUT / f"{name}.png")
@@ -182,7 +185,7 @@ def main() -> None:
             args=CHROMIUM_ARGS,
         )
         context = browser.new_context(
-            viewport={"width": 360, "height": 640},
+            viewport={"width": 360, "height": 740},
             device_scale_factor=1,
             locale="fi-FI" if args.lang == "fi" else "en-GB",
             service_workers="block",  # so the routes below see every API request
@@ -198,11 +201,13 @@ def main() -> None:
         page.fill("#password", "secret")
         page.click("button[type=submit]")
         page.wait_for_selector(".list-button")
-        shot(page, f"02-group{suffix}")
+        shot(page, f"02-group{suffix}")  # with the storage banner, shown until dismissed
+        if page.locator("[data-testid=persist-dismiss]").count():
+            page.click("[data-testid=persist-dismiss]")
 
         page.locator(".list-button").first.click()
         page.wait_for_selector("#scan-title")
-        page.locator("[data-testid=manual-tuid]").fill("TSPR04-EZU31901021")
+        page.locator("[data-testid=manual-tuid]").fill("TSPR04EZU3190102")  # one character short
         page.locator("[data-testid=manual-tuid]").press("Enter")
         shot(page, f"03-scan-not-a-label{suffix}")
 
@@ -239,6 +244,9 @@ def main() -> None:
         api.offline = True
         page.evaluate("window.dispatchEvent(new Event('offline'))")
         page.wait_for_selector(".conn-off")
+        # Replace started the camera; typed IDs below need it off (the typing panel folds away).
+        page.wait_for_selector("[data-testid=stop-camera]")
+        page.click("[data-testid=stop-camera]")
         for tuid in ("TSPR04EZU31901099", "TSPR04EZU31901098"):
             page.locator("[data-testid=manual-tuid]").fill(tuid)
             page.locator("[data-testid=manual-tuid]").press("Enter")
@@ -246,6 +254,9 @@ def main() -> None:
             page.click("[data-testid=action-install]")
             page.wait_for_selector("#scan-title")
         page.click("[data-testid=batch-mode]")
+        if page.locator("[data-testid=start-camera]").count():
+            page.click("[data-testid=start-camera]")
+        page.wait_for_selector(".camera-on")
         shot(page, f"07-scan-offline-batch{suffix}")
         page.goto(base + "/#/queue")
         page.wait_for_selector("#queue-title")

@@ -2,3 +2,4 @@
 interface ServiceWorkerGlobalScope {
   __WB_MANIFEST: (import('workbox-precaching').PrecacheEntry | string)[];
 }
+

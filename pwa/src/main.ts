@@ -10,11 +10,15 @@ import * as outbox from './core/outbox';
 import { csrfToken, loadSession, refreshSession } from './core/session';
 import { loadPlatform } from './core/platform';
 import { loadSettings } from './core/settings';
+import { loadBatchList } from './core/batch-list';
 import { OutboxSync } from './core/sync';
-import { registerServiceWorker } from './browser/sw-bridge';
+import { checkForUpdate, registerServiceWorker } from './browser/sw-bridge';
+import { onOutdated } from './core/db';
+import { noteRunningBuild } from './core/app-version';
+import { updateMoment } from './core/update-moment';
 import { requestPersistentStorage } from './browser/persistence';
 import { Controller, hashToRoute } from './ui/controller';
-import { chooseLanguage, setLanguage, t } from './ui/i18n';
+import { chooseLanguage, setLanguage } from './ui/i18n';
 import { getState, initState, onChange, update } from './ui/state';
 import { appView } from './ui/view';
 
@@ -26,14 +30,17 @@ async function boot(): Promise<void> {
   const controller = new Controller(api, sync);
 
   await loadPlatform();
-  const [session, settings, group, groups, ops, counts] = await Promise.all([
+  const [session, settings, group, groups, ops, counts, batchItems] = await Promise.all([
     loadSession(),
     loadSettings(),
     selectedGroup(),
     cachedGroups(),
     outbox.all(),
     outbox.counts(),
+    loadBatchList(),
   ]);
+  // The camera comes back as the technician left it (a reload, a reopened app).
+  controller.cameraWanted = settings.cameraOn;
   const lang = chooseLanguage(settings.language, navigator.languages?.length ? navigator.languages : [navigator.language]);
   setLanguage(lang);
   initState({
@@ -49,6 +56,8 @@ async function boot(): Promise<void> {
     todayRemote: [],
     sync: { ...sync.status },
     updateReady: null,
+    outdated: false,
+    updated: (await noteRunningBuild()) === 'updated',
     persistence: null,
     toast: null,
     dialog: null,
@@ -61,7 +70,7 @@ async function boot(): Promise<void> {
       decoder: null,
       torchSupported: false,
       torchOn: false,
-      items: [],
+      items: batchItems,
       message: null,
       photoBusy: false,
       photoCodes: [],
@@ -89,6 +98,41 @@ async function boot(): Promise<void> {
   };
   onChange(draw);
   draw();
+
+  // A new version: installed in the background, applied at a safe moment (core/update-moment).
+  let applyUpdate: (() => void) | null = null;
+  let syncAsked = false;
+  const busy = () => {
+    const s = getState();
+    return Boolean(s.dialog) || s.route.name === 'device' || s.route.name === 'replace';
+  };
+  const considerUpdate = () => {
+    const s = getState();
+    if (s.outdated && !busy() && !(document.activeElement instanceof HTMLInputElement)) {
+      window.location.reload(); // an old copy: nothing of it is worth keeping on screen
+      return;
+    }
+    if (!applyUpdate) return;
+    const me = s.session.user?.username;
+    const moment = updateMoment({
+      waiting: me ? (s.counts.byUser[me] ?? 0) : 0,
+      sending: s.ops.filter((op) => op.state === 'sending').length,
+      syncRunning: s.sync.running,
+      online: s.sync.online === true,
+      busy: busy(),
+      syncAsked,
+    });
+    if (moment === 'apply') {
+      const apply = applyUpdate;
+      applyUpdate = null;
+      apply();
+    } else if (moment === 'sync-first') {
+      syncAsked = true;
+      void sync.trigger('update');
+    }
+  };
+  onChange(considerUpdate);
+  onOutdated(() => update({ outdated: true }));
   controller.showRoute(getState().route);
 
   // Re-read stored data when any context (this tab, another, the service worker) changes it.
@@ -109,10 +153,11 @@ async function boot(): Promise<void> {
   sync.onStatus((status) => {
     update({ sync: status });
     if (status.online && wasOnline !== true) {
+      void checkForUpdate(true); // the connection is back: was a new version deployed meanwhile?
       const s = getState();
       if (s.session.user && !s.session.expired) {
         void controller.syncPlatform();
-        void controller.refreshGroupList(false);
+        void controller.groups.refreshGroupList(false);
       }
     }
     wasOnline = status.online;
@@ -122,11 +167,15 @@ async function boot(): Promise<void> {
     const route = hashToRoute(window.location.hash);
     if (JSON.stringify(route) !== JSON.stringify(getState().route)) controller.showRoute(route);
   });
-  window.addEventListener('online', () => void sync.trigger('online'));
+  window.addEventListener('online', () => {
+    void sync.trigger('online');
+    void checkForUpdate(true);
+  });
   window.addEventListener('offline', () => void sync.trigger('offline'));
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') {
       void sync.trigger('visible');
+      void checkForUpdate();
       const { route } = getState();
       if ((route.name === 'scan' || route.name === 'replace') && controller.cameraWanted) controller.requestCamera();
     } else {
@@ -135,16 +184,16 @@ async function boot(): Promise<void> {
   });
 
   void registerServiceWorker({
-    onUpdateReady: (apply) => update({ updateReady: apply }),
+    onUpdateReady: (apply) => {
+      applyUpdate = apply;
+      syncAsked = false;
+      update({ updateReady: apply });
+    },
+    onReplaced: () => update({ outdated: true }),
     onSyncRequested: () => void sync.trigger('background-sync'),
   });
   void requestPersistentStorage().then((persistence) => {
-    update({ persistence });
-    // Say it once; the queue screen keeps a note for as long as the browser refuses.
-    if (persistence === 'denied' && !getState().settings.persistWarningDismissed) {
-      controller.toast(t('persistDenied'));
-      void controller.dismissPersistence();
-    }
+    update({ persistence }); // a refusal is explained in a banner until the technician dismisses it
   });
 
   await sync.trigger('start');

@@ -34,3 +34,19 @@ describe('device ids per platform: shared fixture', () => {
     expect(readDeviceLabel('thingsee', 'EZU31901021,TSPR04')).toMatchObject({ label: { tuid: 'TSPR04EZU31901021' } });
   });
 });
+
+describe('ids typed by hand', () => {
+  it('takes a dashed IMC-PSN or one with spaces as the TUID', async () => {
+    const { readTypedId } = await import('../src/core/device-ids');
+    for (const typed of ['TSPR04-EZU31901021', 'tspr04-ezu31901021', ' TSPR04 EZU31901021 ', 'TSPR04 EZU 319 01021', 'TSPR04.EZU31901021']) {
+      expect(readTypedId('thingsee', typed)).toMatchObject({ label: { tuid: 'TSPR04EZU31901021', device_type: 'PRESENCE' } });
+    }
+  });
+
+  it('still refuses what is not a TUID, and scanned labels keep the strict rules', async () => {
+    const { readTypedId } = await import('../src/core/device-ids');
+    expect(readTypedId('thingsee', 'TSPR04-EZU3190102')).toMatchObject({ error: { reason: 'customer_label' } }); // 16 characters: not a TUID
+    expect(readDeviceLabel('thingsee', 'TSPR04-EZU31901021')).toMatchObject({ error: { reason: 'bad_characters', hint: { didYouMean: 'TSPR04EZU31901021' } } });
+    expect(readTypedId('thingshub', '70-b3-d5-7e-d0-04-1d-8a')).toMatchObject({ label: { tuid: '70B3D57ED0041D8A' } });
+  });
+});

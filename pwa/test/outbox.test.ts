@@ -120,3 +120,23 @@ describe('outbox', () => {
     expect(await cachedDevice(OTHER)).toMatchObject({ status: 'installed', group: 'prfi00site', device_type: 'ENVIRONMENT' });
   });
 });
+
+describe('a newer version of the app', () => {
+  it('makes this copy outdated (reload to continue) instead of failing with VersionError', async () => {
+    const { getDb: open, onOutdated, isOutdated, OutdatedAppError, closeDb: close, DB_VERSION: version } = await import('../src/core/db');
+    await outbox.enqueue(install(), 'tech');
+    const name = (await open()).name;
+    let told = 0;
+    onOutdated(() => (told += 1));
+    // Another tab opens the database at a higher version: this one lets it upgrade.
+    const { openDB } = await import('idb');
+    const newer = await openDB(name, version + 1);
+    expect(told).toBe(1);
+    expect(isOutdated()).toBe(true);
+    await expect(outbox.all()).rejects.toBeInstanceOf(OutdatedAppError);
+    // The queue is intact for the new version.
+    expect(await newer.getAll('outbox')).toHaveLength(1);
+    newer.close();
+    await close();
+  });
+});

@@ -136,3 +136,37 @@ def test_login_is_rate_limited(app: Any, make_user: Any) -> None:
     assert codes[-1] == 429
     limited = client.post("/api/auth/login", json={"username": "rita", "password": "wrong"})
     assert limited.json["error"]["code"] == "rate_limited"
+
+
+def test_groups_list_says_who_may_create_them(login: Any, emulator: Any) -> None:
+    technician = login("technician").get("/api/groups").json
+    assert technician["can_create"] is False
+    assert technician["creators"] == ["supervisor", "admin"]
+    assert login("supervisor").get("/api/groups").json["can_create"] is True
+
+
+@pytest.fixture
+def technicians_create_groups(app_config: dict[str, Any]) -> None:
+    app_config["TECHNICIANS_CREATE_GROUPS"] = True
+
+
+def test_an_admin_setting_lets_technicians_create_groups(
+    technicians_create_groups: None, login: Any, emulator: Any
+) -> None:
+    api = login("technician")
+    listed = api.get("/api/groups").json
+    assert listed["can_create"] is True
+    assert "technician" in listed["creators"]
+    created = api.post("/api/groups", json={"group_id": "prfi00basement"})
+    assert created.status_code == 201
+    assert created.json["group_id"] == "prfi00basement"
+    # Renaming and deleting stay with supervisors and admins.
+    assert api.post("/api/groups/prfi00basement/rename", json={"group_id": "x2"}).status_code == 403
+    assert api.delete("/api/groups/prfi00basement").status_code == 403
+
+
+def test_a_technician_refused_a_group_is_told_who_can(login: Any) -> None:
+    refused = login("technician").post("/api/groups", json={"group_id": "prfi00new"})
+    assert refused.status_code == 403
+    assert refused.json["error"]["code"] == "forbidden"
+    assert "supervisors and admins" in refused.json["error"]["message"]

@@ -108,3 +108,12 @@ def test_offline_delay_is_recorded(login: Any) -> None:
     item = op("set_status", TUID, at=two_hours_ago, status="installed")
     stored = api.post("/api/operations", json={"operations": [item]}).json["results"][0]
     assert 7100 < stored["operation"]["offline_delay_s"] < 7300
+
+
+def test_a_tuid_typed_with_a_dash_or_spaces_is_stored_as_the_tuid(login: Any) -> None:
+    api = login("technician")
+    dashed = op("set_status", "tspr04-EZU31901021", status="installed")
+    spaced = op("set_status", "TSPR04 EZU319 01021", status="installed", minutes=1)
+    results = api.post("/api/operations", json={"operations": [dashed, spaced]}).json["results"]
+    assert [r["result"] for r in results] == ["accepted", "accepted"]
+    assert {r["operation"]["tuid"] for r in results} == {TUID}

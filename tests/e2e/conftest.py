@@ -57,7 +57,9 @@ def live_server(app_config: dict[str, Any], emulator: EmulatorServer) -> Iterato
     from app import create_app
     from tests.conftest import _empty_tables
 
-    config = dict(app_config, PWA_DIST=str(PWA_DIST), LOGIN_RATE_LIMIT="1000 per minute")
+    # A test may serve another copy of the PWA (E2E_PWA_DIST: a deploy mid-shift).
+    dist = app_config.get("E2E_PWA_DIST", str(PWA_DIST))
+    config = dict(app_config, PWA_DIST=dist, LOGIN_RATE_LIMIT="1000 per minute")
     application = create_app(config)
     _empty_tables(application)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, application, threaded=True)

@@ -374,7 +374,12 @@ def test_technicians_get_a_plain_page_even_with_the_app_installed(
     page = console
     # The technician app's service worker answers navigations; it must still give the console.
     page.goto(live_server.url + "/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    # Polled from here: wait_for_function evaluates strings in the page, which the CSP forbids.
+    wait_until(
+        lambda: page.evaluate("navigator.serviceWorker.controller !== null"),
+        20,
+        "the service worker to take control",
+    )
     sign_in(page, live_server.url, technician)
     assert page.evaluate("navigator.serviceWorker.controller !== null")
     expect(page.locator("[data-testid=not-for-role]")).to_have_text(
@@ -383,3 +388,46 @@ def test_technicians_get_a_plain_page_even_with_the_app_installed(
     expect(page.get_by_role("link", name="Open the technician app")).to_have_attribute("href", "/")
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("main h1")).to_have_text("Sign in to the console")
+
+
+def test_inbox_lists_repaired_drift_with_its_evidence(
+    live_server: LiveServer,
+    supervisor: tuple[str, str],
+    technician: tuple[str, str],
+    console: Page,
+) -> None:
+    from sqlalchemy import update
+
+    from app.database import db
+    from app.models.operations import DRIFT_REPAIRED, Operation
+
+    (tuid,) = live_server.emulator.state.add_devices(count=1)
+    phone = Phone(live_server, technician)
+    op_id = phone.send("set_status", tuid, status="quarantine")
+    wait_until(lambda: phone.state(op_id) == "synced", what="the action synced")
+    # What the read-back leaves on an operation it repaired (tests/sync/test_late_writes.py
+    # drives the real repair); here only the console's listing of it is under test.
+    evidence = (
+        "Read-back found status 'installed' where the last action set 'quarantine': one of our "
+        "own earlier writes landed late. The last action was applied again."
+    )
+    with live_server.app.app_context():
+        db.session.execute(
+            update(Operation)
+            .where(Operation.op_id == op_id)
+            .values(error_code=DRIFT_REPAIRED, error_message=evidence)
+        )
+        db.session.commit()
+        db.session.remove()
+
+    page = console
+    sign_in(page, live_server.url, supervisor)
+    page.click("[data-testid=tab-inbox]")
+    expect(page.locator("main")).to_contain_text("No sync failures.")
+    page.click("[data-testid=show-drift-repaired]")
+    card = page.locator(f"[data-testid=inbox-item][data-op-id='{op_id}']")
+    expect(card).to_contain_text("Drift repaired")
+    expect(card.locator("[data-testid=platform-message]")).to_contain_text("landed late")
+    expect(card.locator("[data-testid=drift-repaired-status]")).to_contain_text("Nothing to decide")
+    expect(card.locator("[data-testid=discard]")).to_have_count(0)
+    expect(card.locator("[data-testid=retry]")).to_have_count(0)

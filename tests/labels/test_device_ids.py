@@ -45,6 +45,8 @@ def test_every_other_platform_has_cases() -> None:
     ("platform", "raw", "expected"),
     [
         ("thingsee", " tspr04ezu31901021 ", "TSPR04EZU31901021"),
+        ("thingsee", "TSPR04-EZU31901021", "TSPR04EZU31901021"),
+        ("thingsee", "tspr04 ezu319 01021", "TSPR04EZU31901021"),
         ("thingsmatrix", "ab-12345", "AB-12345"),
         ("thingscale", "xbee_0013a200", "XBEE_0013A200"),
         ("thingshub", "70-b3-d5-7e-d0-04-1d-8a", "70B3D57ED0041D8A"),

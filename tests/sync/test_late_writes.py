@@ -116,10 +116,19 @@ def test_a_write_landing_after_the_bound_is_repaired_by_the_second_read_back(
         assert event.details["expected"] == "quarantine"
         assert event.details["read_back"] == "after the in-flight bound"
     # The device's history shows the repair, with the evidence.
-    timeline = login("supervisor").get(f"/api/history/devices/{tuid}").json
+    supervisor = login("supervisor")
+    timeline = supervisor.get(f"/api/history/devices/{tuid}").json
     (audit,) = [e["audit"] for e in timeline["events"] if e["type"] == "audit"]
     assert audit["action"] == "sync.drift_repaired"
     assert "landed late" in audit["reason"]
+    # So does the inbox: counted apart from what waits for a decision, listed on request.
+    inbox = supervisor.get("/api/inbox").json
+    assert inbox["counts"]["drift_repaired"] == 1
+    assert quarantines[0] not in [item["op_id"] for item in inbox["items"]]
+    listed = supervisor.get("/api/inbox?state=drift_repaired").json["items"]
+    assert [item["op_id"] for item in listed] == [quarantines[0]]
+    assert listed[0]["state"] == "synced"
+    assert "landed late" in listed[0]["error"]["message"]
 
 
 def test_a_change_nobody_of_ours_made_is_held_for_the_supervisor_with_both_values(

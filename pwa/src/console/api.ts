@@ -9,6 +9,23 @@ import type { PlatformInfo } from '../core/platform';
 export { ApiError, NetworkError } from '../core/api';
 export type { Group, User };
 
+/** An account as admins see it: `sign_ins` is how many devices are signed in. */
+/** Someone who can be picked in the technician filter. */
+export interface Person {
+  username: string;
+  display_name: string;
+  role: 'technician' | 'supervisor' | 'admin';
+}
+
+export interface Account {
+  id: number;
+  username: string;
+  display_name: string;
+  role: 'technician' | 'supervisor' | 'admin';
+  active: boolean;
+  sign_ins: number;
+}
+
 export interface Page<T> {
   items: T[];
   /** Exact up to 10,000; past that the database's estimate (`totalExact` is then false). */
@@ -27,8 +44,8 @@ export interface Page<T> {
 
 export type OpState = 'accepted' | 'syncing' | 'synced' | 'failed' | 'conflict' | 'discarded';
 export const OP_STATES: readonly OpState[] = ['accepted', 'syncing', 'synced', 'failed', 'conflict', 'discarded'];
-export type OpKind = 'set_status' | 'set_group' | 'install' | 'remove' | 'replace';
-export const OP_KINDS: readonly OpKind[] = ['install', 'remove', 'replace', 'set_status', 'set_group'];
+export type OpKind = 'set_status' | 'set_group' | 'install' | 'remove' | 'replace' | 'undo';
+export const OP_KINDS: readonly OpKind[] = ['install', 'remove', 'replace', 'set_status', 'set_group', 'undo'];
 
 export interface PersonRef {
   username: string;
@@ -64,6 +81,8 @@ export interface InboxCounts {
   conflict: number;
   /** Not waiting for a decision: operations the worker keeps retrying. */
   retrying: number;
+  /** Not waiting for a decision: operations whose drift the worker repaired. */
+  drift_repaired: number;
 }
 
 export interface InboxPage extends Page<HistoryItem> {
@@ -272,6 +291,38 @@ export class ConsoleApi {
     } finally {
       this.token = null;
     }
+  }
+
+  /** Change one's password: every other sign-in ends, this one goes on with a new token. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<User> {
+    const session = await this.call<SessionResponse>('POST', '/api/auth/password', {
+      json: { current_password: currentPassword, new_password: newPassword },
+    });
+    return this.remember(session);
+  }
+
+  /** End every sign-in of one's own, this one too (a lost phone). */
+  async signOutEverywhere(): Promise<{ ended: number }> {
+    try {
+      return await this.call<{ ended: number }>('POST', '/api/auth/sign-out-everywhere');
+    } finally {
+      this.token = null;
+    }
+  }
+
+  // --- accounts (admins) -----------------------------------------------------------------------
+
+  people(): Promise<{ items: Person[] }> {
+    return this.call('GET', '/api/users/people');
+  }
+
+  users(): Promise<{ items: Account[] }> {
+    return this.call('GET', '/api/users');
+  }
+
+  /** End every sign-in of this user: all their cookies stop working at once. */
+  signOutUser(id: number): Promise<{ ended: number }> {
+    return this.call('POST', `/api/users/${id}/sign-out-everywhere`);
   }
 
   // --- history and inbox -----------------------------------------------------------------------

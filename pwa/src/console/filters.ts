@@ -2,7 +2,7 @@
 // address (so a filtered view can be bookmarked) and how they become API query parameters.
 
 import { html, nothing, type TemplateResult } from 'lit-html';
-import { OP_KINDS, type Group, type OpState, type Query } from './api';
+import { OP_KINDS, type Group, type OpState, type Person, type Query } from './api';
 import { localDayBound } from './format';
 import { t, tMaybe } from './i18n';
 
@@ -90,11 +90,19 @@ export interface FilterFormOptions {
   /** The "any state" option's label. */
   anyState: string;
   groups: Group[];
+  /** Suggestions for the technician filter (technicians first). */
+  people: Person[];
   /** Apply these filters now. */
   apply: (filter: OpFilter) => void;
   /** On a phone only the TUID search shows until the supervisor opens the other filters. */
   expanded: boolean;
   toggle: () => void;
+}
+
+/** Technicians first (they are whom the filter is for), then the others, each by name. */
+export function pickOrder(people: readonly Person[]): Person[] {
+  const rank = (p: Person) => (p.role === 'technician' ? 0 : 1);
+  return [...people].sort((a, b) => rank(a) - rank(b) || (a.display_name || a.username).localeCompare(b.display_name || b.username));
 }
 
 /** How many filters besides the TUID search are set. */
@@ -125,8 +133,11 @@ export function filterForm(o: FilterFormOptions): TemplateResult {
     </div>
     <div class="c-field c-more">
       <label for=${id('technician')}>${t('fTechnician')}</label>
-      <input id=${id('technician')} type="search" placeholder=${t('fTechnicianHint')} autocomplete="off" autocapitalize="none" spellcheck="false" data-testid="filter-technician"
-        .value=${d.technician} @input=${set('technician', false)} />
+      <input id=${id('technician')} type="search" list=${id('people')} placeholder=${t('fTechnicianHint')} autocomplete="off" autocapitalize="none" spellcheck="false" data-testid="filter-technician"
+        .value=${d.technician} @input=${set('technician', false)} @change=${set('technician', true)} />
+      <datalist id=${id('people')} data-testid="technician-suggestions">
+        ${pickOrder(o.people).map((p) => html`<option value=${p.username}>${p.display_name}${p.role === 'technician' ? '' : ` (${tMaybe(`role.${p.role}`, {}, p.role)})`}</option>`)}
+      </datalist>
     </div>
     <div class="c-field c-more">
       <label for=${id('group')}>${t('fGroup')}</label>

@@ -80,6 +80,14 @@ export function describeAction(kind: OpKind | string, args: Record<string, unkno
       return t('do.set_status', { status: statusName(text('status')) });
     case 'set_group':
       return t('do.set_group', { group: text('group_id') });
+    case 'undo': {
+      // What the undo restores (the server resolved it from what was recorded).
+      const parts = [
+        ...(text('status') ? [statusName(text('status'))] : []),
+        ...(text('group_id') ? [text('group_id')] : []),
+      ];
+      return t('do.undo', { restores: parts.join(', ') || t('unknownValue') });
+    }
     default:
       return kind;
   }

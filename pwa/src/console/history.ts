@@ -2,7 +2,7 @@
 // the filtered rows and a device's timeline one click away.
 
 import { html, nothing, type TemplateResult } from 'lit-html';
-import { OP_STATES, type Group, type HistoryItem, type Page } from './api';
+import { OP_STATES, type Group, type HistoryItem, type Page, type Person } from './api';
 import { filterForm, filterFromParams, filterToParams, filterToQuery, isFiltered, NO_FILTER, type OpFilter } from './filters';
 import { dateTimeLong, dateTimeShort, describeAction, duration, errorText, num, timeAfter } from './format';
 import { t } from './i18n';
@@ -26,6 +26,7 @@ export class HistorySection implements Section {
   private error: string | null = null;
   private seq = 0;
   private groups: Group[] = [];
+  private people: Person[] = [];
   private filtersOpen = false;
 
   constructor(private readonly host: Host) {
@@ -35,6 +36,13 @@ export class HistorySection implements Section {
         host.redraw();
       },
       () => undefined, // the group field still takes typed ids
+    );
+    host.people().then(
+      (people) => {
+        this.people = people;
+        host.redraw();
+      },
+      () => undefined, // the technician field still takes typed usernames
     );
   }
 
@@ -118,6 +126,7 @@ export class HistorySection implements Section {
         states: OP_STATES,
         anyState: t('any'),
         groups: this.groups,
+        people: this.people,
         apply: (f) => this.apply(f),
         expanded: this.filtersOpen,
         toggle: () => {

@@ -1,17 +1,18 @@
 // The sync-failure inbox: operations the platform refused (failed) or that clash with newer ones
 // (conflict), with the platform's message; retry, correct and retry, or discard with a reason.
 // Every decision is confirmed in a dialog, its result shown, and the list read again. Operations
-// the worker keeps retrying are counted apart and listed on request, with a "try now".
+// the worker keeps retrying are counted apart and listed on request, with a "try now"; so are
+// operations whose drift the worker repaired (a late write of ours), with the read-back's evidence.
 
 import { html, nothing, type TemplateResult } from 'lit-html';
-import { ApiError, type Group, type HistoryItem, type InboxPage } from './api';
+import { ApiError, type Group, type HistoryItem, type InboxPage, type Person } from './api';
 import { filterForm, filterFromParams, filterToParams, filterToQuery, isFiltered, NO_FILTER, type OpFilter } from './filters';
 import { dateTime, describeAction, duration, errorText, num, statusName } from './format';
 import { t } from './i18n';
 import type { Host, Route, Section } from './section';
 import { busy, empty, notice, pager, platformAnswer, stateChip } from './widgets';
 
-const INBOX_STATES = ['failed', 'conflict', 'retrying'] as const;
+const INBOX_STATES = ['failed', 'conflict', 'retrying', 'drift_repaired'] as const;
 const STATUSES = ['new', 'installed', 'uninstalled', 'quarantine', 'retired'] as const;
 const GROUP_PATTERN = /^[a-z0-9]{1,64}$/;
 const TUID_PATTERN = /^[A-Z0-9]{17}$/;
@@ -20,6 +21,11 @@ const PAGE_SIZE = 25;
 /** Which arguments of an operation kind a supervisor may correct. */
 function editable(kind: string): boolean {
   return kind === 'install' || kind === 'set_group' || kind === 'set_status' || kind === 'replace';
+}
+
+/** Listed for its evidence only: the worker already put the device back to the last action. */
+function repaired(item: HistoryItem): boolean {
+  return item.error?.code === 'drift_repaired' && item.state !== 'failed' && item.state !== 'conflict';
 }
 
 export class InboxSection implements Section {
@@ -32,6 +38,7 @@ export class InboxSection implements Section {
   private result: string | null = null;
   private seq = 0;
   private groups: Group[] = [];
+  private people: Person[] = [];
   private filtersOpen = false;
 
   constructor(private readonly host: Host) {
@@ -41,6 +48,13 @@ export class InboxSection implements Section {
         host.redraw();
       },
       () => undefined,
+    );
+    host.people().then(
+      (people) => {
+        this.people = people;
+        host.redraw();
+      },
+      () => undefined, // the technician field still takes typed usernames
     );
   }
 
@@ -232,6 +246,7 @@ export class InboxSection implements Section {
         states: INBOX_STATES,
         anyState: t('all'),
         groups: this.groups,
+        people: this.people,
         apply: (f) => this.apply(f),
         expanded: this.filtersOpen,
         toggle: () => {
@@ -245,6 +260,10 @@ export class InboxSection implements Section {
           ${data && data.counts.retrying > 0 && this.filter.state !== 'retrying'
             ? html`· <button type="button" class="c-link" data-testid="show-retrying" title=${t('retryingHelp')}
                   @click=${() => this.apply({ ...NO_FILTER, state: 'retrying' })}>${t('retryingCount', { count: num(data.counts.retrying) })}</button>`
+            : nothing}
+          ${data && data.counts.drift_repaired > 0 && this.filter.state !== 'drift_repaired'
+            ? html`· <button type="button" class="c-link" data-testid="show-drift-repaired" title=${t('driftRepairedHelp')}
+                  @click=${() => this.apply({ ...NO_FILTER, state: 'drift_repaired' })}>${t('driftRepairedCount', { count: num(data.counts.drift_repaired) })}</button>`
             : nothing}
         </p>
         ${this.loading ? html`<span class="c-spinner" role="status" aria-label=${t('loading')}></span>` : nothing}
@@ -282,7 +301,7 @@ export class InboxSection implements Section {
           aria-label=${t('openTimeline', { tuid: item.tuid })}>${item.tuid}</button>
         <span class="sub">${item.device_type}</span>
         <span class="spacer"></span>
-        ${stateChip(item.retrying ? 'retrying' : item.state)}
+        ${stateChip(item.retrying ? 'retrying' : repaired(item) ? 'drift_repaired' : item.state)}
       </div>
       <p class="c-failure-what">
         <strong>${describeAction(item.kind, item.args)}</strong>
@@ -296,7 +315,11 @@ export class InboxSection implements Section {
         <span class="c-platform-label">${t('platformSaid')}</span>
         <span data-testid="platform-message">${item.error || item.platform ? platformAnswer(item) : t('noMessage')}</span>
       </div>
-      ${item.retrying ? this.retryingActions(item, item.retrying) : this.decisionActions(item)}
+      ${item.retrying
+        ? this.retryingActions(item, item.retrying)
+        : repaired(item)
+          ? html`<p class="sub" data-testid="drift-repaired-status">${t('driftRepairedStatus')}</p>`
+          : this.decisionActions(item)}
     </li>`;
   }
 

@@ -5,7 +5,8 @@
 import '../styles.css';
 import './console.css';
 import { html, nothing, render, type TemplateResult } from 'lit-html';
-import { ApiError, ConsoleApi, NetworkError, type Group, type User } from './api';
+import { ApiError, ConsoleApi, NetworkError, type Group, type Person, type User } from './api';
+import { askPasswordChange, askSignOutEverywhere } from './account';
 import { DialogHost } from './dialogs';
 import { errorText, num } from './format';
 import { chooseLanguage, currentLanguage, setLanguage, storedLanguage, t, type Language, type MessageKey } from './i18n';
@@ -18,12 +19,19 @@ const SECTIONS: { name: SectionName; label: MessageKey }[] = [
   { name: 'history', label: 'navHistory' },
   { name: 'inbox', label: 'navInbox' },
   { name: 'bulk', label: 'navBulk' },
+  { name: 'users', label: 'navUsers' },
 ];
+
+/** The sections this role sees: accounts are for admins only. */
+function sectionsFor(role: string): typeof SECTIONS {
+  return SECTIONS.filter((s) => s.name !== 'users' || role === 'admin');
+}
 
 const LOADERS: Record<SectionName, () => Promise<(host: Host) => Section>> = {
   history: () => import('./history').then((m) => m.createHistory),
   inbox: () => import('./inbox').then((m) => m.createInbox),
   bulk: () => import('./bulk').then((m) => m.createBulk),
+  users: () => import('./users').then((m) => m.createUsers),
 };
 
 const COUNTS_EVERY_MS = 60_000;
@@ -35,7 +43,7 @@ export function parseHash(hash: string): Route {
   const path = at >= 0 ? text.slice(0, at) : text;
   const params = new URLSearchParams(at >= 0 ? text.slice(at + 1) : '');
   const [first, second] = path.split('/');
-  const name: SectionName = first === 'inbox' || first === 'bulk' ? first : 'history';
+  const name: SectionName = first === 'inbox' || first === 'bulk' || first === 'users' ? first : 'history';
   const id = second && /^\d+$/.test(second) ? Number(second) : null;
   return { name, id, params };
 }
@@ -53,9 +61,11 @@ class ConsoleApp implements Host {
   private loadingSection: SectionName | null = null;
   private sectionError: string | null = null;
   private groupList: Promise<Group[]> | null = null;
+  private peopleList: Promise<Person[]> | null = null;
   private countsTimer: number | null = null;
   private drawQueued = false;
   private focusHeading = false;
+  private accountNotice: string | null = null;
 
   constructor(private readonly root: HTMLElement) {
     root.replaceChildren(); // the static "Loading…" line; lit-html renders after existing nodes
@@ -102,6 +112,19 @@ class ConsoleApp implements Host {
       );
     }
     return this.groupList;
+  }
+
+  people(): Promise<Person[]> {
+    if (!this.peopleList) {
+      this.peopleList = this.api.people().then(
+        (r) => r.items,
+        (error: unknown) => {
+          this.peopleList = null; // try again next time
+          throw error;
+        },
+      );
+    }
+    return this.peopleList;
   }
 
   refreshCounts(): void {
@@ -195,6 +218,18 @@ class ConsoleApp implements Host {
     } catch {
       // already signed out on the server, or offline: forget the session here anyway
     }
+    this.forgetSession();
+  }
+
+  /** Show (or with null, dismiss) what became of an account change. */
+  private saySaved(message: string | null): void {
+    this.accountNotice = message;
+    this.redraw();
+  }
+
+  /** Back to the sign-in page with nothing of the last user's kept. */
+  private forgetSession(): void {
+    this.accountNotice = null;
     this.shown?.leave();
     this.shown = null;
     this.sections = {};
@@ -215,7 +250,9 @@ class ConsoleApp implements Host {
 
   // --- routing ---------------------------------------------------------------------------------
 
-  private showRoute(route: Route, first = false): void {
+  private showRoute(requested: Route, first = false): void {
+    const admin = this.signedIn?.role === 'admin';
+    const route: Route = requested.name === 'users' && !admin ? { ...requested, name: 'history' } : requested;
     const sectionChanged = route.name !== this.route.name || first;
     this.route = route;
     if (this.screen !== 'console') return;
@@ -357,7 +394,7 @@ class ConsoleApp implements Host {
       <header class="c-top">
         ${this.brand()}
         <nav class="c-tabs" aria-label=${t('sections')}>
-          ${SECTIONS.map(
+          ${sectionsFor(user.role).map(
             (s) => html`<a class="c-tab" href="#/${s.name}" aria-current=${this.route.name === s.name ? 'page' : 'false'}
               data-testid="tab-${s.name}">
               ${t(s.label)}
@@ -381,11 +418,16 @@ class ConsoleApp implements Host {
             <p class="menu-user">${t('signedInAs', { name: user.display_name || user.username, role: t(`role.${user.role}`) })}</p>
             ${this.languagePicker()}
             <a class="btn btn-small" href="/">${t('openTechnicianApp')}</a>
+            <button type="button" class="btn btn-small" data-testid="change-password"
+              @click=${() => askPasswordChange(this.dialogs, this.api, () => this.saySaved(t('passwordChanged')))}>${t('changePassword')}</button>
+            <button type="button" class="btn btn-small" data-testid="sign-out-everywhere-self"
+              @click=${() => askSignOutEverywhere(this.dialogs, this.api, () => this.forgetSession())}>${t('signOutEverywhere')}</button>
             <button type="button" class="btn btn-small" @click=${() => void this.signOut()}>${t('signOut')}</button>
           </div>
         </details>
       </header>
       <main id="main" tabindex="-1">
+        ${notice('success', this.accountNotice, () => this.saySaved(null))}
         ${this.shown
           ? this.shown.view()
           : this.sectionError

@@ -1,12 +1,12 @@
 // What the console shell gives each section and what a section gives back (types only).
 
 import type { TemplateResult } from 'lit-html';
-import type { ConsoleApi, Group, User } from './api';
+import type { ConsoleApi, Group, Person, User } from './api';
 import type { DialogHost } from './dialogs';
 
-export type SectionName = 'history' | 'inbox' | 'bulk';
+export type SectionName = 'history' | 'inbox' | 'bulk' | 'users';
 
-/** Where the console is: `#/history?tuid=…`, `#/inbox`, `#/bulk`, `#/bulk/12`. */
+/** Where the console is: `#/history?tuid=…`, `#/inbox`, `#/bulk`, `#/bulk/12`, `#/users`. */
 export interface Route {
   name: SectionName;
   id: number | null;
@@ -26,6 +26,8 @@ export interface Host {
   openTimeline(tuid: string): void;
   /** The deployment groups, loaded once and shared by the sections. */
   groups(): Promise<Group[]>;
+  /** The people the technician filter suggests (active accounts), loaded once. */
+  people(): Promise<Person[]>;
   /** Re-read the inbox counts for the badge in the header. */
   refreshCounts(): void;
 }

@@ -17,10 +17,20 @@ function stepLabel(step: TimelineStep): string {
 
 function operationEvent(op: TimelineOperation, at: string): TemplateResult {
   const who = op.user.display_name || op.user.username;
-  return html`<li class="c-event c-event-op">
+  const undoes = op.kind === 'undo' && typeof op.args.undoes === 'string' ? op.args.undoes : null;
+  return html`<li class="c-event c-event-op" data-op-id=${op.op_id}>
     <div class="c-event-when"><time datetime=${at} title=${dateTimeLong(at)}>${dateTime(at)}</time></div>
     <div class="c-event-body">
       <p class="c-event-title"><strong>${describeAction(op.kind, op.args)}</strong> ${stateChip(op.state)}</p>
+      ${undoes
+        ? html`<p class="sub"><button type="button" class="c-link" data-testid="undo-of"
+            @click=${(e: Event) => {
+              const list = (e.currentTarget as HTMLElement).closest('ol, ul');
+              const original = list?.querySelector<HTMLElement>(`[data-op-id="${undoes}"]`);
+              original?.scrollIntoView({ block: 'center' });
+              original?.classList.add('c-event-highlight');
+            }}>${t('undoOf')}</button></p>`
+        : nothing}
       <p class="sub">
         ${t('timelineBy', { name: who })}
         · ${t('colServerTime')} ${dateTime(op.received_at)}

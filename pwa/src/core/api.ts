@@ -59,6 +59,10 @@ export interface GroupsResponse {
   synced_at: string | null;
   message?: string | null;
   convention?: string | null;
+  /** Whether the signed-in user may create groups (older backends: absent). */
+  can_create?: boolean;
+  /** The roles that may create groups. */
+  creators?: string[];
 }
 
 export interface DecodeResponse {

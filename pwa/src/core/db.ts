@@ -7,7 +7,42 @@ import { openDB, deleteDB, type DBSchema, type IDBPDatabase, type IDBPTransactio
 import type { CachedDevice, Group, OutboxOp } from './types';
 
 export const DB_NAME = 'fieldhand';
-export const DB_VERSION = 1;
+/** The newest schema step below. */
+export const SCHEMA_VERSION = 1;
+/** The version this build opens: the schema's, plus a bump only test builds set. */
+export const DB_VERSION = SCHEMA_VERSION + (typeof __FIELDHAND_DB_TEST_BUMP__ === 'number' ? __FIELDHAND_DB_TEST_BUMP__ : 0);
+
+/**
+ * The stored database is newer than this build (another tab or the service worker runs a newer
+ * version and upgraded it): this copy of the app must be reloaded, not keep failing.
+ */
+export class OutdatedAppError extends Error {
+  override name = 'OutdatedAppError';
+  constructor() {
+    super('A newer version of Fieldhand is running; reload to continue.');
+  }
+}
+
+const outdatedListeners = new Set<() => void>();
+let outdated = false;
+
+/** Call `listener` once this copy of the app is found outdated (it should reload). */
+export function onOutdated(listener: () => void): () => void {
+  outdatedListeners.add(listener);
+  if (outdated) listener();
+  return () => outdatedListeners.delete(listener);
+}
+
+function markOutdated(): void {
+  if (outdated) return;
+  outdated = true;
+  for (const listener of [...outdatedListeners]) listener();
+}
+
+/** True once a newer version took the database over. */
+export function isOutdated(): boolean {
+  return outdated;
+}
 
 export interface CachedGroup extends Group {
   /** Lowercased id for sorting and search. */
@@ -51,21 +86,29 @@ function upgrade(db: Db, oldVersion: number, tx: IDBPTransaction<FieldhandDB, St
 
 /** Return the shared connection, opening (and upgrading) the database on first use. */
 export function getDb(): Promise<Db> {
+  if (outdated) return Promise.reject(new OutdatedAppError());
   if (!opening) {
     opening = openDB<FieldhandDB>(dbName, DB_VERSION, {
       upgrade(db, oldVersion, _newVersion, tx) {
         upgrade(db, oldVersion, tx);
       },
-      blocking() {
-        // A newer version of the app wants to upgrade: let it, and reopen on next use.
+      blocking(_currentVersion, blockedVersion) {
+        // A newer version of the app wants to upgrade: let it. This copy cannot reopen the
+        // upgraded database (VersionError), so it is outdated and must reload.
         void closeDb();
+        if (blockedVersion === null || blockedVersion > DB_VERSION) markOutdated();
       },
       terminated() {
         opening = null;
       },
     });
-    opening.catch(() => {
+    opening = opening.catch((error: unknown) => {
       opening = null;
+      if (error instanceof DOMException && error.name === 'VersionError') {
+        markOutdated();
+        throw new OutdatedAppError();
+      }
+      throw error;
     });
   }
   return opening;
@@ -88,6 +131,7 @@ export async function closeDb(): Promise<void> {
 export async function useDatabase(name: string): Promise<void> {
   await closeDb();
   dbName = name;
+  outdated = false;
 }
 
 /** Delete a database by name (tests only; the app never deletes the outbox). */

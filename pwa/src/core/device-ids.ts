@@ -57,6 +57,19 @@ export function readDeviceLabel(platform: string, text: string): { label: Label 
   }
 }
 
+/**
+ * Read an id typed by hand. Thingsee TUIDs are printed as `IMC-PSN` under the code and typed
+ * with dashes or spaces: what the label rules would only suggest ("did you mean …") is taken
+ * as the TUID (the backend accepts the same, app/labels/device_ids.py). Other platforms' rules
+ * already allow their separators.
+ */
+export function readTypedId(platform: string, text: string): { label: Label } | { error: LabelError } {
+  const read = readDeviceLabel(platform, text);
+  if ('label' in read || RULES[platform]) return read;
+  const meant = read.error.hint.didYouMean;
+  return meant ? readDeviceLabel(platform, meant) : read;
+}
+
 function parseKeyed(rule: KeyedRule, text: string): Label {
   const trimmed = trim(text);
   if (!trimmed) throw new LabelError('empty');

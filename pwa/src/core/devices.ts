@@ -26,7 +26,7 @@ function blank(tuid: string, now: number): CachedDevice {
 }
 
 /** Return the devices as they will be once `op` is applied (pure; the caller stores them). */
-export function effectOnDevices(op: Pick<OutboxOp, 'kind' | 'tuid' | 'args' | 'seen'>, before: Map<string, CachedDevice>, now: number): CachedDevice[] {
+export function effectOnDevices(op: Pick<OutboxOp, 'kind' | 'tuid' | 'args' | 'seen' | 'restores'>, before: Map<string, CachedDevice>, now: number): CachedDevice[] {
   const current = before.get(op.tuid) ?? blank(op.tuid, now);
   const set = (d: CachedDevice, status: string | null, group: string | null): CachedDevice => ({
     ...d,
@@ -44,6 +44,8 @@ export function effectOnDevices(op: Pick<OutboxOp, 'kind' | 'tuid' | 'args' | 's
       return [set(current, String(op.args.status), null)];
     case 'set_group':
       return [set(current, null, String(op.args.group_id))];
+    case 'undo':
+      return [set(current, op.restores?.status ?? null, op.restores?.group ?? null)];
     case 'replace': {
       const newTuid = String(op.args.new_tuid);
       const group = current.group ?? op.seen.group ?? null;

@@ -14,6 +14,10 @@ export interface GroupsState {
   /** Whether the backend itself served it from its cache because the platform was unreachable. */
   backend_source: 'platform' | 'cache' | null;
   convention: string | null;
+  /** Whether this user may create groups, as the backend said (null: not said yet). */
+  can_create: boolean | null;
+  /** The roles that may create groups (to say whom to ask). */
+  creators: string[];
 }
 
 const FETCHED_KEY = 'groups_fetched';
@@ -22,6 +26,8 @@ interface FetchedMeta {
   at: number;
   source: 'platform' | 'cache';
   convention: string | null;
+  can_create?: boolean | null;
+  creators?: string[];
 }
 
 /** Normalise a typed group id the way the platform wants it: lowercase letters and digits. */
@@ -43,7 +49,14 @@ export async function cachedGroups(): Promise<GroupsState> {
     .filter((g) => g.group_id !== UNASSIGNED)
     .sort((a, b) => a.sort_key.localeCompare(b.sort_key))
     .map(({ group_id, description }) => ({ group_id, description }));
-  return { groups, fetched_at: meta?.at ?? null, backend_source: meta?.source ?? null, convention: meta?.convention ?? null };
+  return {
+    groups,
+    fetched_at: meta?.at ?? null,
+    backend_source: meta?.source ?? null,
+    convention: meta?.convention ?? null,
+    can_create: meta?.can_create ?? null,
+    creators: meta?.creators ?? [],
+  };
 }
 
 /** Fetch the list from the backend and replace the cache with it. */
@@ -55,7 +68,13 @@ export async function refreshGroups(api: Api, now = Date.now()): Promise<GroupsS
   for (const g of response.items) {
     await tx.objectStore('groups').put({ group_id: g.group_id, description: g.description ?? null, sort_key: g.group_id.toLowerCase() });
   }
-  const meta: FetchedMeta = { at: now, source: response.source, convention: response.convention ?? null };
+  const meta: FetchedMeta = {
+    at: now,
+    source: response.source,
+    convention: response.convention ?? null,
+    can_create: response.can_create ?? null,
+    creators: response.creators ?? [],
+  };
   await tx.objectStore('meta').put(meta, FETCHED_KEY);
   await tx.done;
   notify('groups');

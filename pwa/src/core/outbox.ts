@@ -13,6 +13,10 @@ export interface NewAction {
   tuid: string;
   args: Record<string, unknown>;
   seen: Seen;
+  /** For an undo: what it is expected to bring back (see OutboxOp.restores). */
+  restores?: Seen;
+  /** Keep it on the phone until then (see OutboxOp.hold_until). */
+  holdUntil?: number;
 }
 
 /** States in which an operation still waits on the phone. */
@@ -71,8 +75,15 @@ export async function enqueue(action: NewAction, username: string, now = Date.no
     created_at: now,
     updated_at: now,
     synced_at: null,
+    ...(action.restores ? { restores: action.restores } : {}),
+    ...(action.holdUntil ? { hold_until: action.holdUntil } : {}),
   };
   await outbox.add(op);
+  if (op.kind === 'undo') {
+    // The original shows it was undone, in the same transaction as the undo itself.
+    const original = await outbox.get(String(op.args.undoes));
+    if (original) await outbox.put({ ...original, undone_by: op.op_id, updated_at: now });
+  }
   const devices = tx.objectStore('devices');
   const tuids = [op.tuid, ...(typeof op.args.new_tuid === 'string' ? [op.args.new_tuid] : [])];
   const before = new Map((await Promise.all(tuids.map((t) => devices.get(t)))).flatMap((d) => (d ? [[d.tuid, d] as const] : [])));
@@ -148,7 +159,8 @@ export async function nextBatch(username: string, limit: number, now = Date.now(
     const op = cursor.value;
     if (
       op.username === username &&
-      (op.state === 'queued' || (op.state === 'sending' && now - op.updated_at >= STALE_SENDING_MS))
+      ((op.state === 'queued' && !(op.hold_until && op.hold_until > now)) ||
+        (op.state === 'sending' && now - op.updated_at >= STALE_SENDING_MS))
     ) {
       batch.push(op);
     }
@@ -175,13 +187,90 @@ async function update(opIds: string[], change: (op: OutboxOp) => OutboxOp | null
   return changed;
 }
 
-/** Mark operations as on their way (before the request, in its own transaction). */
-export function markSending(opIds: string[], now = Date.now()): Promise<number> {
-  return update(opIds, (op) =>
-    op.state === 'queued' || op.state === 'sending'
-      ? { ...op, state: 'sending', attempts: op.attempts + 1, updated_at: now }
-      : null,
-  );
+/**
+ * Mark operations as on their way (before the request, in its own transaction) and return the
+ * ones marked: an action cancelled since it was picked is not among them, so it is not sent.
+ */
+export async function markSending(opIds: string[], now = Date.now()): Promise<OutboxOp[]> {
+  const db = await getDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  const marked: OutboxOp[] = [];
+  for (const opId of opIds) {
+    const op = await tx.store.get(opId);
+    if (!op || (op.state !== 'queued' && op.state !== 'sending')) continue;
+    const next: OutboxOp = { ...op, state: 'sending', attempts: op.attempts + 1, updated_at: now };
+    await tx.store.put(next);
+    marked.push(next);
+  }
+  await tx.done;
+  if (marked.length) notify('outbox');
+  return marked;
+}
+
+/**
+ * Record what the device was before a queued action, learnt after it was queued (a batch scan
+ * of a device this phone had never seen), and let it go. Only while it is still queued: the
+ * backend plans an undo from this (app/services/undo.py).
+ */
+export async function learnSeen(opId: string, seen: Seen | null, now = Date.now()): Promise<boolean> {
+  const changed = await update([opId], (op) => {
+    if (op.state !== 'queued') return null;
+    const { hold_until: _released, ...rest } = op;
+    return {
+      ...rest,
+      seen: seen ? { status: op.seen.status ?? seen.status ?? null, group: op.seen.group ?? seen.group ?? null } : op.seen,
+      updated_at: now,
+    };
+  });
+  return changed > 0;
+}
+
+export type CancelResult = 'cancelled' | 'sending' | 'sent' | 'not-found';
+
+/**
+ * Cancel an action that has not left the phone: in one transaction, only while it is `queued`
+ * (never while a request carries it), mark it `cancelled` so it is never sent, and put the
+ * device's expected state back to what the user saw before it, replaying the device's other
+ * waiting actions on top. The operation stays in the history as cancelled.
+ */
+export async function cancel(opId: string, now = Date.now()): Promise<CancelResult> {
+  const db = await getDb();
+  const tx = db.transaction(['outbox', 'devices'], 'readwrite');
+  const store = tx.objectStore('outbox');
+  const op = await store.get(opId);
+  if (!op || op.state !== 'queued') {
+    await tx.done;
+    return !op ? 'not-found' : op.state === 'sending' ? 'sending' : 'sent';
+  }
+  await store.put({ ...op, state: 'cancelled', updated_at: now });
+  if (op.kind === 'undo') {
+    const original = await store.get(String(op.args.undoes));
+    if (original?.undone_by === op.op_id) {
+      const { undone_by: _dropped, ...rest } = original;
+      await store.put({ ...rest, updated_at: now });
+    }
+  }
+  const devices = tx.objectStore('devices');
+  const device = await devices.get(op.tuid);
+  if (device && device.source === 'queued') {
+    const changed = effectOnDevices(op, new Map(), now)[0];
+    let restored = {
+      ...device,
+      // What the card showed before the action (the cache it was read from), unknown included.
+      status: changed && changed.status !== null ? op.seen.status ?? null : device.status,
+      group: changed && changed.group !== null ? op.seen.group ?? null : device.group,
+      updated_at: now,
+    };
+    const later = (await store.index('by_tuid').getAll(op.tuid))
+      .filter((other) => WAITING_STATES.has(other.state) && other.created_at > op.created_at)
+      .sort((a, b) => a.created_at - b.created_at);
+    for (const other of later) restored = effectOnDevices(other, new Map([[op.tuid, restored]]), now)[0] ?? restored;
+    await devices.put(restored);
+  }
+  await tx.done;
+  notify('outbox');
+  notify('devices');
+  return 'cancelled';
 }
 
 /** Put operations whose request failed back in the queue. */

@@ -13,10 +13,12 @@ export interface Settings {
   batchMode: boolean;
   /** The user has read the warning that the browser may evict storage. */
   persistWarningDismissed: boolean;
+  /** The technician had the camera on: it comes back on after a reload. */
+  cameraOn: boolean;
 }
 
 const KEY = 'settings';
-const DEFAULTS: Settings = { language: null, batchAction: 'install', batchMode: false, persistWarningDismissed: false };
+const DEFAULTS: Settings = { language: null, batchAction: 'install', batchMode: false, persistWarningDismissed: false, cameraOn: false };
 
 /** Return the stored settings, with defaults filled in. */
 export async function loadSettings(): Promise<Settings> {

@@ -224,8 +224,11 @@ export class OutboxSync {
   }
 
   private async send(batch: OutboxOp[], csrfRefreshed: boolean): Promise<RunOutcome> {
+    // Send only what is still ours to send: an action cancelled since the batch was read stays.
+    const marked = await outbox.markSending(batch.map((op) => op.op_id), this.clock.now());
+    if (marked.length === 0) return 'done';
+    batch = marked;
     const ids = batch.map((op) => op.op_id);
-    await outbox.markSending(ids, this.clock.now());
     let results;
     try {
       results = (await this.api.postOperations(batch.map(outbox.toWire))).results;

@@ -14,14 +14,15 @@ export type InstallationStatus = (typeof INSTALLATION_STATUSES)[number];
 
 export const UNASSIGNED = 'unassigned';
 
-export type OpKind = 'set_status' | 'set_group' | 'install' | 'remove' | 'replace';
+export type OpKind = 'set_status' | 'set_group' | 'install' | 'remove' | 'replace' | 'undo';
 
 export type OpArgs =
   | { kind: 'set_status'; args: { status: InstallationStatus } }
   | { kind: 'set_group'; args: { group_id: string } }
   | { kind: 'install'; args: { group_id: string } }
   | { kind: 'remove'; args: Record<string, never> }
-  | { kind: 'replace'; args: { new_tuid: string; old_status: 'uninstalled' | 'retired' } };
+  | { kind: 'replace'; args: { new_tuid: string; old_status: 'uninstalled' | 'retired' } }
+  | { kind: 'undo'; args: { undoes: string; status?: string; group_id?: string } };
 
 /** What the technician saw on the device card before acting (sent as `seen`). */
 export interface Seen {
@@ -31,7 +32,8 @@ export interface Seen {
 
 /**
  * Where an action is on its way. The phone owns `queued` and `sending`; the rest mirror the
- * backend's operation states. `discarded` is also set locally when the user discards a failure.
+ * backend's operation states. `discarded` is also set locally when the user discards a failure;
+ * `cancelled` only by the user, for an action that never left the phone.
  */
 export type OpState =
   | 'queued'
@@ -41,7 +43,8 @@ export type OpState =
   | 'synced'
   | 'failed'
   | 'conflict'
-  | 'discarded';
+  | 'discarded'
+  | 'cancelled';
 
 export interface OpError {
   code: string;
@@ -68,6 +71,13 @@ export interface OutboxOp {
   synced_at: string | null;
   /** When retried after a backend failure, the op_id of the new operation that took over. */
   superseded_by?: string;
+  /** Not sent before this time (epoch ms): the phone is still learning what the device was. */
+  hold_until?: number;
+  /** The op_id of the undo queued for this action. */
+  undone_by?: string;
+  /** For an undo: the status and group it is expected to bring back (the phone's guess until the
+   * backend, which decides from what it recorded, answers with its args). Not sent. */
+  restores?: Seen;
 }
 
 /** The wire form of an operation (OperationIn). */

@@ -3,28 +3,50 @@
 
 import { ApiError, NetworkError, type Api } from '../core/api';
 import * as outbox from '../core/outbox';
-import { cachedDevice, lookupDevice } from '../core/devices';
-import { cachedGroups, createGroup, refreshGroups, selectGroup, selectedGroup, normaliseGroupId, followsConvention } from '../core/groups';
+import { cachedDevice, fromResponse, lookupDevice } from '../core/devices';
+import { cachedGroups, selectedGroup } from '../core/groups';
 import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
 import { loadSettings, saveSettings, type Language } from '../core/settings';
-import { deviceTypeFor, isGateway, type LabelError } from '../core/label';
-import { readDeviceLabel } from '../core/device-ids';
+import { confirmationFor, isDangerous, needsALook, operationFor } from '../core/actions';
+import { confirmationText } from './confirmations';
+import type { LabelError } from '../core/label';
+import { ScanMemory, systemScanClock, type ScanClock } from '../core/scan-memory';
+import { readDeviceLabel, readTypedId } from '../core/device-ids';
+import { ActedLabelHold } from '../core/acted-label';
+import { OutdatedAppError } from '../core/db';
+import { batchVerdict, learnBeforeSending, LEARN_SEEN_MS, saveBatchList, type BatchEntry } from '../core/batch-list';
+import { UndoFlow } from './undo-flow';
+import { GroupFlow } from './group-flow';
+import { ReplaceFlow } from './replace-flow';
+import { CameraControl } from './camera-control';
 import { can, currentPlatform, loadPlatform, refreshPlatform } from '../core/platform';
 import type { OutboxSync } from '../core/sync';
-import type { InstallationStatus, Label } from '../core/types';
+import type { Label } from '../core/types';
 import { requestBackgroundSync } from '../browser/sw-bridge';
-import { setLanguage, t, isKey } from './i18n';
-import { getState, update, type BatchAction, type Route } from './state';
+import { setLanguage, t } from './i18n';
+import { labelProblem } from './label-words';
+import { routeToHash } from './routes';
+import { getState, update, type BatchAction, type MessageAction, type Route } from './state';
 import { describeOp, statusName } from './format';
+import { explainError } from './errors';
 
 const TOAST_MS = 4_000;
 let toastTimer: number | null = null;
 
 export class Controller {
+  private readonly scanMemory: ScanMemory;
+  private readonly actedHold: ActedLabelHold;
+  readonly undoFlow: UndoFlow;
+
   constructor(
     readonly api: Api,
     readonly sync: OutboxSync,
-  ) {}
+    private readonly clock: ScanClock = systemScanClock,
+  ) {
+    this.scanMemory = new ScanMemory(clock);
+    this.actedHold = new ActedLabelHold(clock);
+    this.undoFlow = new UndoFlow(this);
+  }
 
   // ---- data refresh -------------------------------------------------------------------------
 
@@ -57,20 +79,23 @@ export class Controller {
   /** Show the screen for a route (called on hash change). */
   showRoute(route: Route): void {
     const previous = getState().route;
-    update({ route });
+    // A message about the last screen ("Remove queued for …") must not sit over the next one.
+    if (routeToHash(previous) !== routeToHash(route)) update({ route, toast: null });
+    else update({ route });
     if (route.name !== 'scan' && route.name !== 'replace') this.stopCamera();
     if (route.name === 'device' && (previous.name !== 'device' || previous.tuid !== route.tuid)) void this.openDevice(route.tuid);
-    if (route.name === 'replace' && (previous.name !== 'replace' || previous.tuid !== route.tuid)) void this.startReplace(route.tuid);
+    if (route.name === 'replace' && (previous.name !== 'replace' || previous.tuid !== route.tuid)) void this.replace.startReplace(route.tuid);
     if (route.name === 'queue') void this.loadTodayRemote();
-    if (route.name === 'group' && getState().sync.online) void this.refreshGroupList(false);
+    if (route.name === 'group' && getState().sync.online) void this.groups.refreshGroupList(false);
   }
 
   // ---- messages -----------------------------------------------------------------------------
 
-  toast(text: string, kind: 'info' | 'error' | 'success' = 'info'): void {
-    update({ toast: { text, kind } });
+  toast(text: string, kind: 'info' | 'error' | 'success' = 'info', action?: MessageAction): void {
+    update({ toast: action ? { text, kind, action } : { text, kind } });
     if (toastTimer !== null) window.clearTimeout(toastTimer);
-    toastTimer = window.setTimeout(() => update({ toast: null }), TOAST_MS);
+    // A toast with a button (Undo) stays long enough to reach it with a gloved thumb.
+    toastTimer = window.setTimeout(() => update({ toast: null }), action ? TOAST_MS * 2 : TOAST_MS);
   }
 
   /** Ask the user to confirm; resolves true on confirm. */
@@ -90,10 +115,10 @@ export class Controller {
     });
   }
 
+  /** Say what went wrong in the user's language, from the error's code (src/ui/errors.ts). */
   errorText(error: unknown): string {
-    if (error instanceof NetworkError) return t('networkError');
-    if (error instanceof Error) return error.message;
-    return String(error);
+    if (error instanceof OutdatedAppError) return t('outdatedTab');
+    return explainError(error).text;
   }
 
   // ---- session ------------------------------------------------------------------------------
@@ -108,7 +133,7 @@ export class Controller {
       this.go(group || !can('deployment_groups') ? { name: 'scan' } : { name: 'group' });
       await this.refresh();
       void this.sync.trigger('signed-in');
-      void this.refreshGroupList(false);
+      void this.groups.refreshGroupList(false);
     } catch (error) {
       let message = this.errorText(error);
       if (error instanceof ApiError && error.status === 401) message = t('invalidCredentials');
@@ -129,7 +154,7 @@ export class Controller {
   }
 
   /** Note a 401 seen outside the sync engine (device card, groups, photo decode). */
-  private async sessionExpired(): Promise<void> {
+  async sessionExpired(): Promise<void> {
     await markSessionExpired();
     await this.refresh(new Set(['session']));
   }
@@ -161,90 +186,37 @@ export class Controller {
     await saveSettings({ batchAction });
   }
 
-  // ---- groups -------------------------------------------------------------------------------
+  // ---- groups (group-flow.ts) --------------------------------------------------------------
 
-  async refreshGroupList(announce = true): Promise<void> {
-    update((s) => ({ groupUi: { ...s.groupUi, busy: true, message: null } }));
-    try {
-      const groups = await refreshGroups(this.api);
-      update((s) => ({ groups, groupUi: { ...s.groupUi, busy: false, message: announce ? { text: t('groupRefreshed'), kind: 'success' } : null } }));
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) await this.sessionExpired();
-      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: announce ? { text: this.errorText(error), kind: 'error' } : null } }));
-    }
-  }
-
-  setGroupFilter(filter: string): void {
-    update((s) => ({ groupUi: { ...s.groupUi, filter } }));
-  }
-
-  async chooseGroup(groupId: string): Promise<void> {
-    await selectGroup(groupId);
-    await this.refresh(new Set(['settings']));
-    this.go({ name: 'scan' });
-  }
-
-  async createGroup(rawId: string, description: string): Promise<boolean> {
-    const id = normaliseGroupId(rawId);
-    if (!id) return false;
-    if (!followsConvention(id) && !(await this.confirm(t('groupConvention'), t('groupCreate')))) return false;
-    update((s) => ({ groupUi: { ...s.groupUi, busy: true, message: null } }));
-    try {
-      const group = await createGroup(this.api, id, description);
-      await selectGroup(group.group_id);
-      await this.refresh(new Set(['groups', 'settings']));
-      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: { text: t('groupCreated', { group: group.group_id }), kind: 'success' } } }));
-      return true;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) await this.sessionExpired();
-      const text = error instanceof ApiError && error.status === 409 ? t('groupExists') : this.errorText(error);
-      update((s) => ({ groupUi: { ...s.groupUi, busy: false, message: { text, kind: 'error' } } }));
-      return false;
-    }
-  }
+  readonly groups: GroupFlow = new GroupFlow(this);
 
   // ---- scanning -----------------------------------------------------------------------------
 
-  /** Explain why a text is not a device label, in the user's language. */
-  labelProblem(error: LabelError): string {
-    const platform = currentPlatform();
-    if (platform.key !== 'thingsee') {
-      const params = { name: platform.device_id.name, length: error.hint.length ?? '' };
-      const other = `reasonOther.${error.reason}`;
-      const own = `reason.${error.reason}`;
-      const text = isKey(other) ? t(other, params) : isKey(own) ? t(own, params) : t('reasonOther.not_a_device_label', params);
-      return `${text} ${t('reasonTailOther', params)}`;
-    }
-    const key = `reason.${error.reason}`;
-    let text = isKey(key) ? t(key, { length: error.hint.length ?? '' }) : t('reason.not_a_device_label');
-    if (error.hint.didYouMean) text += ' ' + t('reason.didYouMean', { tuid: error.hint.didYouMean });
-    return `${text} ${t('reasonTail')}`;
+  /** The message for a text that is not a label, with a "Did you mean …" button when there is one. */
+  private labelMessage(error: LabelError): { text: string; kind: 'error'; action?: MessageAction } {
+    const meant = currentPlatform().key === 'thingsee' ? error.hint.didYouMean : undefined;
+    const text = labelProblem(error);
+    if (!meant) return { text, kind: 'error' };
+    return { text, kind: 'error', action: { label: t('reason.didYouMean', { tuid: meant }), testId: 'did-you-mean', run: () => void this.manualEntry(meant) } };
   }
-
-  private lastText: string | null = null;
-  private lastTextAt = 0;
 
   /** Handle codes read by the camera (or chosen from a photo). */
   async handleCodes(texts: string[]): Promise<void> {
     const { route, settings } = getState();
     const batch = settings.batchMode && route.name === 'scan';
     for (const text of texts) {
-      // The camera sees the same label many times a second: act on it once.
-      const now = Date.now();
-      if (text === this.lastText && (batch || now - this.lastTextAt < 3_000)) {
-        this.lastTextAt = now;
-        continue;
-      }
-      this.lastText = text;
-      this.lastTextAt = now;
       const parsed = readDeviceLabel(currentPlatform().key, text);
+      // Single mode: the label just acted on stays shut until it has left the view.
+      if (!batch && route.name === 'scan' && 'label' in parsed && this.actedHold.ignores(parsed.label.tuid)) continue;
+      // The camera sees the same label many times a second: act on it once.
+      if (!this.scanMemory.isNew(text, batch)) continue;
       if ('error' in parsed) {
         navigator.vibrate?.([60, 60, 60]);
-        this.setScanMessage({ text: this.labelProblem(parsed.error), kind: 'error' });
+        this.setScanMessage(this.labelMessage(parsed.error));
         continue;
       }
       if (route.name === 'replace') {
-        this.replaceScanned(parsed.label);
+        this.replace.scanned(parsed.label);
         return;
       }
       if (batch) {
@@ -260,10 +232,20 @@ export class Controller {
 
   /** Clear the "just read" memory (a new batch, or leaving the scan screen). */
   forgetLastCode(): void {
-    this.lastText = null;
+    this.scanMemory.forget();
   }
 
-  private setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success' } | null): void {
+  /** Every decoded camera frame, with what was read in it (for the acted-on label's hold). */
+  cameraFrame(texts: string[]): void {
+    if (!this.actedHold.holding) return;
+    const ids = texts.flatMap((text) => {
+      const parsed = readDeviceLabel(currentPlatform().key, text);
+      return 'label' in parsed ? [parsed.label.tuid] : [];
+    });
+    this.actedHold.frame(ids);
+  }
+
+  setScanMessage(message: { text: string; kind: 'info' | 'error' | 'success'; action?: MessageAction } | null): void {
     update((s) => ({ scan: { ...s.scan, message } }));
   }
 
@@ -271,6 +253,10 @@ export class Controller {
     const { scan, settings, selectedGroup: group, session } = getState();
     if (scan.items.some((item) => item.tuid === label.tuid)) {
       this.setScanMessage({ text: `${label.tuid}: ${t('batchAlready')}`, kind: 'info' });
+      return;
+    }
+    if (this.undoFlow.wasRemoved(label.tuid)) {
+      this.setScanMessage({ text: `${label.tuid}: ${t('batchRemoved')}`, kind: 'info' });
       return;
     }
     const action = settings.batchAction;
@@ -281,41 +267,59 @@ export class Controller {
     if (!session.user) return;
     const known = await cachedDevice(label.tuid);
     const status = known?.status ?? null;
-    const risky = action === 'install' ? ['installed', 'quarantine', 'retired'] : action === 'retire' ? [] : ['retired'];
-    const item = { tuid: label.tuid, deviceType: label.device_type, at: Date.now(), status };
-    if (status && risky.includes(status)) {
-      navigator.vibrate?.([60, 60, 60]);
-      update((s) => ({
-        scan: {
-          ...s.scan,
-          items: [{ ...item, outcome: 'needs-look' as const }, ...s.scan.items],
-          message: { text: `${label.tuid}: ${t('batchNeedsLook', { status: statusName(status) })}`, kind: 'error' },
-        },
-      }));
+    const item = { tuid: label.tuid, deviceType: label.device_type, at: this.clock.now(), status };
+    const verdict = await batchVerdict(action, label.tuid, group, status, session.user.username);
+    if (verdict.outcome === 'already') {
+      // This technician's own action, queued or synced (also from before a reload): no alarm.
+      await this.addBatchItem({ ...item, outcome: 'already', opId: verdict.op.op_id }, { text: `${label.tuid}: ${t('batchDoneByYou')}`, kind: 'info' });
       return;
     }
-    const op = batchOperation(action, label.tuid, group);
-    await outbox.enqueue({ ...op, seen: { status, group: known?.group ?? null } }, session.user.username);
+    if (verdict.outcome === 'needs-look') {
+      navigator.vibrate?.([60, 60, 60]);
+      await this.addBatchItem({ ...item, outcome: 'needs-look' }, { text: `${label.tuid}: ${t('batchNeedsLook', { status: statusName(status) })}`, kind: 'error' });
+      return;
+    }
+    const op = operationFor(action, label.tuid, group);
+    // A device this phone never saw: queue now, but hold it while it is looked up, so the
+    // operation says what the device was (an undo restores that). Offline it simply waits.
+    const learn = !known && getState().sync.online === true;
+    const queued = await outbox.enqueue(
+      { ...op, seen: { status, group: known?.group ?? null }, ...(learn ? { holdUntil: this.clock.now() + LEARN_SEEN_MS + 1_000 } : {}) },
+      session.user.username,
+    );
+    if (learn) {
+      const lookup = async () => {
+        const fresh = fromResponse(await this.api.device(label.tuid), this.clock.now());
+        return { status: fresh.status, group: fresh.group };
+      };
+      void learnBeforeSending(lookup, queued.op_id).then(() => this.kickSync());
+    }
     navigator.vibrate?.(40);
-    update((s) => ({
-      scan: {
-        ...s.scan,
-        items: [{ ...item, outcome: 'queued' as const }, ...s.scan.items],
-        message: { text: `${label.tuid}: ${t('batchQueued')} · ${t('batchCount', { count: s.scan.items.length + 1 })}`, kind: 'success' },
-      },
-    }));
+    await this.addBatchItem(
+      { ...item, outcome: 'queued', opId: queued.op_id },
+      { text: `${label.tuid}: ${t('batchQueued')} · ${t('batchCount', { count: getState().scan.items.length + 1 })}`, kind: 'success', action: this.undoFlow.actionFor(queued.op_id) },
+    );
     this.kickSync();
   }
 
+  /** Put an entry at the top of the batch list, kept across reloads. */
+  private async addBatchItem(item: BatchEntry, message: { text: string; kind: 'info' | 'error' | 'success'; action?: MessageAction }): Promise<void> {
+    update((s) => ({ scan: { ...s.scan, items: [item, ...s.scan.items.filter((i) => i.tuid !== item.tuid)], message } }));
+    await saveBatchList(getState().scan.items);
+  }
+
+
   /** Open a device from typed text (a TUID or any label text). */
   manualEntry(text: string): boolean {
-    const parsed = readDeviceLabel(currentPlatform().key, text);
+    // Typed by hand: "TSPR04-EZU31901021" and spaces are the TUID (core/device-ids.ts).
+    const parsed = readTypedId(currentPlatform().key, text);
     if ('error' in parsed) {
-      this.setScanMessage({ text: this.labelProblem(parsed.error), kind: 'error' });
+      this.setScanMessage(this.labelMessage(parsed.error));
       return false;
     }
+    this.actedHold.release();
     if (getState().route.name === 'replace') {
-      this.replaceScanned(parsed.label);
+      this.replace.scanned(parsed.label);
       return true;
     }
     this.stopCamera();
@@ -333,6 +337,7 @@ export class Controller {
       if (codes.length === 0) this.setScanMessage({ text: t('photoNothing'), kind: 'error' });
       else if (codes.length === 1) {
         this.forgetLastCode(); // the same label again from a new photo is a new request
+        this.actedHold.release();
         await this.handleCodes([codes[0]!.text]);
       }
       else this.setScanMessage({ text: t('photoPick'), kind: 'info' });
@@ -342,71 +347,27 @@ export class Controller {
     }
   }
 
-  // ---- camera -------------------------------------------------------------------------------
+  // ---- camera (camera-control.ts) ----------------------------------------------------------
 
-  private scanner: import('./scanner/camera').CameraScanner | null = null;
-  private video: HTMLVideoElement | null = null;
-  /** The user started the camera in this page session: bring it back on the scan screen. */
-  cameraWanted = false;
+  readonly camera: CameraControl = new CameraControl(this);
 
-  /** The ref callback for the scan screen's <video>: one function, so lit calls it only on change. */
-  readonly videoRef = (element: Element | undefined): void => this.videoReady(element as HTMLVideoElement | undefined);
-
-  /** The scan screen's <video> appeared (or went away). */
-  videoReady(video: HTMLVideoElement | undefined): void {
-    if (!video) {
-      this.video = null;
-      if (this.scanner) queueMicrotask(() => this.stopCamera());
-      return;
-    }
-    this.video = video;
-    const { scan } = getState();
-    if (this.cameraWanted && !this.scanner && !scan.starting && !scan.error) void this.startCamera(video);
+  /** The user started the camera in this page session (it comes back on the scan screen). */
+  get cameraWanted(): boolean {
+    return this.camera.wanted;
   }
 
-  /** The user asked for the camera. */
+  set cameraWanted(wanted: boolean) {
+    this.camera.wanted = wanted;
+  }
+
+  /** The user (or Replace) asked for the camera. */
   requestCamera(): void {
-    this.cameraWanted = true;
-    update((s) => ({ scan: { ...s.scan, error: null } }));
-    if (this.video) void this.startCamera(this.video);
-  }
-
-  async startCamera(video: HTMLVideoElement): Promise<void> {
-    if (this.scanner || getState().scan.starting) return;
-    update((s) => ({ scan: { ...s.scan, starting: true, error: null } }));
-    const { CameraScanner } = await import('./scanner/camera');
-    const scanner = new CameraScanner(video, { onCodes: (texts) => void this.handleCodes(texts) });
-    this.scanner = scanner;
-    try {
-      await scanner.start();
-      if (this.scanner !== scanner) return scanner.stop(); // stopped while starting
-      update((s) => ({ scan: { ...s.scan, starting: false, cameraOn: true, decoder: scanner.decoder, torchSupported: scanner.torchSupported, torchOn: false } }));
-    } catch (error) {
-      scanner.stop();
-      if (this.scanner === scanner) this.scanner = null;
-      const reason = error instanceof Error ? error.message || error.name : String(error);
-      update((s) => ({ scan: { ...s.scan, starting: false, cameraOn: false, error: t('cameraDenied', { reason }) } }));
-    }
+    this.camera.request();
   }
 
   /** Release the camera; `byUser` also stops it coming back on by itself. */
   stopCamera(byUser = false): void {
-    if (byUser) this.cameraWanted = false;
-    this.scanner?.stop();
-    this.scanner = null;
-    this.forgetLastCode();
-    const { scan } = getState();
-    if (scan.cameraOn || scan.starting || scan.torchOn) update((s) => ({ scan: { ...s.scan, cameraOn: false, starting: false, torchOn: false } }));
-  }
-
-  async toggleTorch(): Promise<void> {
-    if (!this.scanner) return;
-    try {
-      await this.scanner.setTorch(!this.scanner.torchOn);
-    } catch {
-      // some cameras claim a torch they cannot switch
-    }
-    update((s) => ({ scan: { ...s.scan, torchOn: this.scanner?.torchOn ?? false } }));
+    this.camera.stop(byUser);
   }
 
   async setBatch(batchMode: boolean): Promise<void> {
@@ -418,6 +379,8 @@ export class Controller {
   clearBatch(): void {
     this.forgetLastCode();
     update((s) => ({ scan: { ...s.scan, items: [], message: null } }));
+    this.undoFlow.newBatch();
+    void saveBatchList([]);
   }
 
   // ---- device card --------------------------------------------------------------------------
@@ -446,80 +409,26 @@ export class Controller {
     const { tuid } = device;
     const status = lookup.device.status;
     const seen = { status, group: lookup.device.group };
-    let message: string | null = null;
-    if (kind === 'install') {
-      if (!group && can('deployment_groups')) {
-        this.toast(t('pickGroupFirst'), 'error');
-        this.go({ name: 'group' });
-        return;
-      }
-      if (status === 'installed') message = t('confirmInstallInstalled', { group: lookup.device.group ? t('inGroup', { group: lookup.device.group }) : '', target: group ?? '' });
-      else if (status === 'quarantine') message = t('confirmInstallQuarantine', { target: group ?? '' });
-      else if (status === 'retired') message = t('confirmInstallRetired', { target: group ?? '' });
-    } else if (kind === 'remove') message = t('confirmRemove', { tuid });
-    else if (kind === 'quarantine') message = t('confirmQuarantine', { tuid });
-    else if (kind === 'retire') message = t('confirmRetire', { tuid });
-    if (message && !(await this.confirm(message, t('confirm'), kind === 'retire' || kind === 'install'))) return;
-
-    const op = batchOperation(kind, tuid, group);
-    const queued = await outbox.enqueue({ ...op, seen }, session.user.username);
-    this.kickSync();
-    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success');
-    this.go({ name: 'scan' });
-  }
-
-  // ---- replace ------------------------------------------------------------------------------
-
-  async startReplace(oldTuid: string): Promise<void> {
-    const oldDevice = (await cachedDevice(oldTuid)) ?? null;
-    this.forgetLastCode();
-    update({ replace: { oldTuid, oldDevice, newTuid: null, newType: null, oldStatus: 'uninstalled' }, scan: { ...getState().scan, message: null } });
-  }
-
-  private replaceScanned(label: Label): void {
-    const replace = getState().replace;
-    if (!replace) return;
-    if (label.tuid === replace.oldTuid) {
-      navigator.vibrate?.([60, 60, 60]);
-      this.setScanMessage({ text: t('replaceSame'), kind: 'error' });
+    if (kind === 'install' && !group && can('deployment_groups')) {
+      this.go({ name: 'group' });
+      this.toast(t('pickGroupFirst'), 'error');
       return;
     }
-    navigator.vibrate?.(40);
-    this.stopCamera();
-    update({ replace: { ...replace, newTuid: label.tuid, newType: label.device_type }, scan: { ...getState().scan, message: null } });
-  }
+    const question = confirmationFor(kind, status);
+    const message = question && confirmationText(question, tuid, lookup.device.group, group);
+    if (message && !(await this.confirm(message, t('confirm'), isDangerous(kind)))) return;
 
-  setReplaceOldStatus(oldStatus: 'uninstalled' | 'retired'): void {
-    const replace = getState().replace;
-    if (replace) update({ replace: { ...replace, oldStatus } });
-  }
-
-  rescanReplacement(): void {
-    const replace = getState().replace;
-    if (replace) update({ replace: { ...replace, newTuid: null, newType: null } });
-  }
-
-  async confirmReplace(): Promise<void> {
-    const { replace, session } = getState();
-    if (!replace?.newTuid || !session.user) return;
-    const oldType = replace.oldDevice?.device_type ?? deviceTypeFor(replace.oldTuid);
-    const newType = replace.newType ?? deviceTypeFor(replace.newTuid);
-    const compatible = oldType === newType || (isGateway(oldType) && isGateway(newType));
-    if (!compatible && !(await this.confirm(t('replaceTypeMismatch', { newType, oldType }), t('replaceConfirm'), true))) return;
-    const queued = await outbox.enqueue(
-      {
-        kind: 'replace',
-        tuid: replace.oldTuid,
-        args: { new_tuid: replace.newTuid, old_status: replace.oldStatus },
-        seen: { status: replace.oldDevice?.status ?? null, group: replace.oldDevice?.group ?? null },
-      },
-      session.user.username,
-    );
+    const op = operationFor(kind, tuid, group);
+    const queued = await outbox.enqueue({ ...op, seen }, session.user.username);
     this.kickSync();
-    update({ replace: null });
-    this.toast(t('queuedToast', { action: describeOp(queued), tuid: queued.tuid }), 'success');
+    this.actedHold.hold(tuid);
     this.go({ name: 'scan' });
+    this.toast(t('queuedToast', { action: describeOp(queued), tuid }), 'success', this.undoFlow.actionFor(queued.op_id));
   }
+
+  // ---- replace (replace-flow.ts) -----------------------------------------------------------
+
+  readonly replace: ReplaceFlow = new ReplaceFlow(this);
 
   // ---- queue --------------------------------------------------------------------------------
 
@@ -566,34 +475,4 @@ export class Controller {
   }
 }
 
-function batchOperation(action: BatchAction, tuid: string, group: string | null): { kind: 'install' | 'remove' | 'set_status'; tuid: string; args: Record<string, unknown> } {
-  switch (action) {
-    case 'install':
-      return { kind: 'install', tuid, args: { group_id: group } };
-    case 'remove':
-      return { kind: 'remove', tuid, args: {} };
-    case 'quarantine':
-      return { kind: 'set_status', tuid, args: { status: 'quarantine' satisfies InstallationStatus } };
-    case 'retire':
-      return { kind: 'set_status', tuid, args: { status: 'retired' satisfies InstallationStatus } };
-  }
-}
-
-/** Return the hash for a route. */
-export function routeToHash(route: Route): string {
-  switch (route.name) {
-    case 'device':
-    case 'replace':
-      return `#/${route.name}/${encodeURIComponent(route.tuid)}`;
-    default:
-      return `#/${route.name}`;
-  }
-}
-
-/** Return the route for a hash (unknown hashes go to the scan screen). */
-export function hashToRoute(hash: string): Route {
-  const [, name, arg] = hash.replace(/^#/, '').split('/');
-  if ((name === 'device' || name === 'replace') && arg) return { name, tuid: decodeURIComponent(arg) };
-  if (name === 'queue' || name === 'group' || name === 'signin' || name === 'scan') return { name };
-  return { name: 'scan' };
-}
+export { hashToRoute, routeToHash } from './routes';

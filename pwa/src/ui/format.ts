@@ -1,7 +1,7 @@
 // Words and times for the views.
 
 import type { OutboxOp, Operation } from '../core/types';
-import { currentLanguage, isKey, t } from './i18n';
+import { isKey, locale as currentLocale, t, tMaybe } from './i18n';
 
 /** Name an installation status in the user's language. */
 export function statusName(status: string | null | undefined): string {
@@ -24,6 +24,8 @@ export function describeOp(op: Pick<OutboxOp | Operation, 'kind' | 'args'>): str
       return t('kind.set_group', { group: args.group_id ?? '' });
     case 'replace':
       return t('kind.replace', { tuid: args.new_tuid ?? '' });
+    case 'undo':
+      return t('kind.undo');
   }
 }
 
@@ -32,7 +34,7 @@ export function formatTime(value: number | string | null | undefined, now = Date
   if (value === null || value === undefined || value === '') return '–';
   const date = typeof value === 'number' ? new Date(value) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  const locale = currentLanguage() === 'fi' ? 'fi-FI' : 'en-GB';
+  const locale = currentLocale();
   const sameDay = new Date(now).toDateString() === date.toDateString();
   return sameDay
     ? date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
@@ -53,4 +55,10 @@ export function startOfToday(now = Date.now()): number {
   const d = new Date(now);
   d.setHours(0, 0, 0, 0);
   return d.getTime();
+}
+
+/** Name a device type in the user's language ("ENVIRONMENT" → "Environment sensor"); other platforms' names as they are. */
+export function deviceTypeName(type: string | null | undefined): string {
+  if (!type) return t('type.unknown');
+  return tMaybe(`type.${type}`, {}, type);
 }

@@ -6,6 +6,7 @@ import type { GroupsState } from '../core/groups';
 import type { SyncStatus } from '../core/sync';
 import type { DeviceLookup } from '../core/devices';
 import type { CachedDevice, Operation, OutboxOp } from '../core/types';
+import type { BatchEntry } from '../core/batch-list';
 import type { PersistenceResult } from '../browser/persistence';
 import type { DecoderName } from './scanner/camera';
 
@@ -19,17 +20,19 @@ export type Route =
 
 export type BatchAction = Settings['batchAction'];
 
-export interface BatchItem {
-  tuid: string;
-  deviceType: string;
-  outcome: 'queued' | 'already' | 'needs-look';
-  status?: string | null;
-  at: number;
+export type { BatchEntry as BatchItem } from '../core/batch-list';
+
+/** A button offered with a message ("Undo", "Use TSPR04…"). */
+export interface MessageAction {
+  label: string;
+  testId: string;
+  run: () => void;
 }
 
 export interface Message {
   text: string;
   kind: 'info' | 'error' | 'success';
+  action?: MessageAction;
 }
 
 export interface DialogRequest {
@@ -52,6 +55,10 @@ export interface AppState {
   todayRemote: Operation[];
   sync: SyncStatus;
   updateReady: (() => void) | null;
+  /** Another tab runs a newer version (its database is newer): this one must reload. */
+  outdated: boolean;
+  /** This start runs a newer build than the last one: say so once. */
+  updated: boolean;
   persistence: PersistenceResult | null;
   toast: Message | null;
   dialog: DialogRequest | null;
@@ -70,7 +77,7 @@ export interface AppState {
     decoder: DecoderName | null;
     torchSupported: boolean;
     torchOn: boolean;
-    items: BatchItem[];
+    items: BatchEntry[];
     message: Message | null;
     photoBusy: boolean;
     photoCodes: { text: string; tuid: string | null; error: string | null }[];

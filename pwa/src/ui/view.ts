@@ -2,7 +2,7 @@
 // screen, the bottom navigation, the toast and the confirm dialog.
 
 import { html, nothing, type TemplateResult } from 'lit-html';
-import type { AppState } from './state';
+import { update, type AppState } from './state';
 import type { Controller } from './controller';
 import { t } from './i18n';
 import { signinScreen } from './screens/signin';
@@ -11,54 +11,33 @@ import { scanScreen } from './screens/scan';
 import { deviceScreen } from './screens/device';
 import { queueScreen } from './screens/queue';
 import { icon } from './icons';
-
-function connection(s: AppState): TemplateResult {
-  const online = s.sync.online;
-  const label = online === null ? t('checking') : online ? t('online') : t('offline');
-  return html`<span class="conn ${online === null ? 'conn-unknown' : online ? 'conn-on' : 'conn-off'}" role="status">
-    <span class="dot" aria-hidden="true"></span>${label}</span>`;
-}
-
-function badge(s: AppState, c: Controller): TemplateResult {
-  const { waiting, failed } = s.counts;
-  return html`<a class="badge ${waiting ? 'badge-waiting' : ''} ${failed ? 'badge-failed' : ''}" href="#/queue"
-    aria-label=${t('waitingBadgeLabel', { count: waiting }) + (failed ? ` · ${failed} ${t('state.failed').toLowerCase()}` : '')}
-    @click=${(e: Event) => {
-      e.preventDefault();
-      c.go({ name: 'queue' });
-    }}>
-    ${icon('queue')}<span class="badge-count" data-testid="waiting-count">${waiting}</span>${failed
-      ? html`<span class="badge-failed-count" aria-hidden="true">!${failed}</span>`
-      : nothing}
-  </a>`;
-}
-
-function menu(s: AppState, c: Controller): TemplateResult {
-  return html`<details class="menu">
-    <summary aria-label=${t('language') + ' / ' + t('signOut')}>${icon('menu')}</summary>
-    <div class="menu-panel">
-      <fieldset class="lang">
-        <legend>${t('language')}</legend>
-        ${(['en', 'fi'] as const).map(
-          (lang) => html`<button type="button" class="btn btn-small ${s.lang === lang ? 'btn-primary' : ''}" aria-pressed=${s.lang === lang}
-            lang=${lang} @click=${() => void c.setLanguage(lang)}>${lang === 'en' ? 'English' : 'Suomi'}</button>`,
-        )}
-      </fieldset>
-      ${s.session.user
-        ? html`<p class="menu-user">${s.session.user.display_name} (${s.session.user.username})</p>
-            <button type="button" class="btn" @click=${() => void c.signOut()}>${t('signOut')}</button>`
-        : nothing}
-    </div>
-  </details>`;
-}
+import { header } from './header';
+import { can } from '../core/platform';
 
 function banners(s: AppState, c: Controller): TemplateResult {
   const mine = s.session.user ? (s.counts.byUser[s.session.user.username] ?? 0) : 0;
   return html`
-    ${s.updateReady
-      ? html`<div class="banner banner-info" role="status">
-          <span>${t('updateReady')}</span>
-          <button type="button" class="btn btn-small btn-primary" @click=${() => s.updateReady?.()}>${t('reload')}</button>
+    ${s.updated
+      ? html`<div class="banner banner-info" role="status" data-testid="updated">
+          <span>${t('updatedNote')}</span>
+          <button type="button" class="btn btn-small" @click=${() => update({ updated: false })}>${t('dismiss')}</button>
+        </div>`
+      : nothing}
+    ${s.outdated
+      ? html`<div class="banner banner-warn" role="alert" data-testid="outdated">
+          <span>${t('outdatedTab')}</span>
+          <button type="button" class="btn btn-small btn-primary" @click=${() => window.location.reload()}>${t('reload')}</button>
+        </div>`
+      : s.updateReady
+        ? html`<div class="banner banner-info" role="status" data-testid="update-ready">
+            <span>${mine > 0 ? t('updateWaitsForQueue', { count: mine }) : t('updateReady')}</span>
+            <button type="button" class="btn btn-small btn-primary" @click=${() => s.updateReady?.()}>${t('reload')}</button>
+          </div>`
+        : nothing}
+    ${s.persistence === 'denied' && !s.settings.persistWarningDismissed && s.session.user
+      ? html`<div class="banner banner-warn" role="region" aria-labelledby="persist-title" data-testid="persist-denied">
+          <span><strong id="persist-title">${t('persistTitle')}</strong> ${t('persistBody')}</span>
+          <button type="button" class="btn btn-small" data-testid="persist-dismiss" @click=${() => void c.dismissPersistence()}>${t('persistDismiss')}</button>
         </div>`
       : nothing}
     ${s.session.user && s.session.expired && s.route.name !== 'signin'
@@ -127,17 +106,7 @@ export function appView(s: AppState, c: Controller): TemplateResult {
       e.preventDefault();
       document.getElementById('main')?.focus();
     }}>${t('skipToContent')}</a>
-    <header class="top">
-      <span class="brand">${icon('logo')}<span>${t('appName')}</span></span>
-      ${signedIn && s.selectedGroup
-        ? html`<a class="chip" href="#/group" @click=${(e: Event) => {
-            e.preventDefault();
-            c.go({ name: 'group' });
-          }} aria-label=${t('groupCurrent', { group: s.selectedGroup })}>${s.selectedGroup}</a>`
-        : nothing}
-      <span class="spacer"></span>
-      ${connection(s)} ${badge(s, c)} ${menu(s, c)}
-    </header>
+    ${header(s, c, signedIn, can('deployment_groups'))}
     ${banners(s, c)}
     <main id="main" tabindex="-1" class=${signedIn && s.sync.online === false ? 'with-strip' : ''}>${s.ready ? screen(s, c) : nothing}</main>
     ${signedIn && s.sync.online === false
@@ -145,7 +114,12 @@ export function appView(s: AppState, c: Controller): TemplateResult {
       : nothing}
     ${signedIn ? nav(s, c) : nothing}
     <div class="toast-region" aria-live="polite" role="status">
-      ${s.toast ? html`<div class="toast toast-${s.toast.kind}">${s.toast.text}</div>` : nothing}
+      ${s.toast
+        ? html`<div class="toast toast-${s.toast.kind}" data-testid="toast">${s.toast.text}${s.toast.action
+            ? html` <button type="button" class="btn btn-small toast-action" data-testid=${`toast-${s.toast.action.testId}`}
+                @click=${s.toast.action.run}>${s.toast.action.label}</button>`
+            : nothing}</div>`
+        : nothing}
     </div>
     ${dialog(s)}
   `;

@@ -48,6 +48,8 @@ async function createDecoder(): Promise<{ name: DecoderName; decode: Decode }> {
 
 export interface ScannerCallbacks {
   onCodes(texts: string[]): void;
+  /** Every decoded frame, with what it held (often nothing). */
+  onFrame?(texts: string[]): void;
 }
 
 /** A running camera scan; stop() releases the camera. */
@@ -87,6 +89,7 @@ export class CameraScanner {
       try {
         if (this.video.readyState >= 2) {
           const texts = await decode(this.video);
+          if (this.running) this.callbacks.onFrame?.(texts);
           if (texts.length && this.running) this.callbacks.onCodes(texts);
         }
       } catch (error) {

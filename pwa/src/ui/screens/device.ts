@@ -5,10 +5,12 @@ import { html, nothing, type TemplateResult } from 'lit-html';
 import type { AppState } from '../state';
 import type { Controller } from '../controller';
 import { t } from '../i18n';
-import { describeOp, formatTime, statusName } from '../format';
+import { describeOp, deviceTypeName, formatTime, statusName } from '../format';
+import { explainCode, explainedView } from '../errors';
 import { deviceTypeFor } from '../../core/label';
 import type { DeviceLookup } from '../../core/devices';
 import { can, currentPlatform } from '../../core/platform';
+import { deviceActions } from './device-actions';
 
 function freshness(lookup: DeviceLookup): TemplateResult {
   const d = lookup.device;
@@ -29,7 +31,6 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
   const lookup = device?.tuid === tuid ? device.lookup : null;
   const d = lookup?.device;
   const mine = s.ops.filter((op) => op.tuid === tuid || op.args.new_tuid === tuid).slice(-5).reverse();
-  const group = s.selectedGroup;
   const mineIds = new Set(mine.map((op) => op.op_id));
   const history = (lookup?.history ?? []).filter((op) => !mineIds.has(op.op_id)).slice(0, 3);
   return html`<section class="screen" aria-labelledby="device-title">
@@ -37,24 +38,18 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
     ${device?.loading ? html`<p class="note" role="status">${t('deviceLoading')}</p>` : nothing}
     ${device?.error ? html`<p class="msg msg-error" role="alert">${device.error}</p>` : nothing}
     <dl class="facts">
-      <dt>${t('deviceType')}</dt><dd>${d?.device_type ?? deviceTypeFor(tuid)}</dd>
+      <dt>${t('deviceType')}</dt><dd data-testid="device-type">${deviceTypeName(d?.device_type ?? deviceTypeFor(tuid))}</dd>
       <dt>${t('deviceStatus')}</dt><dd data-testid="device-status"><strong class="status status-${d?.status ?? 'unknown'}">${statusName(d?.status)}</strong></dd>
       ${can('deployment_groups') ? html`<dt>${t('deviceGroup')}</dt><dd class="mono" data-testid="device-group">${d?.group ?? t('deviceUnknown')}</dd>` : nothing}
       ${d?.battery_level != null ? html`<dt>${t('deviceBattery')}</dt><dd>${d.battery_level} %</dd>` : nothing}
     </dl>
     ${lookup ? freshness(lookup) : nothing}
     ${d?.platform_found === false ? html`<p class="msg msg-error">${t('deviceNotInStack')}</p>` : nothing}
-    ${d?.platform_message && d.platform_found !== false ? html`<p class="note">${d.platform_message}</p>` : nothing}
+    ${d?.platform_message && d.platform_found !== false
+      ? html`<details class="note explained-details"><summary>${t('platformNote')}</summary><p class="mono">${d.platform_message}</p></details>`
+      : nothing}
 
-    <h2>${t('deviceActions')}</h2>
-    <div class="actions">
-      <button type="button" class="btn btn-primary btn-block" data-testid="action-install" ?disabled=${!lookup}
-        @click=${() => void c.act('install')}>${!can('deployment_groups') ? t('actionInstallPlain') : group ? t('actionInstall', { group }) : t('actionInstallNoGroup')}</button>
-      <button type="button" class="btn btn-block" data-testid="action-remove" ?disabled=${!lookup} @click=${() => void c.act('remove')}>${t('actionRemove')}</button>
-      <button type="button" class="btn btn-block" data-testid="action-replace" ?disabled=${!lookup} @click=${() => c.go({ name: 'replace', tuid })}>${t('actionReplace')}</button>
-      <button type="button" class="btn btn-block" data-testid="action-quarantine" ?disabled=${!lookup} @click=${() => void c.act('quarantine')}>${t('actionQuarantine')}</button>
-      <button type="button" class="btn btn-block btn-danger-outline" data-testid="action-retire" ?disabled=${!lookup} @click=${() => void c.act('retire')}>${t('actionRetire')}</button>
-    </div>
+    ${deviceActions(s, c, tuid, d?.status, Boolean(lookup))}
 
     ${!can('installation_history') ? html`<p class="note" data-testid="no-platform-history">${t('deviceNoPlatformHistory', { platform: currentPlatform().title })}</p>` : nothing}
     ${history.length
@@ -73,7 +68,8 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
             ${mine.map(
               (op) => html`<li class="op"><span>${describeOp(op)}</span>
                 <span class="state state-${op.state}">${t(`state.${op.state}`)}</span>
-                <span class="sub">${formatTime(op.created_at)}${op.error ? ` · ${op.error.message}` : ''}</span></li>`,
+                <span class="sub">${formatTime(op.created_at)}</span>
+                ${op.error ? explainedView(explainCode(op.error.code, op.error.message)) : nothing}</li>`,
             )}
           </ul>`
       : nothing}

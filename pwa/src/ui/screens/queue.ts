@@ -6,10 +6,32 @@ import type { Controller } from '../controller';
 import { t } from '../i18n';
 import { ago, describeOp, formatTime, startOfToday } from '../format';
 import { needsAttention } from '../../core/outbox';
+import { explainCode, explainedView } from '../errors';
 import type { Operation, OutboxOp } from '../../core/types';
 
 function stateChip(state: string): TemplateResult {
   return html`<span class="state state-${state}" data-state=${state}>${t(`state.${state}` as 'state.queued')}</span>`;
+}
+
+/** "Undoes: Install into … (10:42)" under an undo, with a link to the action it undoes. */
+function undoLine(op: OutboxOp, s: AppState): TemplateResult {
+  if (op.kind !== 'undo') return html``;
+  const original = s.ops.find((o) => o.op_id === op.args.undoes);
+  const text = original ? t('undoOf', { action: describeOp(original), time: formatTime(original.created_at) }) : t('undoOf', { action: op.tuid, time: '' });
+  return html`<div class="sub"><a href="#/queue" data-testid="undo-of" @click=${(e: Event) => {
+    e.preventDefault();
+    document.querySelector(`[data-op-id="${String(op.args.undoes)}"]`)?.scrollIntoView({ block: 'center' });
+  }}>${text}</a></div>`;
+}
+
+/** The Undo button of an action that may still be undone (newest on its device, this user's). */
+function undoButton(op: OutboxOp, s: AppState, c: Controller): TemplateResult {
+  const me = s.session.user?.username;
+  if (op.username !== me || op.kind === 'undo' || op.kind === 'replace' || op.undone_by || op.rejected) return html``;
+  if (!['queued', 'accepted', 'syncing', 'synced', 'conflict', 'failed'].includes(op.state)) return html``;
+  const newer = s.ops.some((o) => o.tuid === op.tuid && o.created_at > op.created_at && o.state !== 'cancelled' && o.state !== 'discarded' && !o.rejected);
+  if (newer) return html``;
+  return html`<button type="button" class="btn btn-small" data-testid="undo" @click=${() => void c.undoFlow.undo(op.op_id)}>${t('undo')}</button>`;
 }
 
 function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean): TemplateResult {
@@ -19,25 +41,32 @@ function opItem(op: OutboxOp, s: AppState, c: Controller, withActions: boolean):
       <span class="mono">${op.tuid}</span>
       ${stateChip(op.state)}
     </div>
-    <div class="sub">${describeOp(op)} · ${formatTime(op.created_at)}${op.attempts > 1 ? ` · ${t('attempts', { count: op.attempts })}` : ''}
-      ${op.username !== me ? html` · ${t('waitingForUser', { user: op.username })}` : nothing}</div>
-    ${op.error
-      ? html`<p class="reason" data-testid="op-reason">${op.rejected ? `${t('refusedByServer')}: ` : ''}${op.error.message}</p>`
-      : nothing}
+    <div class="sub">${describeOp(op)} · ${formatTime(op.created_at)}${waitLine(op, s)}
+      ${op.username !== me ? html` · ${t('waitingForUser', { user: op.username })}` : nothing}
+      ${op.undone_by ? html` · <span class="state" data-testid="undone">${t('undoneBy')}</span>` : nothing}</div>
+    ${undoLine(op, s)}
+    ${op.error ? html`<div data-testid="op-reason">${explainedView(explainCode(op.error.code, op.error.message))}</div>` : nothing}
     ${withActions
       ? html`<div class="row">
           <button type="button" class="btn btn-small" data-testid="retry" @click=${() => void c.retry(op.op_id)}>${t('retry')}</button>
           <button type="button" class="btn btn-small btn-danger-outline" data-testid="discard" @click=${() => void c.discard(op.op_id, op.tuid)}>${t('discard')}</button>
         </div>`
-      : nothing}
+      : html`<div class="row">${undoButton(op, s, c)}</div>`}
   </li>`;
+}
+
+/** While offline no try can happen: say so instead of counting attempts. */
+function waitLine(op: OutboxOp, s: AppState): string {
+  const waiting = op.state === 'queued' || op.state === 'sending';
+  if (waiting && s.sync.online === false) return ` · ${t('waitingForConnection')}`;
+  return op.attempts > 1 ? ` · ${t('attempts', { count: op.attempts })}` : '';
 }
 
 function remoteItem(op: Operation): TemplateResult {
   return html`<li class="op op-remote">
     <div class="op-main"><span class="mono">${op.tuid}</span>${stateChip(op.state)}</div>
     <div class="sub">${describeOp(op)} · ${formatTime(op.device_time)} · ${t('otherDevice')}</div>
-    ${op.error ? html`<p class="reason">${op.error.message}</p>` : nothing}
+    ${op.error ? explainedView(explainCode(op.error.code, op.error.message)) : nothing}
   </li>`;
 }
 
@@ -47,9 +76,15 @@ function syncLine(s: AppState): TemplateResult {
   if (!s.session.user) parts.push(t('syncSignedOut'));
   else if (s.session.expired) parts.push(t('syncPaused'));
   if (sync.lastRunAt) parts.push(t('lastSync', { time: ago(sync.lastRunAt) }));
-  if (sync.nextRunAt && sync.failures > 0) parts.push(t('nextTry', { time: formatTime(sync.nextRunAt) }));
-  if (sync.lastError && sync.failures > 0) parts.push(t('syncError', { message: sync.lastError }));
-  return html`<p class="note" role="status">${parts.join(' ')}</p>`;
+  if (sync.online === false) {
+    // No try can happen before the connection returns: a "next try" time would be a false promise.
+    parts.push(t('syncWaitingForConnection'));
+  } else {
+    if (sync.nextRunAt && sync.failures > 0) parts.push(t('nextTry', { time: formatTime(sync.nextRunAt) }));
+  }
+  const failing = sync.online !== false && sync.lastError && sync.failures > 0;
+  return html`<p class="note" role="status">${parts.join(' ')}</p>
+    ${failing ? explainedView({ text: t('syncFailedRetrying'), raw: sync.lastError }, 'note') : nothing}`;
 }
 
 export function queueScreen(s: AppState, c: Controller): TemplateResult {
@@ -68,7 +103,6 @@ export function queueScreen(s: AppState, c: Controller): TemplateResult {
         @click=${() => c.sendNow()}>${s.sync.running ? t('sending') : t('sendNow')}</button>
     </div>
     ${syncLine(s)}
-    ${s.persistence === 'denied' ? html`<p class="msg msg-info" data-testid="persist-denied">${t('persistDenied')}</p>` : nothing}
 
     <h2>${t('sectionWaiting')} <span class="count">(${waiting.length})</span></h2>
     ${waiting.length

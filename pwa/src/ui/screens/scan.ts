@@ -7,8 +7,10 @@ import type { AppState, BatchAction } from '../state';
 import type { Controller } from '../controller';
 import { t } from '../i18n';
 import { currentPlatform } from '../../core/platform';
-import { statusName } from '../format';
+import { deviceTypeName, statusName } from '../format';
 import { icon } from '../icons';
+import { batchStrip } from './batch-strip';
+import { groupPrompt } from './scan-prompts';
 
 const BATCH_ACTIONS: { value: BatchAction; label: (group: string | null) => string }[] = [
   { value: 'install', label: (group) => t('actionInstall', { group: group ?? '–' }) },
@@ -20,16 +22,16 @@ const BATCH_ACTIONS: { value: BatchAction; label: (group: string | null) => stri
 function camera(s: AppState, c: Controller): TemplateResult {
   const scan = s.scan;
   return html`<div class="camera ${scan.cameraOn ? 'camera-on' : ''}">
-      <video id="scan-video" muted playsinline aria-label=${t('scanLead')} ${ref(c.videoRef)}></video>
+      <video id="scan-video" muted playsinline aria-label=${t('scanLead')} ${ref(c.camera.videoRef)}></video>
       ${scan.cameraOn ? html`<div class="aim" aria-hidden="true"></div>` : html`<div class="camera-off">${icon('camera')}</div>`}
     </div>
     <div class="row">
       ${scan.cameraOn
-        ? html`<button type="button" class="btn" @click=${() => c.stopCamera(true)}>${t('cameraStop')}</button>`
+        ? html`<button type="button" class="btn" data-testid="stop-camera" @click=${() => c.stopCamera(true)}>${t('cameraStop')}</button>`
         : html`<button type="button" class="btn btn-primary" ?disabled=${scan.starting} data-testid="start-camera"
             @click=${() => c.requestCamera()}>${scan.starting ? t('cameraStarting') : t('cameraStart')}</button>`}
       ${scan.cameraOn && scan.torchSupported
-        ? html`<button type="button" class="btn" aria-pressed=${scan.torchOn} @click=${() => void c.toggleTorch()}>
+        ? html`<button type="button" class="btn" aria-pressed=${scan.torchOn} @click=${() => void c.camera.toggleTorch()}>
             ${icon('torch')}${scan.torchOn ? t('torchOff') : t('torchOn')}</button>`
         : nothing}
       ${scan.decoder ? html`<span class="note">${scan.decoder === 'native' ? t('cameraEngineNative') : t('cameraEngineWasm')}</span>` : nothing}
@@ -67,12 +69,14 @@ function batchList(s: AppState, c: Controller): TemplateResult {
     </div>
     <ul class="list batch">
       ${items.map(
-        (item) => html`<li class="batch-${item.outcome}">
+        (item) => html`<li class="batch-${item.outcome} batch-item" data-testid="batch-item" data-tuid=${item.tuid}>
           <a class="list-button" href="#/device/${item.tuid}">
             <span class="mono">${item.tuid}</span>
-            <span class="sub">${item.deviceType} ·
-              ${item.outcome === 'queued' ? t('batchQueued') : item.outcome === 'already' ? t('batchAlready') : t('batchNeedsLook', { status: statusName(item.status) })}</span>
+            <span class="sub">${deviceTypeName(item.deviceType)} ·
+              ${item.outcome === 'queued' ? t('batchQueued') : item.outcome === 'already' ? t('batchDoneByYou') : t('batchNeedsLook', { status: statusName(item.status) })}</span>
           </a>
+          <button type="button" class="btn btn-small batch-remove" data-testid="batch-remove" aria-label=${t('batchRemove', { tuid: item.tuid })}
+            @click=${() => void c.undoFlow.removeBatchItem(item.tuid)}>${item.outcome === 'queued' ? t('undo') : '✕'}</button>
         </li>`,
       )}
     </ul>
@@ -134,19 +138,19 @@ function replacePanel(s: AppState, c: Controller): TemplateResult {
     <dl class="facts">
       <dt>${t('replaceOld')}</dt><dd class="mono">${r.oldTuid}</dd>
       <dt>${t('replaceNew')}</dt><dd class="mono" data-testid="replace-new">${r.newTuid}</dd>
-      <dt>${t('deviceType')}</dt><dd>${r.newType}</dd>
+      <dt>${t('deviceType')}</dt><dd>${deviceTypeName(r.newType)}</dd>
     </dl>
     ${r.oldDevice?.group ? nothing : html`<p class="note">${t('replaceNoGroup')}</p>`}
     <fieldset class="choice">
       <legend>${t('replaceOldBecomes')}</legend>
       ${(['uninstalled', 'retired'] as const).map(
         (status) => html`<label><input type="radio" name="old-status" value=${status} .checked=${r.oldStatus === status}
-          @change=${() => c.setReplaceOldStatus(status)} /> ${statusName(status)}</label>`,
+          @change=${() => c.replace.setReplaceOldStatus(status)} /> ${statusName(status)}</label>`,
       )}
     </fieldset>
     <div class="row">
-      <button type="button" class="btn" @click=${() => c.rescanReplacement()}>${t('replaceRescan')}</button>
-      <button type="button" class="btn btn-primary" data-testid="confirm-replace" @click=${() => void c.confirmReplace()}>${t('replaceConfirm')}</button>
+      <button type="button" class="btn" @click=${() => c.replace.rescanReplacement()}>${t('replaceRescan')}</button>
+      <button type="button" class="btn btn-primary" data-testid="confirm-replace" @click=${() => void c.replace.confirmReplace()}>${t('replaceConfirm')}</button>
     </div>
   </section>`;
 }
@@ -156,11 +160,18 @@ export function scanScreen(s: AppState, c: Controller): TemplateResult {
   const message = s.scan.message;
   return html`<section class="screen" aria-labelledby="scan-title">
     <h1 id="scan-title" tabindex="-1">${replacing ? t('scanReplaceTitle') : t('scanTitle')}</h1>
-    <p class="lead">${replacing ? t('scanReplaceLead', { tuid: replacing }) : t('scanLead')}</p>
+    ${s.scan.cameraOn && !replacing ? nothing : html`<p class="lead">${replacing ? t('scanReplaceLead', { tuid: replacing }) : t('scanLead')}</p>`}
+    ${replacing ? nothing : groupPrompt(s, c)}
     ${replacing && s.replace?.newTuid ? replacePanel(s, c) : camera(s, c)}
     <div aria-live="assertive" class="scan-message" data-testid="scan-message">
-      ${message ? html`<p class="msg msg-${message.kind}">${message.text}</p>` : nothing}
+      ${message
+        ? html`<p class="msg msg-${message.kind}">${message.text}${message.action
+            ? html` <button type="button" class="btn btn-small msg-action" data-testid=${message.action.testId}
+                @click=${message.action.run}>${message.action.label}</button>`
+            : nothing}</p>`
+        : nothing}
     </div>
+    ${replacing ? nothing : batchStrip(s)}
     ${replacing ? nothing : batchControls(s, c)}
     ${replacing ? nothing : batchList(s, c)}
     ${replacing && s.replace?.newTuid ? nothing : manual(s, c)}

@@ -1,0 +1,6 @@
+// Constants the build defines (vite.config.ts `define`).
+
+/** The build's id. */
+declare const __FIELDHAND_BUILD__: string;
+/** Added to the IndexedDB version by test builds only. */
+declare const __FIELDHAND_DB_TEST_BUMP__: number;

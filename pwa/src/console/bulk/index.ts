@@ -1,0 +1,2 @@
+// The bulk jobs section (see section.ts).
+export { BulkSection, createBulk } from './section';

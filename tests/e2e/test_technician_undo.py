@@ -1,0 +1,181 @@
+# ruff: noqa: F811 (pytest fixtures imported from test_pwa_outbox are parameters here)
+"""The technician's first hour (issue #14 items 1-3) in a real Chromium against the live app:
+undo (cancel while queued, undo once sent, linked in the history), single mode not reopening
+the card of the label just acted on, and a reload that keeps the batch list and the camera and
+calls the technician's own earlier scans "already done by you", not a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, expect
+
+from tests.e2e.conftest import LiveServer
+from tests.e2e.media import write_label_video
+from tests.e2e.network import SwitchableNetwork
+from tests.e2e.test_pwa_outbox import (  # noqa: F401 (fixtures: network, open_phone, site_group)
+    expect_waiting,
+    first_page,
+    go_offline,
+    go_online,
+    install_from_card,
+    installed_records,
+    network,
+    open_device,
+    open_phone,
+    server_operations,
+    site_group,
+    start_visit,
+    waiting,
+)
+from tests.factories import platform_statuses
+from tests.waiting import wait_until
+
+
+def test_undo_cancels_a_queued_action_and_undoes_a_sent_one_in_two_taps(
+    live_server: LiveServer,
+    technician: tuple[str, str],
+    site_group: str,
+    open_phone: Callable[..., BrowserContext],
+    network: SwitchableNetwork,
+) -> None:
+    sent, kept_home = live_server.emulator.state.add_devices(count=2)
+    before = platform_statuses(live_server.emulator, sent)
+    phone = open_phone()
+    page = first_page(phone)
+    start_visit(page, network.url, technician, site_group)
+
+    # Online: the install is synced within seconds, so Undo queues the inverse action.
+    open_device(page, sent)
+    install_from_card(page)
+    wait_until(
+        lambda: [op.state for op in server_operations(live_server)] == ["synced"], 30, "synced"
+    )
+    page.goto(network.url + "/#/queue")
+    install_item = page.locator("[data-testid=today-list] [data-testid=op]", has_text=sent)
+    expect(install_item.locator("[data-state=synced]")).to_be_visible(timeout=30_000)
+    install_item.locator("[data-testid=undo]").click()  # tap 1
+    page.click("dialog[open] [data-testid=confirm]")  # tap 2
+    expect(page.locator("[data-testid=toast]")).to_contain_text("Undo of")
+
+    def undone() -> bool:
+        ops = {op.kind: op for op in server_operations(live_server)}
+        return "undo" in ops and ops["undo"].state == "synced"
+
+    wait_until(undone, 30, "the undo synced")
+    ops = {op.kind: op for op in server_operations(live_server)}
+    assert ops["undo"].args["undoes"] == ops["install"].op_id
+    assert ops["undo"].tuid == sent
+    assert platform_statuses(live_server.emulator, sent)[-1] == before[-1]
+    assert live_server.emulator.state.group_of(sent) == "unassigned"
+    # The history shows the undo as an undo of the install, and the install as undone.
+    undo_item = page.locator(
+        "[data-testid=today-list] [data-testid=op]", has=page.locator("[data-testid=undo-of]")
+    )
+    expect(undo_item).to_contain_text("Undoes: Install into " + site_group)
+    expect(install_item.locator("[data-testid=undone]")).to_be_visible()
+    expect(install_item.locator("[data-testid=undo]")).to_have_count(0)
+
+    # Offline: Undo right after the action cancels it on the phone in one tap; it never leaves.
+    page.goto(network.url + "/#/scan")
+    go_offline(phone, network)
+    expect(page.locator(".conn-off")).to_be_visible()
+    open_device(page, kept_home)
+    install_from_card(page)
+    expect_waiting(page, 1)
+    page.click("[data-testid=toast-undo]")  # tap 1
+    expect(page.locator("[data-testid=toast]")).to_contain_text("Cancelled")
+    expect_waiting(page, 0)
+    go_online(phone, network)
+    page.goto(network.url + "/#/queue")
+    expect(page.locator("[data-testid=today-list] [data-state=cancelled]")).to_have_count(1)
+    page.wait_for_timeout(2_000)
+    assert kept_home not in {op.tuid for op in server_operations(live_server)}
+    assert installed_records(live_server, kept_home) == []
+
+
+def test_single_mode_does_not_reopen_the_card_of_the_label_just_installed(
+    live_server: LiveServer,
+    technician: tuple[str, str],
+    site_group: str,
+    open_phone: Callable[..., BrowserContext],
+    network: SwitchableNetwork,
+    tmp_path: Path,
+) -> None:
+    (tuid,) = live_server.emulator.state.add_devices(count=1)
+    # The label stays in view the whole time (the video loops on it).
+    camera = write_label_video(tmp_path / "one.y4m", [tuid], seconds_each=5.0, gap=0.1)
+    phone = open_phone("phone", camera)
+    page = first_page(phone)
+    start_visit(page, network.url, technician, site_group)
+    page.click("[data-testid=start-camera]")
+    expect(page.locator("[data-testid=device-tuid]")).to_have_text(tuid, timeout=30_000)
+    install_from_card(page)
+    # Back on the scan screen, the camera is on again with the same label in view.
+    expect(page.locator("[data-testid=start-camera]")).to_have_count(0)
+    page.wait_for_timeout(3_000)
+    expect(page.locator("#scan-title")).to_be_visible()
+    expect(page.locator("[data-testid=device-tuid]")).to_have_count(0)
+    wait_until(lambda: len(server_operations(live_server)) == 1, 30, "one operation")
+    assert len(installed_records(live_server, tuid)) <= 1
+
+
+def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
+    live_server: LiveServer,
+    technician: tuple[str, str],
+    site_group: str,
+    open_phone: Callable[..., BrowserContext],
+    network: SwitchableNetwork,
+    tmp_path: Path,
+) -> None:
+    tuids = live_server.emulator.state.add_devices(count=3)
+    camera = write_label_video(tmp_path / "three.y4m", tuids)
+    phone = open_phone("phone", camera)
+    page = first_page(phone)
+    start_visit(page, network.url, technician, site_group)
+    go_offline(phone, network)
+    expect(page.locator(".conn-off")).to_be_visible()
+    page.check("[data-testid=batch-mode]")
+    page.click("[data-testid=start-camera]")
+    items = page.locator("[data-testid=batch-item]")
+    expect(items).to_have_count(3, timeout=60_000)
+    expect_waiting(page, 3)
+
+    # A wrong scan is taken out of the batch with one tap; its label coming round again does
+    # not put it back.
+    wrong = tuids[0]
+    page.locator(f"[data-testid=batch-item][data-tuid={wrong}] [data-testid=batch-remove]").click()
+    expect_waiting(page, 2)
+    expect(items).to_have_count(2)
+    page.wait_for_timeout(3_000)
+    expect(items).to_have_count(2)
+    assert waiting(page) == 2
+
+    page.reload()
+    expect(page.locator("#scan-title")).to_be_visible()
+    expect(items).to_have_count(2)  # the batch list survived
+    expect(page.locator("[data-testid=start-camera]")).to_have_count(0)  # so did the camera
+
+    # A new list: the technician's own earlier scans come back as done, not as warnings.
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator(".batch-already")).to_have_count(2, timeout=60_000)
+    expect(page.locator(".batch-already").first).to_contain_text("Already done by you")
+    expect(page.locator(".batch-needs-look")).to_have_count(0)
+    assert waiting(page) >= 2
+
+    go_online(phone, network)
+    expect_waiting(page, 0, timeout=60_000)
+    wait_until(
+        lambda: (
+            all(op.state == "synced" for op in server_operations(live_server))
+            and len(server_operations(live_server)) >= 2
+        ),
+        60,
+        "synced",
+    )
+    ops = server_operations(live_server)
+    for tuid in tuids[1:]:
+        assert [op.tuid for op in ops].count(tuid) == 1, tuid
+        assert len(installed_records(live_server, tuid)) == 1, tuid
