@@ -25,4 +25,4 @@ EXPOSE 8000
 # as a second container with: flask --app app sync run
 # Bulk dry runs read the platform in a background thread of the worker that took the request;
 # the longest request left is confirming a 50,000-device job (seconds), well inside 120 s.
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120", "--access-logfile", "-", "app:create_app()"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "app.gunicorn_worker.JsonErrorWorker", "--timeout", "120", "--access-logfile", "-", "app:create_app()"]

@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.sansio.response import Response as WerkzeugResponse
 
 
@@ -141,7 +141,10 @@ def init_app(app: Flask) -> None:
                 message = f"The {what} is too large; the limit is {size}."
             return error_response(413, "payload_too_large", message, {"limit_bytes": limit})
         code = _HTTP_CODES.get(status, "http_error")
-        return error_response(status, code, exc.description or exc.name)
+        response = error_response(status, code, exc.description or exc.name)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # required with a 405
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

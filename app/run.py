@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.config import load_settings
 from app.platform.provider import profile_for
+from app.server_errors import JsonErrorRequestHandler
 from app.services.accounts import ensure_demo_users
 from app.sync.worker import start_in_thread
 
@@ -53,7 +54,7 @@ def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     start_in_thread(app)
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=JsonErrorRequestHandler)
     print(f"Fieldhand is running: open http://{host}:{port}/")
     print(f"  supervisor console: http://{host}:{port}/console")
     print(f"  API documentation: http://{host}:{port}/api/openapi.json")

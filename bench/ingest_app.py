@@ -7,7 +7,7 @@ from flask import Response, jsonify, request
 from app import create_app
 from app.api.access import require_roles
 from app.extensions import csrf
-from app.services.operation_plans import plan_steps
+from app.services.operation_rules import plan_steps
 from app.services.operations import OperationIn
 
 app = create_app()

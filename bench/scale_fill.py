@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from app.labels.device_types import device_type_for
-from app.services.operation_plans import PlannedStep, plan_steps
+from app.services.operation_rules import PlannedStep, plan_steps
 from bench.scale_sinks import SERIAL_TABLES, Sink, sink_for
 
 SEED = 16

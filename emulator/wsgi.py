@@ -53,15 +53,8 @@ class EmulatorApp:
             outage = state.settings.outage
             if outage:
                 response, fault = _outage_response(request, outage), "outage"
-                state.record_call(
-                    time=arrived,
-                    method=method,
-                    path=path,
-                    query=request.query_string.decode("latin-1"),
-                    status=0 if outage == "drop" else response.status_code,
-                    client_id=None,
-                    fault=fault,
-                )
+                status = 0 if outage == "drop" else response.status_code
+                record_request(state, request, arrived, status, None, fault)
                 return response
             endpoint, args = _match(api.API_ROUTES, api.API_PREFIX, request)
             credential = (
@@ -85,15 +78,7 @@ class EmulatorApp:
         except Exception as exc:  # an emulator bug must still answer in the API's shape
             traceback.print_exc(file=sys.stderr)
             response = json_response(error_body(500, f"Emulator error: {exc!r}"), 500)
-        state.record_call(
-            time=arrived,
-            method=method,
-            path=path,
-            query=request.query_string.decode("latin-1"),
-            status=response.status_code,
-            client_id=client_id,
-            fault=fault,
-        )
+        record_request(state, request, arrived, response.status_code, client_id, fault)
         return response
 
     def _run_endpoint(
@@ -123,6 +108,26 @@ class EmulatorApp:
             return json_response(control.HANDLERS[endpoint](self.state, request, **args))
         except ApiError as error:
             return error_response(error)
+
+
+def record_request(
+    state: EmulatorState,
+    request: Request,
+    arrived: float,
+    status: int,
+    client_id: str | None,
+    fault: str | None,
+) -> None:
+    """Log one answered API request (status 0: the connection was closed unanswered)."""
+    state.record_call(
+        time=arrived,
+        method=request.method,
+        path=request.path,
+        query=request.query_string.decode("latin-1"),
+        status=status,
+        client_id=client_id,
+        fault=fault,
+    )
 
 
 def _outage_response(request: Request, mode: str) -> Response:

@@ -7,11 +7,11 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from app.api.access import require_roles
-from app.api.serializers import iso, operation_json
+from app.api.serializers import cached_device_json, operation_json
 from app.errors import Unprocessable
 from app.platform.provider import current_platform
 from app.services.devices import device_view
-from app.services.operation_plans import InvalidOperation
+from app.services.operation_rules import InvalidOperation
 
 bp = APIBlueprint("devices", __name__, url_prefix="/api/devices", abp_tags=[Tag(name="devices")])
 
@@ -28,24 +28,15 @@ def get_device(path: DevicePath) -> Response:
         view = device_view(path.tuid, current_platform())
     except InvalidOperation as exc:
         raise Unprocessable(str(exc)) from exc
-    local = view.local
     return jsonify(
         {
             "tuid": view.tuid,
             "imc": view.tuid[:6],
             "psn": view.tuid[6:],
             "device_type": view.device_type,
-            "local": (
-                {
-                    "status": local.status,
-                    "group": local.group_id,
-                    "source": local.source,
-                    "updated_at": iso(local.updated_at),
-                }
-                if local
-                else None
-            ),
+            "local": cached_device_json(view.local),
             "platform": view.platform,
             "history": [operation_json(op, with_steps=False) for op in view.history],
+            "verification": view.verification,
         }
     )

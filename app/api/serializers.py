@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.models.devices import Device
 from app.models.operations import Operation
 
 
@@ -47,3 +48,15 @@ def operation_json(op: Operation, *, with_steps: bool = True) -> dict[str, Any]:
             for s in op.steps
         ]
     return data
+
+
+def cached_device_json(local: Device | None) -> dict[str, Any] | None:
+    """Serialise what the device cache holds on a device (None when it holds nothing)."""
+    if local is None:
+        return None
+    return {
+        "status": local.status,
+        "group": local.group_id,
+        "source": local.source,
+        "updated_at": iso(local.updated_at),
+    }

@@ -35,6 +35,7 @@ STEP_BLOCKED = "blocked"  # an earlier step of the same operation failed
 STEP_HELD = "held"  # operation in conflict; waits for a supervisor
 STEP_CANCELLED = "cancelled"  # operation discarded or bulk job cancelled
 UNFINISHED_STEP_STATES = (STEP_PENDING, STEP_LEASED)
+SENT_STEP_STATES = (STEP_LEASED, STEP_DONE)  # on the platform, or on its way there
 
 # The error_code the read-back leaves on an operation whose drift it repaired by applying the
 # last action again (app.sync.reconcile); it stays as evidence after the operation is synced.

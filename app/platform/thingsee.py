@@ -173,11 +173,7 @@ class ThingseeClient(HttpPlatform):
     def set_group(self, tuid: str, group_id: str) -> str:
         """Move the device into a deployment group; `unassigned` removes it from its group."""
         _check_group_id(group_id, allow_unassigned=True)
-        path = f"things/{_segment(tuid, 'tuid')}/group"
-        data = self._post(path, {"group_id": group_id})
-        if data is None:
-            return group_id
-        return self._expect_str(self._expect_dict(data).get("group_id", group_id), "group_id")
+        return self._post_group_id(f"things/{_segment(tuid, 'tuid')}/group", group_id)
 
     # ---- deployment groups ---------------------------------------------------------------
 
@@ -218,11 +214,14 @@ class ThingseeClient(HttpPlatform):
     def rename_group(self, group_id: str, new_group_id: str) -> str:
         """Rename a deployment group (its members move with it); return the new id."""
         _check_group_id(new_group_id, allow_unassigned=False)
-        path = f"groups/{_segment(group_id, 'group_id')}/rename"
-        data = self._post(path, {"group_id": new_group_id})
+        return self._post_group_id(f"groups/{_segment(group_id, 'group_id')}/rename", new_group_id)
+
+    def _post_group_id(self, path: str, group_id: str) -> str:
+        """POST a group id; return the one the platform answers with (the sent one on a 204)."""
+        data = self._post(path, {"group_id": group_id})
         if data is None:
-            return new_group_id
-        return self._expect_str(self._expect_dict(data).get("group_id", new_group_id), "group_id")
+            return group_id
+        return self._expect_str(self._expect_dict(data).get("group_id", group_id), "group_id")
 
     def delete_group(self, group_id: str) -> None:
         """Delete a deployment group; the platform decides what happens to its members."""

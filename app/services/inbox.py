@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 
 from app.database import db, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
@@ -25,12 +25,12 @@ from app.models.operations import (
     CONFLICT,
     DISCARDED,
     FAILED,
+    SENT_STEP_STATES,
     STEP_BLOCKED,
     STEP_CANCELLED,
     STEP_DONE,
     STEP_FAILED,
     STEP_HELD,
-    STEP_LEASED,
     STEP_PENDING,
     SYNCING,
     Operation,
@@ -39,7 +39,7 @@ from app.models.operations import (
 from app.models.users import User
 from app.services.history import HistoryRow, history_page
 from app.services.history_filters import HistoryFilter, still_retrying
-from app.services.operation_plans import InvalidOperation, plan_steps
+from app.services.operation_rules import InvalidOperation, goes_after_sent, plan_steps
 from app.services.paging import Page, SortKey
 from app.sync.outbox import derive_operation_state
 from app.sync.reconcile import DRIFT_HELD, DRIFT_REPAIRED
@@ -161,23 +161,10 @@ def snapshot(operation: Operation) -> dict[str, Any]:
     }
 
 
-def _newer_action_sent(step: OutboxStep) -> bool:
-    """Say whether a later action on the same device has reached (or is reaching) the platform."""
-    later = select(OutboxStep.id).where(
-        OutboxStep.tuid == step.tuid,
-        OutboxStep.operation_id != step.operation_id,
-        OutboxStep.state.in_((STEP_LEASED, STEP_DONE)),
-        OutboxStep.order_at > step.order_at,
-    )
-    return bool(db.session.scalar(select(exists(later))))
-
-
 def _requeue(operation: Operation, now: datetime) -> bool:
     """Put the operation's waiting steps back in the outbox; return whether they were reordered.
 
-    A failed action keeps its place in the device's order unless something newer was already
-    sent: then it goes after it, like "apply anyway", so it cannot be overtaken half-way.
-    A conflicting action is applied after the newer ones (order_at = now).
+    Where it goes in the device's order is the rules' (operation_rules.goes_after_sent).
     """
     waiting = [s for s in operation.steps if s.state in WAITING_STEP_STATES]
     if operation.error_code == DRIFT_HELD:
@@ -186,7 +173,7 @@ def _requeue(operation: Operation, now: datetime) -> bool:
         waiting = [s for s in operation.steps if s.state == STEP_DONE]
         for step in waiting:
             step.outcome_uncertain = True
-    reorder = operation.state == CONFLICT or any(_newer_action_sent(s) for s in waiting)
+    reorder = goes_after_sent(operation.id, operation.state == CONFLICT, waiting)
     for step in waiting:
         step.state = STEP_PENDING
         step.available_at = now
@@ -204,9 +191,7 @@ def rederive(operation: Operation, now: datetime) -> None:
     operation.error_code = None
     operation.error_message = None
     derive_operation_state(operation, now)
-    if operation.state == SYNCING and not any(
-        s.state in (STEP_DONE, STEP_LEASED) for s in operation.steps
-    ):
+    if operation.state == SYNCING and not any(s.state in SENT_STEP_STATES for s in operation.steps):
         operation.state = ACCEPTED
 
 
@@ -284,7 +269,7 @@ def edit(op_id: str, args: dict[str, Any], user: User, reason: str | None = None
     if len(planned) != len(steps):
         raise Conflict("The edited action needs different steps than the original; discard it.")
     for step, plan in zip(steps, planned, strict=True):
-        if step.state in (STEP_DONE, STEP_LEASED) and (step.tuid, step.action, step.value) != (
+        if step.state in SENT_STEP_STATES and (step.tuid, step.action, step.value) != (
             plan.tuid,
             plan.action,
             plan.value,

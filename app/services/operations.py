@@ -1,42 +1,40 @@
 """Ingest technician operations idempotently and answer questions about their state.
 
 One call ingests a batch in one transaction: the operation rows, their outbox steps and the
-device cache commit together (transactional outbox). A repeated op_id returns the stored row.
+device cache commit together (transactional outbox, written by app.services.operation_writer
+by the rules of app.services.operation_rules). A repeated op_id returns the stored row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import select
 
-from app.database import db, is_transient_error, utcnow
+from app.database import db, utcnow
 from app.input_bounds import DeviceTime
-from app.models.operations import (
-    ACCEPTED,
-    CONFLICT,
-    STEP_DONE,
-    STEP_HELD,
-    STEP_LEASED,
-    STEP_PENDING,
-    Operation,
-    OutboxStep,
-)
+from app.models.operations import Operation
 from app.models.users import User
-from app.services.operation_plans import InvalidOperation, normalise_tuid, plan_steps
+from app.services.operation_rules import (
+    InvalidOperation,
+    PlannedStep,
+    normalise_tuid,
+    plan_steps,
+)
+from app.services.operation_writer import (
+    NewOperation,
+    StoredOperation,
+    with_retries,
+    write_operations,
+)
 from app.services.timeline import operations_touching
 from app.services.undo import UNDO, UndoRefused, UndoRequest, UndoTarget, plan_undo
-from app.sync.device_cache import SOURCE_LOCAL, remember_devices
-
-# A phone clock this far ahead of ours is wrong; order its actions by arrival instead.
-CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
-TRANSIENT_DB_RETRIES = 3
 
 
 class SeenState(BaseModel):
@@ -85,27 +83,13 @@ def _raw_op_id(item: object) -> str:
 
 def ingest(items: list[Any], user: User) -> list[IngestResult]:
     """Store a batch of operations; return one result per item, in order."""
-    for attempt in range(1, TRANSIENT_DB_RETRIES + 1):
-        try:
-            return _ingest_once(items, user)
-        except IntegrityError:
-            # Another request stored some of the same op_ids between our check and our insert;
-            # run again so those become duplicates.
-            db.session.rollback()
-            return _ingest_once(items, user)
-        except DBAPIError as exc:
-            # A deadlock, serialization failure or lost connection rolled the whole batch back:
-            # running it again is safe (op_ids make it idempotent).
-            db.session.rollback()
-            if not is_transient_error(exc) or attempt == TRANSIENT_DB_RETRIES:
-                raise
-    raise AssertionError("unreachable")
+    return with_retries(lambda: _ingest_once(items, user))
 
 
 def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
     now = utcnow()
     results: list[IngestResult] = []
-    valid: list[tuple[int, OperationIn, dict[str, Any], list[Any]]] = []
+    valid: list[tuple[int, NewOperation]] = []
     undos: list[tuple[int, OperationIn]] = []
     for index, item in enumerate(items):
         try:
@@ -122,11 +106,9 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
             results.append(_rejected(_raw_op_id(item), str(exc)))
             continue
         results.append(IngestResult(str(parsed.op_id), "pending"))
-        valid.append((index, parsed, args, steps))
+        valid.append((index, _new_operation(parsed, user, args, steps)))
 
-    op_ids = [str(parsed.op_id) for _, parsed, _, _ in valid] + [
-        str(parsed.op_id) for _, parsed in undos
-    ]
+    op_ids = [new.op_id for _, new in valid] + [str(parsed.op_id) for _, parsed in undos]
     existing = (
         {
             op.op_id: op
@@ -136,89 +118,22 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
         else {}
     )
     valid += _plan_undos(undos, valid, existing, user, results)
-
-    tuids = {step.tuid for _, _, _, steps in valid for step in steps}
-    newest_sent = newest_sent_order(tuids)
-    op_rows: list[dict[str, Any]] = []
-    planned: dict[str, list[Any]] = {}
-    intents: dict[str, dict[str, str]] = {}
+    fresh: list[NewOperation] = []
     accepted_index: dict[str, int] = {}
-    for index, parsed, args, steps in sorted(valid, key=lambda v: v[1].device_time):
-        op_id = str(parsed.op_id)
-        stored = existing.get(op_id)
+    # In the order performed, so a later action wins in the device cache.
+    for index, new in sorted(valid, key=lambda v: v[1].device_time):
+        stored = existing.get(new.op_id)
         if stored is not None:
-            results[index] = IngestResult(op_id, "duplicate", stored)
-            continue
-        if op_id in accepted_index:
-            results[index] = IngestResult(op_id, "duplicate")  # operation filled in below
-            continue
-        device_time_plausible = parsed.device_time <= now + CLOCK_SKEW_TOLERANCE
-        order_at = parsed.device_time if device_time_plausible else now
-        stale_against = [
-            newest_sent[s.tuid]
-            for s in steps
-            if s.tuid in newest_sent and newest_sent[s.tuid] > order_at
-        ]
-        row: dict[str, Any] = {
-            "op_id": op_id,
-            "kind": parsed.kind,
-            "tuid": parsed.tuid,
-            "args": args,
-            "user_id": user.id,
-            "device_time": parsed.device_time,
-            "received_at": now,
-            "updated_at": now,
-            "seen_status": parsed.seen.status,
-            "seen_group": parsed.seen.group,
-            "state": ACCEPTED,
-            "error_code": None,
-            "error_message": None,
-        }
-        if stale_against:
-            row.update(
-                state=CONFLICT,
-                error_code="out_of_order",
-                error_message=held_message(max(stale_against), "older action"),
-            )
+            results[index] = IngestResult(new.op_id, "duplicate", stored)
+        elif new.op_id in accepted_index:
+            results[index] = IngestResult(new.op_id, "duplicate")  # operation filled in below
         else:
-            _collect_intent(intents, steps)
-        op_rows.append(row)
-        planned[op_id] = [
-            (step, order_at, STEP_HELD if stale_against else STEP_PENDING) for step in steps
-        ]
-        accepted_index[op_id] = index
-    if op_rows:
-        connection = db.session.connection()
-        ids = {
-            r.op_id: r.id
-            for r in connection.execute(
-                Operation.__table__.insert().returning(
-                    Operation.__table__.c.id, Operation.__table__.c.op_id
-                ),
-                op_rows,
-            )
-        }
-        step_rows = [
-            {
-                "operation_id": ids[op_id],
-                "step_no": step_no,
-                "tuid": step.tuid,
-                "action": step.action,
-                "value": step.value,
-                "order_at": order_at,
-                "state": state,
-                "available_at": now,
-                "attempts": 0,
-                "outcome_uncertain": False,
-            }
-            for op_id, steps in planned.items()
-            for step_no, (step, order_at, state) in enumerate(steps)
-        ]
-        connection.execute(OutboxStep.__table__.insert(), step_rows)
-        _remember_intents(intents, now)
+            fresh.append(new)
+            accepted_index[new.op_id] = index
+    written = write_operations(fresh, now)
     db.session.commit()
     # Answer from what we just wrote rather than reading it back: this is the hot path.
-    views = {row["op_id"]: _stored_view(row, ids[row["op_id"]], user, planned) for row in op_rows}
+    views = {op_id: _stored_view(stored, user) for op_id, stored in written.items()}
     for index, result in enumerate(results):
         if result.op_id in views and result.operation is None:
             kind = "accepted" if accepted_index.get(result.op_id) == index else "duplicate"
@@ -226,8 +141,9 @@ def _ingest_once(items: list[Any], user: User) -> list[IngestResult]:
     return results
 
 
-def _stored_view(row: dict[str, Any], op_pk: int, user: User, planned: dict[str, list[Any]]) -> Any:
+def _stored_view(stored: StoredOperation, user: User) -> Any:
     """An object shaped like the stored Operation (same attributes), built without a query."""
+    row = stored.row
     steps = [
         SimpleNamespace(
             tuid=step.tuid,
@@ -238,13 +154,12 @@ def _stored_view(row: dict[str, Any], op_pk: int, user: User, planned: dict[str,
             result=None,
             last_error=None,
         )
-        for step, _order_at, state in planned[row["op_id"]]
+        for step, state in stored.steps
     ]
     return SimpleNamespace(
-        id=op_pk,
+        id=stored.id,
         **row,
         synced_at=None,
-        bulk_job_id=None,
         user=user,
         steps=steps,
         offline_delay_s=max(0.0, (row["received_at"] - row["device_time"]).total_seconds()),
@@ -255,31 +170,48 @@ def _rejected(op_id: str, message: str, code: str = "invalid_operation") -> Inge
     return IngestResult(op_id, "rejected", None, code, message)
 
 
+def _new_operation(
+    parsed: OperationIn, user: User, args: dict[str, Any], steps: Sequence[PlannedStep]
+) -> NewOperation:
+    return NewOperation(
+        op_id=str(parsed.op_id),
+        kind=parsed.kind,
+        tuid=parsed.tuid,
+        args=args,
+        steps=steps,
+        user_id=user.id,
+        device_time=parsed.device_time,
+        seen_status=parsed.seen.status,
+        seen_group=parsed.seen.group,
+    )
+
+
+def _undo_target(new: NewOperation) -> UndoTarget:
+    return UndoTarget(
+        new.op_id,
+        new.kind,
+        new.tuid,
+        new.user_id,
+        new.device_time,
+        new.seen_status,
+        new.seen_group,
+        tuple(new.steps),
+    )
+
+
 def _plan_undos(
     undos: list[tuple[int, OperationIn]],
-    valid: list[tuple[int, OperationIn, dict[str, Any], list[Any]]],
+    valid: list[tuple[int, NewOperation]],
     existing: dict[str, Operation],
     user: User,
     results: list[IngestResult],
-) -> list[tuple[int, OperationIn, dict[str, Any], list[Any]]]:
+) -> list[tuple[int, NewOperation]]:
     """Plan the batch's undos (app.services.undo); a refused one becomes a rejected result."""
-    batch = [
-        UndoTarget(
-            str(p.op_id),
-            p.kind,
-            p.tuid,
-            user.id,
-            p.device_time,
-            p.seen.status,
-            p.seen.group,
-            tuple(steps),
-        )
-        for _, p, _, steps in valid
-    ]
-    planned: list[tuple[int, OperationIn, dict[str, Any], list[Any]]] = []
+    batch = [_undo_target(new) for _, new in valid]
+    planned: list[tuple[int, NewOperation]] = []
     for index, parsed in undos:
         if str(parsed.op_id) in existing:  # a repeat: answered from the stored row
-            planned.append((index, parsed, {}, []))
+            planned.append((index, _new_operation(parsed, user, {}, [])))
             continue
         try:
             args, steps = plan_undo(
@@ -291,57 +223,11 @@ def _plan_undos(
         except InvalidOperation as exc:
             results[index] = _rejected(str(parsed.op_id), str(exc))
             continue
-        planned.append((index, parsed, args, steps))
+        new = _new_operation(parsed, user, args, steps)
+        planned.append((index, new))
         # A second undo of the same action in this batch finds this one newer and is refused.
-        batch.append(
-            UndoTarget(
-                str(parsed.op_id),
-                UNDO,
-                parsed.tuid,
-                user.id,
-                parsed.device_time,
-                parsed.seen.status,
-                parsed.seen.group,
-                tuple(steps),
-            )
-        )
+        batch.append(_undo_target(new))
     return planned
-
-
-def held_message(newest_sent: datetime, what: str) -> str:
-    """Why an action was held as a conflict instead of sent (shown in the supervisor's inbox)."""
-    return (
-        "A later action on this device reached the platform first "
-        f"(performed {newest_sent.isoformat(timespec='seconds')}). This {what} was held so it "
-        "does not undo it; a supervisor can apply or discard it."
-    )
-
-
-def newest_sent_order(tuids: set[str]) -> dict[str, datetime]:
-    """Per device, the latest action time already sent (or being sent) to the platform."""
-    if not tuids:
-        return {}
-    rows = db.session.execute(
-        select(OutboxStep.tuid, func.max(OutboxStep.order_at))
-        .where(OutboxStep.tuid.in_(tuids), OutboxStep.state.in_((STEP_LEASED, STEP_DONE)))
-        .group_by(OutboxStep.tuid)
-    )
-    return {tuid: newest for tuid, newest in rows}
-
-
-def _collect_intent(intents: dict[str, dict[str, str]], steps: list[Any]) -> None:
-    """Fold what these steps will make true into the per-device intent (later wins)."""
-    for step in steps:
-        if step.action == "set_status":
-            intents.setdefault(step.tuid, {})["status"] = step.value
-        elif step.action == "set_group":
-            intents.setdefault(step.tuid, {})["group_id"] = step.value
-
-
-def _remember_intents(intents: dict[str, dict[str, str]], now: datetime) -> None:
-    """Update the device cache with what the actions will make true, marked not yet confirmed."""
-    # One upsert in TUID order, as the worker and bulk confirm do (app.sync.device_cache).
-    remember_devices(db.session(), intents, source=SOURCE_LOCAL, now=now)
 
 
 def get_by_op_ids(op_ids: list[str]) -> list[Operation]:

@@ -15,7 +15,7 @@ from app.models.audit import AuditEvent
 from app.models.devices import Device
 from app.models.operations import Operation, OutboxStep, SyncAttempt
 from app.models.users import User
-from app.services.operation_plans import normalise_tuid
+from app.services.operation_rules import normalise_tuid
 
 
 def operations_touching(tuid: str) -> CompoundSelect[Any]:

@@ -19,7 +19,7 @@ from app.database import db
 from app.models.operations import DISCARDED, Operation
 from app.models.users import User
 from app.platform.interface import UNASSIGNED
-from app.services.operation_plans import InvalidOperation, PlannedStep
+from app.services.operation_rules import InvalidOperation, PlannedStep, intended_values
 from app.services.timeline import operations_touching
 
 UNDO = "undo"
@@ -83,17 +83,9 @@ def _device_actions(tuid: str) -> list[UndoTarget]:
     return [_target_of(op) for op in ops]
 
 
-def _result_of(action: UndoTarget, tuid: str) -> dict[str, str]:
+def _result_of(action: UndoTarget, tuid: str) -> dict[str, str | None]:
     """What an action made the device's status and group (only the values it wrote)."""
-    made: dict[str, str] = {}
-    for step in action.steps:
-        if step.tuid != tuid:
-            continue
-        if step.action == "set_status":
-            made["status"] = step.value
-        elif step.action == "set_group":
-            made["group_id"] = step.value
-    return made
+    return intended_values(action.steps).get(tuid, {})
 
 
 def _before(target: UndoTarget, earlier: list[UndoTarget]) -> dict[str, str | None]:

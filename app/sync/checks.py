@@ -22,7 +22,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import BindParameter
 
 from app.models.device_checks import STAGE_AFTER_STEPS, DeviceCheck
-from app.models.operations import STEP_DONE, STEP_LEASED, STEP_PENDING, OutboxStep
+from app.models.operations import STEP_DONE, STEP_PENDING, UNFINISHED_STEP_STATES, OutboxStep
 from app.sync.outbox import new_lease
 from app.sync.readback import ClaimedCheck, Expected
 from app.sync.step_runner import RETRY_UNAVAILABLE
@@ -122,7 +122,7 @@ _LEASED = select(
 ).where(_CHECKS.c.lease_owner == bindparam("token"))
 _UNFINISHED = (
     select(_STEPS.c.tuid)
-    .where(_STEPS.c.tuid.in_(_TUIDS), _STEPS.c.state.in_((STEP_PENDING, STEP_LEASED)))
+    .where(_STEPS.c.tuid.in_(_TUIDS), _STEPS.c.state.in_(UNFINISHED_STEP_STATES))
     .distinct()
 )
 _EXPECTATIONS = select(

@@ -24,6 +24,8 @@ from app.models.devices import Device
 _DEVICES = Device.__table__
 SOURCE_LOCAL = "local"  # what an action will make true, not yet confirmed by the platform
 SOURCE_PLATFORM = "platform"  # read from or confirmed by the platform
+# The column a step's action sets (a copy_group's value is the group it copied).
+DEVICE_COLUMNS = {"set_status": "status", "set_group": "group_id", "copy_group": "group_id"}
 
 
 @lru_cache(maxsize=4)

@@ -41,6 +41,7 @@ from app.models.operations import (
     STEP_PENDING,
     SYNCED,
     SYNCING,
+    UNFINISHED_STEP_STATES,
     Operation,
     OutboxStep,
 )
@@ -60,7 +61,7 @@ def _no_earlier_work():
     earlier_on_device = exists().where(
         earlier.tuid == OutboxStep.tuid,
         earlier.id != OutboxStep.id,
-        earlier.state.in_((STEP_PENDING, STEP_LEASED)),
+        earlier.state.in_(UNFINISHED_STEP_STATES),
         or_(
             earlier.order_at < OutboxStep.order_at,
             and_(earlier.order_at == OutboxStep.order_at, earlier.id < OutboxStep.id),
@@ -74,7 +75,7 @@ def _no_earlier_work():
     source_not_ready = exists().where(
         earlier_on_source.tuid == OutboxStep.value,
         earlier_on_source.operation_id != OutboxStep.operation_id,
-        earlier_on_source.state.in_((STEP_PENDING, STEP_LEASED)),
+        earlier_on_source.state.in_(UNFINISHED_STEP_STATES),
         earlier_on_source.order_at <= OutboxStep.order_at,
     )
     copy_source_ready = or_(OutboxStep.action != "copy_group", ~source_not_ready)

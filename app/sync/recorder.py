@@ -34,7 +34,7 @@ from app.models.operations import (
 )
 from app.sync.backoff import retry_delay
 from app.sync.checks import CheckWanted, schedule_checks
-from app.sync.device_cache import SOURCE_PLATFORM, remember_devices
+from app.sync.device_cache import DEVICE_COLUMNS, SOURCE_PLATFORM, remember_devices
 from app.sync.reconcile import DRIFT_REPAIRED
 from app.sync.step_runner import StepOutcome
 
@@ -165,7 +165,7 @@ class OutcomeRecorder:
         for outcome in done:
             step = outcome.step
             is_status = step.action == "set_status"
-            values.setdefault(step.tuid, {})["status" if is_status else "group_id"] = outcome.result
+            values.setdefault(step.tuid, {})[DEVICE_COLUMNS[step.action]] = outcome.result
             check = wanted.setdefault(step.tuid, CheckWanted())
             check.status |= is_status
             check.group |= not is_status

@@ -30,7 +30,7 @@ from .. import control
 from ..errors import ApiError, json_response
 from ..httpserver import CONNECTION_CONTROL
 from ..ratelimit import retry_after_header
-from ..wsgi import ANONYMOUS, _match
+from ..wsgi import ANONYMOUS, _match, record_request
 from .state import PlatformState
 
 if TYPE_CHECKING:
@@ -104,15 +104,8 @@ class PlatformApp:
                 if outage == "drop" and isinstance(connection, dict):
                     connection["drop"] = True
                 response = dialect.error(dialect.fault_for_status(503), None)
-                state.record_call(
-                    time=arrived,
-                    method=request.method,
-                    path=request.path,
-                    query=request.query_string.decode("latin-1"),
-                    status=0 if outage == "drop" else response.status_code,
-                    client_id=None,
-                    fault=fault,
-                )
+                status = 0 if outage == "drop" else response.status_code
+                record_request(state, request, arrived, status, None, fault)
                 return response
             endpoint, args = _match(dialect.routes, dialect.api_prefix, request)
             client_id = dialect.caller(state, request)
@@ -133,15 +126,7 @@ class PlatformApp:
         except Exception as exc:  # an emulator bug must still answer in the API's shape
             traceback.print_exc(file=sys.stderr)
             response = dialect.error(PlatformFault(500, 500, f"Emulator error: {exc!r}"), None)
-        state.record_call(
-            time=arrived,
-            method=request.method,
-            path=request.path,
-            query=request.query_string.decode("latin-1"),
-            status=response.status_code,
-            client_id=client_id,
-            fault=fault,
-        )
+        record_request(state, request, arrived, response.status_code, client_id, fault)
         return response
 
     def _run_endpoint(

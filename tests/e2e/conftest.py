@@ -15,10 +15,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app.sync.worker import SyncWorker
 from emulator.server import EmulatorServer
+
+# Playwright's 5 s default is less than one password check takes at a load average of 24
+# (argon2id, median 1.4 s, up to 6 s seen): a loaded CI machine must not fail a sign-in.
+expect.set_options(timeout=15_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 PWA_DIST = ROOT / "pwa" / "dist"

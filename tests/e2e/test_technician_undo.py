@@ -179,3 +179,10 @@ def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
     for tuid in tuids[1:]:
         assert [op.tuid for op in ops].count(tuid) == 1, tuid
         assert len(installed_records(live_server, tuid)) == 1, tuid
+
+    # Its card says so too, rather than only "Installed".
+    page.click("button:has-text('Stop camera')")
+    open_device(page, tuids[1])
+    expect(page.locator("[data-testid=done-by-you]")).to_contain_text(
+        "Already done by you: Install into " + site_group
+    )

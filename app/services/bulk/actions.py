@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from app.errors import Unprocessable
 from app.services.bulk.reading import Reading
-from app.services.operation_plans import (
+from app.services.operation_rules import (
     InvalidOperation,
     normalise_group,
     platform_without_groups,

@@ -1,6 +1,6 @@
 """Confirming a previewed bulk job: the devices that will change become ordinary operations.
 
-They go into the same outbox in chunks (bulk_enqueue: the ingest rules, written set-wise), so
+They go into the same outbox in chunks (bulk.enqueue: the ingest rules and writer), so
 ordering, conflicts, retries and the worker are the same as for any action. Operation ids are
 derived from the job item, so a confirm interrupted half-way can simply be confirmed again.
 """
@@ -21,9 +21,9 @@ from app.models.users import User
 from app.services.bulk import states
 from app.services.bulk.actions import JobAction
 from app.services.bulk.cancel import cancel_unsent
+from app.services.bulk.enqueue import ChunkItem, enqueue_chunk
 from app.services.bulk.jobs import active_count, lock_job, state_counts
 from app.services.bulk.verdicts import CHANGE
-from app.services.bulk_enqueue import ChunkItem, enqueue_chunk
 
 CONFIRM_CHUNK = 1000
 _OP_ID_NAMESPACE = uuid.UUID("6f1c6a4e-2b7d-4d43-9a57-5b0f3c1e8a10")

@@ -18,7 +18,7 @@ from app.labels.device_ids import parse_device_label
 from app.labels.parser import LabelError
 from app.platform import errors as platform_errors
 from app.platform.interface import Platform
-from app.services.operation_plans import InvalidOperation, normalise_group, normalise_tuid
+from app.services.operation_rules import InvalidOperation, normalise_group, normalise_tuid
 
 RAW_MAX_CHARS = 200  # bulk_job_items.raw
 SOURCE_DETAIL_MAX_CHARS = 200

@@ -11,6 +11,7 @@ import { deviceTypeFor } from '../../core/label';
 import type { DeviceLookup } from '../../core/devices';
 import { can, currentPlatform } from '../../core/platform';
 import { deviceActions } from './device-actions';
+import { deviceHealth } from './device-health';
 
 function freshness(lookup: DeviceLookup): TemplateResult {
   const d = lookup.device;
@@ -22,6 +23,15 @@ function freshness(lookup: DeviceLookup): TemplateResult {
   else if (lookup.source === 'cache') text = t('deviceFromCache', { time: formatTime(d.fetched_at ?? d.updated_at) });
   else text = t('deviceNeverSeen');
   return html`<p class="note" data-testid="device-source">${text} ${d.source === 'queued' && lookup.source !== 'none' ? t('deviceFromQueued') : nothing}</p>`;
+}
+
+/** "Already done by you: Install into … (10:42)" when the device's newest action is this user's. */
+function doneByYou(s: AppState, tuid: string): TemplateResult {
+  const me = s.session.user?.username;
+  const newest = s.ops.filter((op) => op.tuid === tuid && op.state !== 'cancelled' && op.state !== 'discarded' && !op.rejected).pop();
+  if (!me || !newest || newest.username !== me || newest.undone_by || newest.kind === 'undo') return html``;
+  return html`<p class="msg msg-info" data-testid="done-by-you">${t('cardDoneByYou', { action: describeOp(newest), time: formatTime(newest.created_at) })}
+    <span class="state state-${newest.state}">${t(`state.${newest.state}`)}</span></p>`;
 }
 
 export function deviceScreen(s: AppState, c: Controller): TemplateResult {
@@ -41,15 +51,16 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
       <dt>${t('deviceType')}</dt><dd data-testid="device-type">${deviceTypeName(d?.device_type ?? deviceTypeFor(tuid))}</dd>
       <dt>${t('deviceStatus')}</dt><dd data-testid="device-status"><strong class="status status-${d?.status ?? 'unknown'}">${statusName(d?.status)}</strong></dd>
       ${can('deployment_groups') ? html`<dt>${t('deviceGroup')}</dt><dd class="mono" data-testid="device-group">${d?.group ?? t('deviceUnknown')}</dd>` : nothing}
-      ${d?.battery_level != null ? html`<dt>${t('deviceBattery')}</dt><dd>${d.battery_level} %</dd>` : nothing}
     </dl>
     ${lookup ? freshness(lookup) : nothing}
+    ${doneByYou(s, tuid)}
     ${d?.platform_found === false ? html`<p class="msg msg-error">${t('deviceNotInStack')}</p>` : nothing}
     ${d?.platform_message && d.platform_found !== false
       ? html`<details class="note explained-details"><summary>${t('platformNote')}</summary><p class="mono">${d.platform_message}</p></details>`
       : nothing}
 
     ${deviceActions(s, c, tuid, d?.status, Boolean(lookup))}
+    ${deviceHealth(d, lookup)}
 
     ${!can('installation_history') ? html`<p class="note" data-testid="no-platform-history">${t('deviceNoPlatformHistory', { platform: currentPlatform().title })}</p>` : nothing}
     ${history.length
