@@ -37,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_BACKOFF_BASE_S": 1.0,
     "SYNC_BACKOFF_CAP_S": 300.0,
     "SYNC_MAX_ATTEMPTS": 0,  # 0 = retry transient failures forever; the inbox shows them anyway
+    # Install verification: how long a newly installed device has to report (gateways report as
+    # hourly heartbeats: longer), and how often to look meanwhile (app.verification.watch).
+    "VERIFY_WINDOW_S": 1800.0,
+    "VERIFY_GATEWAY_WINDOW_S": 21600.0,
+    "VERIFY_POLL_S": 300.0,
     "OPERATIONS_BATCH_MAX": 500,
     "BULK_MAX_DEVICES": 50_000,
     "BULK_PREVIEW_CONCURRENCY": 16,  # platform reads in parallel during a bulk dry run

@@ -20,6 +20,7 @@ CONTROL_ROUTES = Map(
         Rule("/devices", methods=["GET"], endpoint="list_devices"),
         Rule("/devices", methods=["POST"], endpoint="add_devices"),
         Rule("/devices/<tuid>/power-on", methods=["POST"], endpoint="power_on"),
+        Rule("/power-plan", methods=["POST"], endpoint="power_plan"),
         Rule("/devices/<tuid>/offline", methods=["POST"], endpoint="offline"),
         Rule("/clock", methods=["GET"], endpoint="clock"),
         Rule("/clock/advance", methods=["POST"], endpoint="advance_clock"),
@@ -58,6 +59,19 @@ def add_devices(state: EmulatorState, request: Request) -> Any:
 def power_on(state: EmulatorState, request: Request, tuid: str) -> Any:
     """Power a device on and return its boot messages, newest first."""
     return {"tuid": tuid, "messages": state.power_on(tuid)}
+
+
+def power_plan(state: EmulatorState, request: Request) -> Any:
+    """Unpower devices from {"devices": {tuid: seconds until power-on | null for never}}."""
+    plan = json_object(request).get("devices")
+    if not isinstance(plan, dict) or not plan:
+        raise BadRequest("devices must be an object of TUID: seconds or null")
+    for tuid, after_s in plan.items():
+        if after_s is None:
+            continue
+        if isinstance(after_s, bool) or not isinstance(after_s, int | float) or after_s < 0:
+            raise BadRequest(f"{tuid}: seconds until power-on must be a non-negative number")
+    return state.power_plan(plan)
 
 
 def offline(state: EmulatorState, request: Request, tuid: str) -> Any:
@@ -127,6 +141,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "list_devices": list_devices,
     "add_devices": add_devices,
     "power_on": power_on,
+    "power_plan": power_plan,
     "offline": offline,
     "clock": clock,
     "advance_clock": advance_clock,

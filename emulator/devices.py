@@ -76,6 +76,8 @@ class Device:
     online: bool = True
     last_report: float = 0.0
     closed_alerts: list[AlertPeriod] = field(default_factory=list)
+    # Emulator time at which a silent (unpowered) device is powered on: a late reporter.
+    power_on_at: float | None = None
 
     @property
     def last_seen(self) -> float | None:
@@ -153,6 +155,16 @@ def power_on(
     tsm_id, payload = _data_reading(device, rng)
     _append(device, tsm_id, 10, ts, payload)
     return device.messages[before:]
+
+
+def power_on_when_due(device: Device, rng: random.Random, now: float, threshold_s: float) -> None:
+    """Power on a device whose scheduled power-on time has come, as of that time."""
+    at = device.power_on_at
+    if at is None or now < at:
+        return
+    device.power_on_at = None
+    power_on(device, rng, at, threshold_s)
+    catch_up(device, rng, now)
 
 
 def go_offline(device: Device, rng: random.Random, now: float) -> None:

@@ -306,10 +306,24 @@ class Fleet:
                 self._devices[tuid] = device
             return wanted
 
+    def power_plan(self, plan: dict[str, float | None]) -> dict[str, Any]:
+        """Unpower these devices now; each powers on `after_s` emulator seconds later (None:
+        never). Models installs whose devices report at once, late or not at all."""
+        with self._lock:
+            now = self.clock.now()
+            for tuid in plan:
+                self._device(tuid)  # 404 before changing anything
+            for tuid, after_s in plan.items():
+                device = self._device(tuid)
+                sim.go_offline(device, self._rng, now)
+                device.power_on_at = None if after_s is None else now + after_s
+            return {"devices": len(plan), "now": now}
+
     def power_on(self, tuid: str) -> list[dict[str, Any]]:
         """Power a device on: it comes online and sends its boot sequence (newest first)."""
         with self._lock:
             device = self._live_device(tuid)
+            device.power_on_at = None
             booted = sim.power_on(
                 device, self._rng, self.clock.now(), self.settings.heartbeat_missed_after_s
             )
@@ -354,7 +368,9 @@ class Fleet:
 
     def _live_device(self, tuid: str) -> Device:
         device = self._device(tuid)
-        sim.catch_up(device, self._rng, self.clock.now())
+        now = self.clock.now()
+        sim.power_on_when_due(device, self._rng, now, self.settings.heartbeat_missed_after_s)
+        sim.catch_up(device, self._rng, now)
         return device
 
     def _members(self, group_id: str) -> list[Device]:

@@ -16,9 +16,12 @@ from app.api import (
     labels,
     openapi,
     operations,
+    overview,
     platform,
+    queue_health,
     requests,
     users,
+    verifications,
 )
 
 
@@ -26,6 +29,7 @@ def init_app(app: OpenAPI) -> None:
     """Register every API blueprint and the OpenAPI document route."""
     requests.init_app(app)
     access.init_app(app)
+    queue_health.init_app(app)
     modules = (
         health,
         auth,
@@ -38,6 +42,9 @@ def init_app(app: OpenAPI) -> None:
         bulk,
         labels,
         platform,
+        verifications,
+        queue_health,
+        overview,
     )
     for module in modules:
         app.register_api(module.bp)

@@ -37,5 +37,6 @@ def get_device(path: DevicePath) -> Response:
             "local": cached_device_json(view.local),
             "platform": view.platform,
             "history": [operation_json(op, with_steps=False) for op in view.history],
+            "verification": view.verification,
         }
     )

@@ -16,12 +16,14 @@ from app.database import utcnow
 from app.errors import Unprocessable
 from app.input_bounds import PageNumber, QueryTime, RowId
 from app.models.operations import OPERATION_STATES
+from app.models.verifications import VERIFICATION_STATES
 from app.services import exports
 from app.services.history import SORT_COLUMNS, HistoryRow, history_page, iter_history
 from app.services.history_filters import HistoryFilter
 from app.services.operation_rules import KINDS, InvalidOperation
 from app.services.paging import MAX_PAGE_SIZE, SortKey, parse_sort
 from app.services.timeline import DeviceTimeline, TimelineEntry, device_timeline
+from app.services.verifications import latest_for_device, verification_json
 
 bp = APIBlueprint("history", __name__, url_prefix="/api", abp_tags=[Tag(name="history")])
 
@@ -64,6 +66,11 @@ class HistoryQuery(ListQuery):
     date_field: Literal["device_time", "received_at"] = "device_time"
     tuid: str | None = Field(default=None, max_length=64, description="any part of a TUID")
     bulk_job_id: RowId | None = None
+    verification: list[str] = Field(
+        default_factory=list,
+        description="install verification states, repeatable or a,b: "
+        + ", ".join(VERIFICATION_STATES),
+    )
 
     EXTRA_STATES: ClassVar[tuple[str, ...]] = ()  # filter words a narrower list adds
 
@@ -82,6 +89,17 @@ class HistoryQuery(ListQuery):
         if unknown:
             raise ValueError(f"unknown action {unknown[0]!r}; use {', '.join(KINDS)}")
         return kinds
+
+    @field_validator("verification")
+    @classmethod
+    def _verification(cls, value: list[str]) -> list[str]:
+        states = _split(value)
+        unknown = [s for s in states if s not in VERIFICATION_STATES]
+        if unknown:
+            raise ValueError(
+                f"unknown verification {unknown[0]!r}; use {', '.join(VERIFICATION_STATES)}"
+            )
+        return states
 
     @field_validator("state")
     @classmethod
@@ -152,6 +170,7 @@ def history_filter(query: HistoryQuery) -> HistoryFilter:
         date_field=query.date_field,
         tuid=query.tuid,
         bulk_job_id=query.bulk_job_id,
+        verification=query.verification,
     )
 
 
@@ -192,6 +211,7 @@ def history_row_json(row: HistoryRow) -> dict[str, Any]:
             else None
         ),
         "bulk_job_id": row.bulk_job_id,
+        "verification": row.verification,
     }
 
 
@@ -280,6 +300,7 @@ def timeline_json(timeline: DeviceTimeline) -> dict[str, Any]:
         "local": cached_device_json(timeline.local),
         "events": [_timeline_entry_json(e) for e in timeline.entries],
         "truncated": timeline.truncated,
+        "verification": verification_json(latest_for_device(timeline.tuid)),
     }
 
 

@@ -6,7 +6,7 @@ One place for what no per-field rule can catch, because it goes wrong while pars
   until Python gives up);
 - the query string: at most QUERY_MAX_PARAMS parameters (400 too_many_parameters);
 - NUL characters anywhere in the path, query, form or JSON strings (400 nul_character; the
-  database cannot store them in text);
+  database cannot store them in text), a multipart part without a name (400 bad_form);
 - integers in paths: beyond the database's id range there is no such row (404).
 """
 
@@ -32,6 +32,10 @@ class TooDeep(DomainError):
 
 class TooManyParameters(DomainError):
     code = "too_many_parameters"
+
+
+class BadForm(DomainError):
+    code = "bad_form"
 
 
 class NulCharacter(DomainError):
@@ -120,7 +124,13 @@ class ApiRequest(FlaskRequest):
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
-        form = self.__dict__.get("form")
+        form, files = self.__dict__.get("form"), self.__dict__.get("files")
+        if any(key is None for fields in (form, files) if fields is not None for key in fields):
+            raise BadForm("A form part has no name (Content-Disposition without name=...).")
+        if files is not None and any(
+            "\x00" in (upload.filename or "") for upload in files.values()
+        ):
+            raise _nul("file name")
         if form is not None and any(
             "\x00" in f"{key}{value}" for key, value in form.items(multi=True)
         ):

@@ -30,6 +30,7 @@ from app.errors import DomainError
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_DECODED_BYTES = 64 * 1024 * 1024  # a 16 MP RGB(A) PNG; a 50 MP JPEG (as luma)
+LEAST_CHANNEL_PX = 2000  # the colour copy's long side at most: 12 MB decoded, whatever the photo
 _SEND_A_PHOTO = "Send a JPEG, PNG or WebP photo of the label."
 
 # Magic bytes of the formats people actually send by mistake, to say what the file is.
@@ -123,6 +124,38 @@ class Photo:
         if target not in self._cache:
             self._cache[target] = self._make(target)
         return self._cache[target]
+
+    def least_channel(self, long_side: int = LEAST_CHANNEL_PX) -> Image.Image:
+        """Return the photo upright, each pixel its darkest colour channel, at most `long_side`.
+
+        Glare is tinted by the lamp, so one channel often stays below full scale where luma
+        saturates: in the darkest channel the modules around a highlight's core survive (a
+        label is black on white: every channel holds it). A JPEG is decoded in colour at a
+        reduced size only (1/2 of a 12 MP photo: 12 MB while it is made), never at full size;
+        other formats have no colour copy to spare and give the greyscale one.
+        """
+        target = min(long_side, LEAST_CHANNEL_PX, self.long_side)
+        if self.format != "JPEG":
+            return self.grey(target)
+        key = f"least_channel@{target}"
+        if key not in self.extras:
+            self.extras[key] = self._make_least_channel(target)
+        image: Image.Image = self.extras[key]
+        return image
+
+    def _make_least_channel(self, target: int) -> Image.Image:
+        colour = _load_colour(self._data, draft_long_side=target)
+        if colour.mode != "RGB":
+            colour.close()
+            return self.grey(target)
+        red, green, blue = colour.split()
+        colour.close()
+        image = _upright(ImageChops.darker(red, ImageChops.darker(green, blue)), self.orientation)
+        if max(image.size) > target:
+            ratio = target / max(image.size)
+            size = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
+            image = image.resize(size, Image.Resampling.BOX)
+        return image
 
     def _make(self, target: int) -> Image.Image:
         if target >= self.long_side:
@@ -232,6 +265,23 @@ def _load(data: bytes, *, draft_long_side: int | None = None) -> Image.Image:
             image.draft("L", (image.width // ratio, image.height // ratio))
         image.load()
         return _to_grey(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadImage("The photo has too many pixels to open safely.") from exc
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+        raise BadImage(
+            "The photo is incomplete or damaged (the upload may have been cut off). "
+            "Take or send it again."
+        ) from exc
+
+
+def _load_colour(data: bytes, *, draft_long_side: int) -> Image.Image:
+    """Decode a JPEG in RGB, DCT-scaled (1/2, 1/4, 1/8) to about `draft_long_side` or less."""
+    try:
+        image = _pil_open(data)
+        ratio = -(-max(image.size) // draft_long_side)  # rounded up: never above the long side
+        image.draft("RGB", (image.width // ratio, image.height // ratio))
+        image.load()
+        return image if image.mode in ("RGB", "L") else image.convert("RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadImage("The photo has too many pixels to open safely.") from exc
     except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:

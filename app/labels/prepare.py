@@ -6,6 +6,7 @@ tilt that zbar does not follow); bench/qr_decode.py measures which ones pay for 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PIL import Image, ImageChops, ImageFilter, ImageOps
@@ -125,3 +126,49 @@ def enlarge_sharpen(image: Image.Image) -> Image.Image:
     before black and white keeps the one-module gaps.
     """
     return threshold(image.filter(ImageFilter.UnsharpMask(radius=3, percent=250, threshold=0)))
+
+
+# Darkness (255 - grey) on a log scale and back: dividing two images is subtracting their logs.
+_LOG_DARKNESS = [round(255 * math.log1p(255 - v) / math.log(256)) for v in range(256)]
+_FROM_LOG_RATIO = [
+    min(255, round(255 * math.exp((v - 255) * math.log(256) / 255))) for v in range(256)
+]
+
+
+def flatten(modules: float) -> Prepare:
+    """Take the light out: each pixel's darkness divided by the local paper's darkness.
+
+    A highlight adds light the way a screen blend does: 255 - seen = (255 - print) x (1 -
+    glare), so the print is the darkness seen over the darkness of white paper in the same
+    light, whatever the glare. The paper's level is the brightest pixel within about five
+    modules (a finder's dark core is three), smoothed. Where glare saturated the sensor both
+    are 0 and the pixel is white: those modules are lost. `modules` as for `normalise`.
+    """
+
+    def prepare(image: Image.Image) -> Image.Image:
+        step = max(1, round(max(image.size) / modules))  # about one module a pixel
+        small = image.resize(
+            (max(1, image.width // step), max(1, image.height // step)), Image.Resampling.BOX
+        )
+        paper = small.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.GaussianBlur(3))
+        paper = paper.resize(image.size, Image.Resampling.BILINEAR)
+        # log(paper darkness) - log(darkness) + 255: 255 on paper, lower on ink
+        ratio = ImageChops.subtract(
+            paper.point(_LOG_DARKNESS), image.point(_LOG_DARKNESS), 1.0, 255
+        )
+        return ImageOps.autocontrast(ratio.point(_FROM_LOG_RATIO), cutoff=1)
+
+    prepare.__name__ = "flatten"
+    return prepare
+
+
+def chained(*prepares: Prepare) -> Prepare:
+    """Apply the preparations in turn (named after them, for the benchmark's tables)."""
+
+    def prepare(image: Image.Image) -> Image.Image:
+        for step in prepares:
+            image = step(image)
+        return image
+
+    prepare.__name__ = "+".join(step.__name__ for step in prepares)
+    return prepare

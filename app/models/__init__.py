@@ -5,9 +5,11 @@ from app.models.bulk import BulkJob, BulkJobItem
 from app.models.device_checks import DeviceCheck
 from app.models.devices import DeploymentGroup, Device
 from app.models.operations import Operation, OutboxStep, SyncAttempt
+from app.models.queue_reports import PhoneQueueReport
 from app.models.rate_limits import RateLimitCounter
 from app.models.sign_ins import SignIn
 from app.models.users import User
+from app.models.verifications import InstallVerification
 
 __all__ = [
     "AuditEvent",
@@ -16,8 +18,10 @@ __all__ = [
     "DeploymentGroup",
     "DeviceCheck",
     "Device",
+    "InstallVerification",
     "Operation",
     "OutboxStep",
+    "PhoneQueueReport",
     "RateLimitCounter",
     "SignIn",
     "SyncAttempt",

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from app.services.bulk.results import ResultRow, result_label
 from app.services.history import HistoryRow
+from app.services.verifications import SilentRow
 
 T = TypeVar("T")
 BOM = "\ufeff"
@@ -52,6 +53,7 @@ HISTORY_HEADER = (
     "platform_http_status",
     "platform_message",
     "bulk_job_id",
+    "verification",
 )
 
 
@@ -74,6 +76,7 @@ def history_cells(row: HistoryRow) -> list[Any]:
         row.platform.http_status if row.platform and row.platform.http_status else "",
         text_cell(row.platform_message),
         row.bulk_job_id or "",
+        row.verification or "",
     ]
 
 
@@ -106,6 +109,37 @@ def result_cells(row: ResultRow) -> list[Any]:
         result_label(row),
         text_cell(row.error_message or row.message),
         _time(row.synced_at),
+    ]
+
+
+SILENT_HEADER = (
+    "tuid",
+    "device_type",
+    "group",
+    "technician",
+    "technician_name",
+    "installed_at",
+    "silent_at",
+    "last_seen_at",
+    "battery_level",
+    "looks",
+)
+
+
+def silent_cells(row: SilentRow) -> list[Any]:
+    """Return one silent device's CSV cells, in SILENT_HEADER order."""
+    v = row.verification
+    return [
+        v.tuid,
+        v.device_type,
+        v.group_id or "",
+        text_cell(row.username),
+        text_cell(row.display_name),
+        _time(v.installed_at),
+        _time(v.silent_at),
+        _time(v.last_seen_at),
+        "" if v.battery_level is None else v.battery_level,
+        v.looks,
     ]
 
 

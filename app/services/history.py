@@ -21,6 +21,7 @@ from app.database import db
 from app.labels.device_types import device_type_for
 from app.models.operations import Operation, OutboxStep, SyncAttempt
 from app.models.users import User
+from app.models.verifications import InstallVerification
 from app.services.history_filters import HistoryFilter, count_matching, matching, narrowed
 from app.services.paging import (
     Page,
@@ -81,6 +82,7 @@ class HistoryRow:
     display_name: str
     copied_group: str | None = None
     platform: PlatformAnswer | None = None
+    verification: str | None = None  # install verification: waiting, verified, silent...
     args: dict[str, Any] | None = None  # read for the API's rows; the CSV needs none of it
 
     @property
@@ -163,6 +165,7 @@ def _row_select_for(dialect: str, with_args: bool) -> Select[Any]:
             last.http_status,
             last.message,
             last.finished_at,
+            InstallVerification.state,
             *([Operation.args] if with_args else []),
         )
         .join(User, User.id == Operation.user_id)
@@ -172,6 +175,8 @@ def _row_select_for(dialect: str, with_args: bool) -> Select[Any]:
             and_(copy_step.operation_id == Operation.id, copy_step.action == "copy_group"),
         )
         .outerjoin(joined, on_last)
+        # At most one per operation (unique): a probe of its index.
+        .outerjoin(InstallVerification, InstallVerification.operation_id == Operation.id)
     )
 
 
@@ -190,8 +195,9 @@ def _history_row(row: Any) -> HistoryRow:
     outcome, http_status, message, at = row[_BASE : _BASE + 4]
     if outcome is not None:
         item.platform = PlatformAnswer(outcome, http_status, message, at)
-    if len(row) > _BASE + 4:
-        item.args = row[_BASE + 4]
+    item.verification = row[_BASE + 4]
+    if len(row) > _BASE + 5:
+        item.args = row[_BASE + 5]
     return item
 
 

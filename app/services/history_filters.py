@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from app.models.operations import DRIFT_REPAIRED, STEP_PENDING, SYNCING, Operation, OutboxStep
 from app.models.users import User
+from app.models.verifications import InstallVerification
 from app.services.paging import bounded_count
 
 # One 429 or a short outage is retried away unnoticed; this many failed tries in a row is worth
@@ -55,6 +56,7 @@ class HistoryFilter:
     bulk_job_id: int | None = None
     still_retrying: bool = False  # also operations the worker keeps retrying (beside `states`)
     drift_repaired: bool = False  # also operations whose drift the worker repaired (evidence)
+    verification: Sequence[str] = ()  # install verification states (app.models.verifications)
 
 
 def still_retrying() -> ColumnElement[bool]:
@@ -88,6 +90,14 @@ def _conditions(flt: HistoryFilter) -> list[ColumnElement[bool]]:
         conditions.append(or_(*wanted))
     if flt.bulk_job_id is not None:
         conditions.append(Operation.bulk_job_id == flt.bulk_job_id)
+    if flt.verification:
+        conditions.append(
+            Operation.id.in_(
+                select(InstallVerification.operation_id).where(
+                    InstallVerification.state.in_(list(flt.verification))
+                )
+            )
+        )
     date_column = (
         Operation.received_at if flt.date_field == "received_at" else Operation.device_time
     )

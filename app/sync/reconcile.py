@@ -14,7 +14,7 @@ Repaired and held drifts leave an audit event with the evidence (the device time
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
@@ -62,8 +62,11 @@ class CheckRecorder:
         backoff_base: float,
         backoff_cap: float,
         rng: random.Random | None = None,
+        on_synced: Callable[[Session, Sequence[int]], object] | None = None,
     ) -> None:
         self.inflight_bound = inflight_bound
+        # Told which operations became `synced` (install verification starts watching there).
+        self.on_synced = on_synced
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.rng = rng or random.Random()
@@ -118,7 +121,9 @@ class CheckRecorder:
             if outcome.check.tuid in confirmed:
                 for drift in outcome.drifts:
                     _settle_drift(session, outcome.check, drift, now)
-        mark_synced(session, sorted(confirmed), now)
+        synced = mark_synced(session, sorted(confirmed), now)
+        if synced and self.on_synced is not None:
+            self.on_synced(session, synced)
 
     def _retry_values(self, outcome: CheckOutcome, now: datetime) -> dict[str, object]:
         delay = retry_delay(
@@ -238,13 +243,17 @@ _MARK_SYNCED = (
 )
 
 
-def mark_synced(session: Session, tuids: list[str], now: datetime) -> None:
-    """Mark `synced` the operations on these devices that have nothing left to do or confirm."""
+def mark_synced(session: Session, tuids: list[str], now: datetime) -> list[int]:
+    """Mark `synced` the operations on these devices that have nothing left to do or confirm.
+
+    Return their ids.
+    """
     if not tuids:
-        return
-    ready = set(session.scalars(_READY_TO_SYNC, {"tuids": tuids}))
+        return []
+    ready = sorted(set(session.scalars(_READY_TO_SYNC, {"tuids": tuids})))
     if ready:
-        session.execute(_MARK_SYNCED, {"ids": sorted(ready), "now": now})
+        session.execute(_MARK_SYNCED, {"ids": ready, "now": now})
+    return ready
 
 
 def _settle_drift(session: Session, check: ClaimedCheck, drift: Drift, now: datetime) -> None:

@@ -21,8 +21,10 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import Flask
@@ -42,6 +44,11 @@ from app.sync.readback import CheckOutcome, run_check
 from app.sync.reconcile import CheckRecorder
 from app.sync.recorder import OutcomeRecorder
 from app.sync.step_runner import StepOutcome, run_step
+from app.verification.claims import claim_looks, looks_due
+from app.verification.look import LookOutcome, run_look
+from app.verification.recorder import LookRecorder
+from app.verification.schedule import InstallWatcher
+from app.verification.watch import WatchPolicy
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,11 @@ class WorkerSettings:
     backoff_cap: float = 300.0
     max_attempts: int = 0
     inflight_bound: float = 29.0
+    # Install verification's clock: tests and bench/verify.py pass the emulator's.
+    verify_clock: Callable[[], datetime] = field(default=utcnow)
+    verify_window_s: float = 1800.0
+    verify_poll_s: float = 300.0
+    verify_gateway_window_s: float = 21600.0
 
     @classmethod
     def from_config(cls, config: dict[str, object]) -> WorkerSettings:
@@ -74,6 +86,9 @@ class WorkerSettings:
             backoff_cap=float(config["SYNC_BACKOFF_CAP_S"]),  # type: ignore[arg-type]
             max_attempts=int(config["SYNC_MAX_ATTEMPTS"]),  # type: ignore[call-overload]
             inflight_bound=inflight_bound(config),
+            verify_window_s=float(config["VERIFY_WINDOW_S"]),  # type: ignore[arg-type]
+            verify_poll_s=float(config["VERIFY_POLL_S"]),  # type: ignore[arg-type]
+            verify_gateway_window_s=float(config["VERIFY_GATEWAY_WINDOW_S"]),  # type: ignore[arg-type]
         )
 
 
@@ -101,19 +116,33 @@ class SyncWorker:
             inflight_bound=self.settings.inflight_bound,
             max_attempts=self.settings.max_attempts,
         )
+        settings = self.settings
+        self.watch_policy = WatchPolicy(
+            window_s=settings.verify_window_s,
+            poll_s=settings.verify_poll_s,
+            gateway_window_s=settings.verify_gateway_window_s,
+            available=bool(self._raw_platform.capabilities.last_seen),
+        )
+        self.watcher = InstallWatcher(self.watch_policy, settings.verify_clock)
         self.check_recorder = CheckRecorder(
-            inflight_bound=self.settings.inflight_bound,
-            backoff_base=self.settings.backoff_base,
-            backoff_cap=self.settings.backoff_cap,
+            inflight_bound=settings.inflight_bound,
+            backoff_base=settings.backoff_base,
+            backoff_cap=settings.backoff_cap,
+            on_synced=self.watcher.watch,
+        )
+        self.look_recorder = LookRecorder(
+            backoff_base=settings.backoff_base, backoff_cap=settings.backoff_cap
         )
         self.breaker = Breaker()
         self.stop_event = threading.Event()
         self.completed = 0  # steps done
         self.read_backs = 0  # read-backs settled
+        self.looks = 0  # verification looks recorded (platform calls they cost)
         self.troubles = 0  # turns that failed (database errors) and were survived
         self._running: dict[Future[Any], str] = {}
         self._steps: list[StepOutcome] = []
         self._checks: list[CheckOutcome] = []
+        self._looks: list[LookOutcome] = []
         self._release_waits = False
         self._last_flush = 0.0
 
@@ -153,7 +182,7 @@ class SyncWorker:
                 self.breaker.probe_started()
                 probe = pool.submit(_probe, self.platform, self.breaker.last_failed)
                 self._running[probe] = PROBE
-        if not self._running and not self._steps and not self._checks:
+        if not self._running and not self._steps and not self._checks and not self._looks:
             if self._release_waits:
                 self._flush()
                 return False
@@ -169,7 +198,7 @@ class SyncWorker:
                 self._collect(self._running.pop(future), future.result())
         # Commit in batches: each transaction has a fixed cost on the loop thread.
         due = time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S
-        pending = len(self._steps) + len(self._checks)
+        pending = len(self._steps) + len(self._checks) + len(self._looks)
         if pending and (due or pending >= self.settings.concurrency or not self._running):
             self._flush()
         return False
@@ -185,20 +214,35 @@ class SyncWorker:
         # Read-backs first, up to half the room: they decide `synced` and must not starve
         # behind a backlog of other devices' steps.
         checks = claim_checks(session, self.name, room // 2, now, lease, commit=False)
+        # Steps next, leaving a quarter for verification looks; the looks then take whatever
+        # room the steps left (all of it when no technician's action waits). Looks run on a
+        # clock of minutes, so a backlog of them never holds a technician's actions back by
+        # more than that quarter, and a burst of them is not throttled when nothing else waits.
+        share = (room + 3) // 4
         steps = claim_steps(
             session,
             self.name,
-            room - len(checks),
+            room - len(checks) - share,
             now,
             lease,
             inflight_bound=self.settings.inflight_bound,
             commit=False,
+        )
+        looks = claim_looks(
+            session,
+            self.name,
+            room - len(checks) - len(steps),
+            self.settings.verify_clock(),
+            lease,
+            self.watch_policy,
         )
         session.commit()
         for check in checks:
             self._running[pool.submit(run_check, self.platform, check)] = "check"
         for step in steps:
             self._running[pool.submit(run_step, self.platform, step)] = "step"
+        for look in looks:
+            self._running[pool.submit(run_look, self.platform, look)] = "look"
 
     def _collect(self, kind: str, result: Any) -> None:
         if kind == PROBE:
@@ -210,6 +254,9 @@ class SyncWorker:
         if kind == "step":
             self._steps.append(result)
             tuid = result.step.tuid
+        elif kind == "look":
+            self._looks.append(result)
+            tuid = result.look.tuid
         else:
             self._checks.append(result)
             tuid = result.check.tuid
@@ -223,12 +270,14 @@ class SyncWorker:
         now = utcnow()
         self.recorder.record(session, self._steps, now)
         self.check_recorder.record(session, self._checks, now)
+        self.look_recorder.record(session, self._looks, self.settings.verify_clock())
         if self._release_waits:
             release_outage_waits(session, now)
         session.commit()
         self.completed += sum(1 for o in self._steps if o.kind in ("applied", "already_applied"))
         self.read_backs += sum(1 for o in self._checks if o.kind != "retry")
-        self._steps, self._checks = [], []
+        self.looks += len(self._looks)
+        self._steps, self._checks, self._looks = [], [], []
         self._release_waits = False
         self._last_flush = time.monotonic()
 
@@ -249,16 +298,22 @@ class SyncWorker:
             # Recording these keeps failing the same way: let their leases run out instead.
             # Nothing is lost: the steps come back, are verified against the platform first,
             # and their devices are read back again.
-            log.error("dropping %d unrecordable outcomes", len(self._steps) + len(self._checks))
-            self._steps, self._checks = [], []
+            dropped = len(self._steps) + len(self._checks) + len(self._looks)
+            log.error("dropping %d unrecordable outcomes", dropped)
+            self._steps, self._checks, self._looks = [], [], []
         self.stop_event.wait(pause)
 
     def _has_waiting(self) -> bool:
-        """Whether any step is pending (maybe in backoff) or leased, or a read-back is owed."""
+        """Whether any step is pending (maybe in backoff) or leased, a read-back is owed, or a
+        verification look is due now (looks due later do not keep `--until-idle` running)."""
         found = db.session.scalar(
             select(OutboxStep.id).where(OutboxStep.state.in_(UNFINISHED_STEP_STATES)).limit(1)
         )
-        waiting = found is not None or checks_waiting(db.session())
+        waiting = (
+            found is not None
+            or checks_waiting(db.session())
+            or looks_due(db.session(), self.settings.verify_clock())
+        )
         db.session.rollback()
         return waiting
 

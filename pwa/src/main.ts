@@ -12,6 +12,7 @@ import { loadPlatform } from './core/platform';
 import { loadSettings } from './core/settings';
 import { loadBatchList } from './core/batch-list';
 import { OutboxSync } from './core/sync';
+import { queueReportHeader, refreshQueueReport } from './core/queue-report';
 import { checkForUpdate, registerServiceWorker } from './browser/sw-bridge';
 import { onOutdated } from './core/db';
 import { noteRunningBuild } from './core/app-version';
@@ -25,7 +26,8 @@ import { appView } from './ui/view';
 async function boot(): Promise<void> {
   const root = document.getElementById('app');
   if (!root) return;
-  const api = new Api({ csrf: csrfToken });
+  const api = new Api({ csrf: csrfToken, queueReport: () => queueReportHeader() });
+  void refreshQueueReport();
   const sync = new OutboxSync({ api, followEveryMs: 5_000 });
   const controller = new Controller(api, sync);
 
@@ -139,6 +141,7 @@ async function boot(): Promise<void> {
   const pending = new Set<ChangeTopic>();
   let refreshTimer: number | null = null;
   subscribe((topic) => {
+    if (topic === 'outbox') void refreshQueueReport();
     pending.add(topic);
     if (refreshTimer !== null) return;
     refreshTimer = window.setTimeout(() => {

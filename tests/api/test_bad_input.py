@@ -7,6 +7,7 @@ where a file belongs, NUL characters.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -283,3 +284,35 @@ def test_nul_in_a_form_field_is_400(login: Any) -> None:
         content_type="multipart/form-data",
     )
     _error(response, 400, "nul_character")
+
+
+def test_a_form_part_without_a_name_is_400(login: Any) -> None:
+    api = login("supervisor")
+    body = (
+        b"--XyZ\r\nContent-Disposition: form-data\r\n\r\nretire\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        b"tuid\r\n--XyZ--\r\n"
+    )
+    response = api.post(
+        "/api/bulk/preview/upload", data=body, content_type="multipart/form-data; boundary=XyZ"
+    )
+    assert "has no name" in _error(response, 400, "bad_form")["message"]
+
+
+@pytest.mark.parametrize(
+    ("upload", "status", "code"),
+    [
+        ((io.BytesIO(b"tuid\nTSPR04EZU31901021"), "a\x00.csv"), 400, "nul_character"),
+        ((io.BytesIO(b"tuid\nTSPR04\x00EZU31901021"), "a.csv"), 422, "unprocessable"),
+    ],
+)
+def test_nul_in_an_uploaded_csv_or_its_name_is_refused(
+    login: Any, upload: Any, status: int, code: str
+) -> None:
+    api = login("supervisor")
+    response = api.post(
+        "/api/bulk/preview/upload",
+        data={"file": upload, "action": "retire"},
+        content_type="multipart/form-data",
+    )
+    assert "NUL" in _error(response, status, code)["message"]

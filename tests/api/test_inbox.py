@@ -31,12 +31,13 @@ def failed_install(login: Any, emulator: Any, run_worker: Any) -> dict[str, Any]
 
 
 def _audit(app: Any, op_id: str) -> list[AuditEvent]:
+    """The operation's supervisor decisions (not install verification's findings)."""
     with app.app_context():
         return list(
             db.session.scalars(
                 select(AuditEvent)
                 .join(Operation, Operation.id == AuditEvent.operation_id)
-                .where(Operation.op_id == op_id)
+                .where(Operation.op_id == op_id, ~AuditEvent.action.startswith("verify."))
                 .order_by(AuditEvent.id)
             )
         )

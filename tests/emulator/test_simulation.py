@@ -165,3 +165,30 @@ def test_cli_style_fleets_start_with_some_silent_devices() -> None:
     alerting = state.alerting_tuids()
 
     assert 1 <= len(alerting) <= 30
+
+
+def test_a_power_plan_unpowers_devices_and_powers_each_on_after_its_delay(
+    api: httpx.Client, control: httpx.Client, emulator: EmulatorServer
+) -> None:
+    prompt, late, never = emulator.state.add_devices(count=3)
+    seen = {t: api.get(f"things/{t}").json()["data"]["timestamp"] for t in (prompt, late, never)}
+    start = control.post(
+        "power-plan", json={"devices": {prompt: 60, late: 1200, never: None}}
+    ).json()["now"]
+
+    emulator.state.advance(300)
+    after_5_min = {t: api.get(f"things/{t}").json()["data"]["timestamp"] for t in seen}
+    emulator.state.advance(3600)
+    after_an_hour = {t: api.get(f"things/{t}").json()["data"]["timestamp"] for t in seen}
+
+    # The boot sequence is stamped with the planned power-on time, on the emulator's clock.
+    assert after_5_min[prompt] >= int(start + 60)
+    assert after_5_min[late] == seen[late] and after_5_min[never] == seen[never]
+    assert after_an_hour[late] >= int(start + 1200)
+    assert after_an_hour[never] == seen[never]
+    boot = api.get(f"things/{late}/messages", params={"limit": 20}).json()["data"]
+    assert any(m["tsmEv"] == 11 and m["tsmTs"] == int(start + 1200) for m in boot)
+    assert_error(control.post("power-plan", json={"devices": {prompt: -1}}), 400, "Bad Request")
+    assert_error(
+        control.post("power-plan", json={"devices": {"TSPR04ZZZ00000000": 5}}), 404, "Not Found"
+    )

@@ -69,6 +69,26 @@ def glare(
     return ImageChops.screen(image, lobe)
 
 
+def tinted_glare(
+    image: Image.Image,
+    centre: tuple[float, float],
+    radius: float,
+    gain: float,
+    soft: float,
+    tint: tuple[float, float, float],
+) -> Image.Image:
+    """`glare` in colour: the lamp's tint scales the lobe per channel (RGB out)."""
+    w = image.width
+    x, y, r = centre[0] * w, centre[1] * w, radius * w
+    lobe = Image.new("L", image.size, 0)
+    ImageDraw.Draw(lobe).ellipse((x - r, y - r * 0.6, x + r, y + r * 0.6), fill=255)
+    lobe = lobe.filter(ImageFilter.GaussianBlur(r * soft))
+    layer = Image.merge(
+        "RGB", [lobe.point(lambda v, t=t: min(255, round(v * gain * t))) for t in tint]
+    )
+    return ImageChops.screen(image.convert("RGB"), layer)
+
+
 def tilted(image: Image.Image, amount: float, fill: int) -> Image.Image:
     """Perspective: the top edge shrinks by `amount` of the width, as when seen from below."""
     w, h = image.size

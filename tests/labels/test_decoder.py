@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
@@ -10,8 +11,16 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from app.labels.decoder import NotADeviceLabel, decode_image, scan
 from app.labels.locator import code_angle, find_spots
 from app.labels.photo import BadImage, Photo
-from app.labels.prepare import deblur, normalise, sharpen_hard, threshold, upright
-from tests.labels.photos import code_image, encode, glare, png_header_only, scene, tilted
+from app.labels.prepare import deblur, flatten, normalise, sharpen_hard, threshold, upright
+from tests.labels.photos import (
+    code_image,
+    encode,
+    glare,
+    png_header_only,
+    scene,
+    tilted,
+    tinted_glare,
+)
 
 LEGACY = "EZU31901021,TSPR04"
 TUID = "TSPR04EZU31901021"
@@ -123,6 +132,55 @@ def test_normalise_reads_a_faded_code_washed_out_by_glare() -> None:
     assert scan(photo) == []
     assert scan(threshold(photo)) == []
     assert scan(normalise(45)(photo)) == [LEGACY]
+
+
+def test_flatten_reads_a_code_whose_glare_halo_defeats_normalise() -> None:
+    # the halo is a screen blend: dividing darkness by the paper's darkness undoes it
+    code = code_image(LEGACY, module_px=6).point(lambda v: 235 if v else 30)
+    photo = tinted_glare(code, (0.5, 0.5), 0.25, gain=2.2, soft=0.5, tint=(1.0, 0.9, 0.6))
+    grey = photo.convert("L")
+    assert scan(grey) == []
+    assert scan(threshold(grey)) == []
+    assert scan(normalise(33)(grey)) == []
+    assert scan(flatten(33)(grey)) == [LEGACY]
+
+
+def _tinted_glare_photo() -> Image.Image:
+    # a warm lamp: red and green saturate over much of the code, blue keeps the modules
+    code = code_image(LEGACY, module_px=6).point(lambda v: 235 if v else 30)
+    return tinted_glare(code, (0.5, 0.5), 0.35, gain=2.0, soft=0.3, tint=(1.0, 0.9, 0.45))
+
+
+def test_least_channel_keeps_the_modules_that_glare_saturates_in_luma() -> None:
+    photo = Photo(encode(_tinted_glare_photo(), quality=90))
+    grey = photo.grey()
+    assert scan(grey) == []
+    assert scan(normalise(33)(grey)) == []
+    assert scan(flatten(33)(grey)) == []
+    assert scan(photo.least_channel()) == [LEGACY]
+
+
+def test_glared_label_that_luma_lost_is_read_from_the_least_channel() -> None:
+    frame = Image.new("RGB", (1600, 1200), (90, 100, 110))
+    draw = ImageDraw.Draw(frame)
+    for i in range(0, 1600, 97):  # clutter with hard edges
+        draw.line((i, 0, 1600 - i, 1200), fill=((i * 7) % 256,) * 3, width=3)
+    frame.paste(_tinted_glare_photo(), (600, 400))
+    result = decode_image(encode(frame, quality=90), clock=time.thread_time)
+    assert [label.tuid for label in result.labels] == [TUID]
+    assert "least channel" in result.steps_tried[-1]
+
+
+def test_least_channel_of_a_big_jpeg_is_decoded_small() -> None:
+    photo = Photo(encode(Image.new("RGB", (4000, 3000), (200, 180, 160)), quality=70))
+    least = photo.least_channel()
+    assert least.size == (2000, 1500)
+    assert least.getpixel((10, 10)) == pytest.approx(160, abs=3)
+
+
+def test_least_channel_of_a_png_is_its_greyscale_copy() -> None:
+    photo = Photo(encode(Image.new("RGB", (800, 600), (200, 180, 160)), "PNG"))
+    assert photo.least_channel().tobytes() == photo.grey().tobytes()
 
 
 def test_label_outscored_by_clutter_is_read_from_a_later_spot() -> None:

@@ -144,6 +144,8 @@ def from_csv(data: bytes, name: str, limit: int) -> Targets:
 
 def _csv_lines(data: bytes, limit: int) -> list[TargetLine]:
     text = _decode(data)
+    if "\x00" in text:  # a binary file; the database cannot store NUL in text either
+        raise Unprocessable("The file holds NUL characters: it is not a CSV.", {"field": "file"})
     dialect = _dialect(text[:4096])
     delimiter = str(dialect.delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), dialect)

@@ -72,8 +72,58 @@ export interface HistoryItem {
   error: { code: string; message: string } | null;
   platform: { outcome: string; http_status: number | null; message: string | null; at: string | null } | null;
   bulk_job_id: number | null;
+  /** Install verification of an install or replacement: verified, waiting, silent... */
+  verification?: VerificationState | null;
   /** In the inbox, for an operation the worker keeps retrying: tries so far and the next one. */
   retrying?: { attempts: number; next_try_at: string | null } | null;
+}
+
+export type VerificationState = 'waiting' | 'verified' | 'silent' | 'unavailable' | 'superseded';
+
+/** Whether an installed device has reported to the platform since it was installed. */
+export interface Verification {
+  state: VerificationState;
+  tuid: string;
+  group: string | null;
+  device_type: string;
+  installed_at: string;
+  deadline_at: string;
+  next_look_at: string | null;
+  last_seen_at: string | null;
+  verified_at: string | null;
+  silent_at: string | null;
+  battery_level: number | null;
+  looks: number;
+  platform_error: string | null;
+}
+
+export interface SilentDevice extends Verification {
+  technician: PersonRef;
+}
+
+export interface PhoneQueue {
+  technician: PersonRef;
+  phone_id: string;
+  pending: number;
+  failed: number;
+  oldest_unsynced_at: string | null;
+  oldest_unsynced_s: number | null;
+  app_version: string | null;
+  last_contact_at: string;
+  needs_attention: ('old' | 'failed')[];
+}
+
+export interface Overview {
+  window: { from: string; days: number };
+  devices: { groups: { group: string; statuses: Record<string, number> }[] };
+  installs: {
+    days: string[];
+    technicians: { username: string; display_name: string; counts: number[]; total: number }[];
+    others: number[] | null;
+  };
+  verification: { verified: number; waiting: number; silent: number; unavailable: number };
+  phones_needing_attention: number;
+  sync_failures: { failed: number; conflict: number };
 }
 
 export interface InboxCounts {
@@ -145,6 +195,8 @@ export interface DeviceTimeline {
   local: { status: string | null; group: string | null; source: string | null; updated_at: string | null } | null;
   truncated: boolean;
   events: TimelineEvent[];
+  /** The device's latest install's verification, if it was installed through Fieldhand. */
+  verification?: Verification | null;
 }
 
 export interface Decision {
@@ -323,6 +375,24 @@ export class ConsoleApi {
   /** End every sign-in of this user: all their cookies stop working at once. */
   signOutUser(id: number): Promise<{ ended: number }> {
     return this.call('POST', `/api/users/${id}/sign-out-everywhere`);
+  }
+
+  // --- overview, verification and queue health ------------------------------------------------
+
+  overview(): Promise<Overview> {
+    return this.call('GET', '/api/overview', { timeoutMs: 30_000 });
+  }
+
+  silentDevices(query: Query): Promise<Page<SilentDevice>> {
+    return this.call('GET', `/api/verifications/silent${queryString(query)}`);
+  }
+
+  silentCsvUrl(query: Query): string {
+    return `/api/verifications/silent.csv${queryString(query)}`;
+  }
+
+  queueHealth(): Promise<{ items: PhoneQueue[] }> {
+    return this.call('GET', '/api/queue-health');
   }
 
   // --- history and inbox -----------------------------------------------------------------------

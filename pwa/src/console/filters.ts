@@ -16,6 +16,8 @@ export interface OpFilter {
   to: string;
   dateField: 'device_time' | 'received_at';
   bulkJob: string;
+  /** Install verification state (history only). */
+  verification: string;
 }
 
 export const NO_FILTER: OpFilter = {
@@ -28,6 +30,7 @@ export const NO_FILTER: OpFilter = {
   to: '',
   dateField: 'device_time',
   bulkJob: '',
+  verification: '',
 };
 
 const PARAM_NAMES: Record<keyof OpFilter, string> = {
@@ -40,6 +43,7 @@ const PARAM_NAMES: Record<keyof OpFilter, string> = {
   to: 'to',
   dateField: 'date_field',
   bulkJob: 'bulk_job_id',
+  verification: 'verification',
 };
 
 /** Read filters from the address's parameters. */
@@ -74,6 +78,7 @@ export function filterToQuery(filter: OpFilter): Query {
     to: filter.to ? localDayBound(filter.to, true) : null,
     date_field: filter.from || filter.to ? filter.dateField : null,
     bulk_job_id: /^\d+$/.test(filter.bulkJob) ? filter.bulkJob : null,
+    verification: filter.verification || null,
   };
 }
 
@@ -97,7 +102,11 @@ export interface FilterFormOptions {
   /** On a phone only the TUID search shows until the supervisor opens the other filters. */
   expanded: boolean;
   toggle: () => void;
+  /** Offer the install verification filter (the history). */
+  verification?: boolean;
 }
+
+export const VERIFICATION_STATES = ['verified', 'waiting', 'silent', 'unavailable'] as const;
 
 /** Technicians first (they are whom the filter is for), then the others, each by name. */
 export function pickOrder(people: readonly Person[]): Person[] {
@@ -107,7 +116,7 @@ export function pickOrder(people: readonly Person[]): Person[] {
 
 /** How many filters besides the TUID search are set. */
 function otherFilters(filter: OpFilter): number {
-  return (['technician', 'group', 'action', 'state', 'from', 'to'] as const).filter((k) => filter[k].trim() !== '').length;
+  return (['technician', 'group', 'action', 'state', 'from', 'to', 'verification'] as const).filter((k) => filter[k].trim() !== '').length;
 }
 
 /**
@@ -161,6 +170,15 @@ export function filterForm(o: FilterFormOptions): TemplateResult {
         ${o.states.map((s) => html`<option value=${s} ?selected=${d.state === s}>${tMaybe(`state.${s}`)}</option>`)}
       </select>
     </div>
+    ${o.verification
+      ? html`<div class="c-field c-more">
+          <label for=${id('verification')}>${t('fVerification')}</label>
+          <select id=${id('verification')} data-testid="filter-verification" @change=${set('verification', true)}>
+            <option value="" ?selected=${!d.verification}>${t('any')}</option>
+            ${VERIFICATION_STATES.map((v) => html`<option value=${v} ?selected=${d.verification === v}>${t(`verification.${v}`)}</option>`)}
+          </select>
+        </div>`
+      : nothing}
     <div class="c-field c-field-date c-more">
       <label for=${id('from')}>${t('fFrom')}</label>
       <input id=${id('from')} type="date" .value=${d.from} max=${d.to || nothing} @change=${set('from', true)} />

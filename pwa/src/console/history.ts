@@ -8,6 +8,7 @@ import { dateTimeLong, dateTimeShort, describeAction, duration, errorText, num, 
 import { t } from './i18n';
 import type { Host, Route, Section } from './section';
 import { busy, empty, notice, pager, parseSort, platformAnswer, sortParam, stateChip, th, type Sort } from './widgets';
+import { verificationChip } from './verification';
 
 const SORTABLE = ['device_time', 'received_at', 'synced_at', 'updated_at', 'tuid', 'kind', 'state', 'technician'] as const;
 const DEFAULT_SORT: Sort = { field: 'device_time', desc: true };
@@ -129,6 +130,7 @@ export class HistorySection implements Section {
         people: this.people,
         apply: (f) => this.apply(f),
         expanded: this.filtersOpen,
+        verification: true,
         toggle: () => {
           this.filtersOpen = !this.filtersOpen;
           this.host.redraw();
@@ -188,6 +190,7 @@ export class HistorySection implements Section {
             ${th('colDelay', null, s, onSort, 'c-num')}
             ${th('colState', 'state', s, onSort)}
             ${th('colPlatform', null, s, onSort)}
+            ${th('colVerification', null, s, onSort)}
           </tr>
         </thead>
         <tbody>
@@ -224,6 +227,7 @@ export class HistorySection implements Section {
       <td data-label=${t('colDelay')} class="c-num ${item.offline_delay_s >= 3600 ? 'c-late' : ''}">${duration(item.offline_delay_s)}</td>
       <td data-label=${t('colState')}>${stateChip(item.state)}</td>
       <td data-label=${t('colPlatform')} class="c-answer">${platformAnswer(item)}</td>
+      <td data-label=${t('colVerification')} data-testid="verification">${verificationChip(item.verification)}</td>
     </tr>`;
   }
 }

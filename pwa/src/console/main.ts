@@ -16,7 +16,9 @@ import { busy, notice } from './widgets';
 type Screen = 'loading' | 'signin' | 'role' | 'unreachable' | 'console';
 
 const SECTIONS: { name: SectionName; label: MessageKey }[] = [
+  { name: 'overview', label: 'navOverview' },
   { name: 'history', label: 'navHistory' },
+  { name: 'silent', label: 'navSilent' },
   { name: 'inbox', label: 'navInbox' },
   { name: 'bulk', label: 'navBulk' },
   { name: 'users', label: 'navUsers' },
@@ -28,6 +30,8 @@ function sectionsFor(role: string): typeof SECTIONS {
 }
 
 const LOADERS: Record<SectionName, () => Promise<(host: Host) => Section>> = {
+  overview: () => import('./overview').then((m) => m.createOverview),
+  silent: () => import('./silent').then((m) => m.createSilent),
   history: () => import('./history').then((m) => m.createHistory),
   inbox: () => import('./inbox').then((m) => m.createInbox),
   bulk: () => import('./bulk').then((m) => m.createBulk),
@@ -43,7 +47,8 @@ export function parseHash(hash: string): Route {
   const path = at >= 0 ? text.slice(0, at) : text;
   const params = new URLSearchParams(at >= 0 ? text.slice(at + 1) : '');
   const [first, second] = path.split('/');
-  const name: SectionName = first === 'inbox' || first === 'bulk' || first === 'users' ? first : 'history';
+  const known: readonly string[] = ['overview', 'silent', 'inbox', 'bulk', 'users'];
+  const name: SectionName = known.includes(first ?? '') ? (first as SectionName) : 'history';
   const id = second && /^\d+$/.test(second) ? Number(second) : null;
   return { name, id, params };
 }

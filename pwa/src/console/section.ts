@@ -4,7 +4,7 @@ import type { TemplateResult } from 'lit-html';
 import type { ConsoleApi, Group, Person, User } from './api';
 import type { DialogHost } from './dialogs';
 
-export type SectionName = 'history' | 'inbox' | 'bulk' | 'users';
+export type SectionName = 'overview' | 'history' | 'silent' | 'inbox' | 'bulk' | 'users';
 
 /** Where the console is: `#/history?tuid=…`, `#/inbox`, `#/bulk`, `#/bulk/12`, `#/users`. */
 export interface Route {

@@ -6,6 +6,7 @@ import type { AuditEntry, DeviceTimeline, TimelineOperation, TimelineStep } from
 import { dateTime, dateTimeLong, describeAction, duration, errorText, statusName } from './format';
 import { t, tMaybe } from './i18n';
 import type { Host } from './section';
+import { verificationFacts } from './verification';
 import { busy, notice, stateChip } from './widgets';
 
 function stepLabel(step: TimelineStep): string {
@@ -81,6 +82,7 @@ function timelineBody(data: DeviceTimeline): TemplateResult {
             <dt>${t('timelineUpdated')}</dt><dd>${dateTime(local.updated_at)}</dd>
           </dl>`
         : html`<p class="sub">${t('timelineNoRecord')}</p>`}
+      ${verificationFacts(data.verification ?? null)}
     </section>
     ${data.truncated ? notice('info', t('timelineTruncated')) : nothing}
     ${data.events.length === 0

@@ -37,6 +37,8 @@ export interface ApiOptions {
   /** The CSRF token to send, or null when there is none yet. */
   csrf?: () => string | null;
   timeoutMs?: number;
+  /** Queue telemetry sent with every request (X-Fieldhand-Queue), or null for none. */
+  queueReport?: () => string | null;
 }
 
 interface RequestOptions {
@@ -76,8 +78,10 @@ export class Api {
   private readonly base: string;
   private readonly csrf: () => string | null;
   private readonly timeoutMs: number;
+  private readonly queueReport: () => string | null;
 
   constructor(options: ApiOptions = {}) {
+    this.queueReport = options.queueReport ?? (() => null);
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.base = options.base ?? '';
     this.csrf = options.csrf ?? (() => null);
@@ -94,6 +98,8 @@ export class Api {
     } else if (options.form) {
       body = options.form;
     }
+    const report = this.queueReport();
+    if (report) headers['X-Fieldhand-Queue'] = report;
     if (UNSAFE.has(method)) {
       const token = this.csrf();
       if (token) headers['X-CSRFToken'] = token;

@@ -80,6 +80,11 @@ export function fromResponse(response: DeviceResponse, now: number): CachedDevic
     platform_message: platform?.message ?? null,
     battery_level: platform?.battery_level ?? null,
     last_seen: platform?.last_seen ?? null,
+    health: {
+      messages: platform?.messages ?? [],
+      installations: platform?.installations ?? [],
+      verification: response.verification ?? null,
+    },
   };
 }
 

@@ -140,8 +140,47 @@ export interface DeviceResponse {
     last_seen?: string | number | null;
     version?: string | null;
     message?: string | null;
+    /** The latest few messages, as kinds the app names in words (newest first). */
+    messages?: PlatformMessage[];
+    /** The platform's latest installation records (newest first). */
+    installations?: PlatformInstallation[];
   } | null;
   history?: Operation[];
+  /** Whether the device reported after its latest install through Fieldhand. */
+  verification?: DeviceVerification | null;
+}
+
+export interface PlatformMessage {
+  kind: string;
+  at: string | null;
+  values: Record<string, number | string>;
+}
+
+export interface PlatformInstallation {
+  status: string;
+  at: string | null;
+  responsible: string | null;
+}
+
+export type VerificationState = 'waiting' | 'verified' | 'silent' | 'unavailable' | 'superseded';
+
+export interface DeviceVerification {
+  state: VerificationState;
+  tuid: string;
+  installed_at: string;
+  deadline_at: string;
+  next_look_at: string | null;
+  last_seen_at: string | null;
+  verified_at: string | null;
+  silent_at: string | null;
+  battery_level: number | null;
+}
+
+/** What the card shows beyond status and group, kept in the cache for offline use. */
+export interface DeviceHealth {
+  messages: PlatformMessage[];
+  installations: PlatformInstallation[];
+  verification: DeviceVerification | null;
 }
 
 /** What the phone remembers about a device, for the card when offline. */
@@ -159,4 +198,6 @@ export interface CachedDevice {
   platform_message: string | null;
   battery_level: number | null;
   last_seen: string | number | null;
+  /** Messages, platform history and verification from the last backend answer (absent before). */
+  health?: DeviceHealth;
 }

@@ -11,6 +11,7 @@ import { deviceTypeFor } from '../../core/label';
 import type { DeviceLookup } from '../../core/devices';
 import { can, currentPlatform } from '../../core/platform';
 import { deviceActions } from './device-actions';
+import { deviceHealth } from './device-health';
 
 function freshness(lookup: DeviceLookup): TemplateResult {
   const d = lookup.device;
@@ -50,7 +51,6 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
       <dt>${t('deviceType')}</dt><dd data-testid="device-type">${deviceTypeName(d?.device_type ?? deviceTypeFor(tuid))}</dd>
       <dt>${t('deviceStatus')}</dt><dd data-testid="device-status"><strong class="status status-${d?.status ?? 'unknown'}">${statusName(d?.status)}</strong></dd>
       ${can('deployment_groups') ? html`<dt>${t('deviceGroup')}</dt><dd class="mono" data-testid="device-group">${d?.group ?? t('deviceUnknown')}</dd>` : nothing}
-      ${d?.battery_level != null ? html`<dt>${t('deviceBattery')}</dt><dd>${d.battery_level} %</dd>` : nothing}
     </dl>
     ${lookup ? freshness(lookup) : nothing}
     ${doneByYou(s, tuid)}
@@ -60,6 +60,7 @@ export function deviceScreen(s: AppState, c: Controller): TemplateResult {
       : nothing}
 
     ${deviceActions(s, c, tuid, d?.status, Boolean(lookup))}
+    ${deviceHealth(d, lookup)}
 
     ${!can('installation_history') ? html`<p class="note" data-testid="no-platform-history">${t('deviceNoPlatformHistory', { platform: currentPlatform().title })}</p>` : nothing}
     ${history.length

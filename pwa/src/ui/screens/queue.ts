@@ -6,6 +6,7 @@ import type { Controller } from '../controller';
 import { t } from '../i18n';
 import { ago, describeOp, formatTime, startOfToday } from '../format';
 import { needsAttention } from '../../core/outbox';
+import { batchVerification } from '../batch-verification';
 import { explainCode, explainedView } from '../errors';
 import type { Operation, OutboxOp } from '../../core/types';
 
@@ -103,6 +104,7 @@ export function queueScreen(s: AppState, c: Controller): TemplateResult {
         @click=${() => c.sendNow()}>${s.sync.running ? t('sending') : t('sendNow')}</button>
     </div>
     ${syncLine(s)}
+    ${batchVerification(ops, c.api, s.sync.online !== false, today)}
 
     <h2>${t('sectionWaiting')} <span class="count">(${waiting.length})</span></h2>
     ${waiting.length
