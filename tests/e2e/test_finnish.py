@@ -129,7 +129,7 @@ def test_no_english_sentence_in_finnish_mode(
     desk.fill("#password", "valvoja 2026")
     desk.click("button[type=submit]")
     expect(desk.locator("[data-testid=tab-history]")).to_be_visible()
-    for tab in ("history", "inbox", "bulk"):
+    for tab in ("overview", "history", "silent", "inbox", "bulk"):
         desk.click(f"[data-testid=tab-{tab}]")
         desk.wait_for_load_state("networkidle")
         expect(desk.locator("main h1")).to_be_visible()

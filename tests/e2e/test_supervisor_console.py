@@ -52,8 +52,9 @@ def console(browser: Any, live_server: LiveServer) -> Iterator[Page]:
     context.close()
 
 
-def sign_in(page: Page, url: str, user: tuple[str, str]) -> None:
-    page.goto(url + "/console.html")
+def sign_in(page: Page, url: str, user: tuple[str, str], section: str = "history") -> None:
+    """Sign in on a section's address (the console itself opens on the overview)."""
+    page.goto(url + f"/console.html#/{section}")
     page.fill("#username", user[0])
     page.fill("#password", user[1])
     page.click("button[type=submit]")
@@ -431,3 +432,17 @@ def test_inbox_lists_repaired_drift_with_its_evidence(
     expect(card.locator("[data-testid=drift-repaired-status]")).to_contain_text("Nothing to decide")
     expect(card.locator("[data-testid=discard]")).to_have_count(0)
     expect(card.locator("[data-testid=retry]")).to_have_count(0)
+
+
+def test_the_console_opens_on_the_fleet_overview(
+    live_server: LiveServer, supervisor: tuple[str, str], console: Page
+) -> None:
+    page = console
+    page.goto(live_server.url + "/console.html")
+    page.fill("#username", supervisor[0])
+    page.fill("#password", supervisor[1])
+    page.click("button[type=submit]")
+    expect(page.locator("main h1")).to_have_text("Fleet overview")
+    expect(page.locator("[data-testid=tab-overview]")).to_have_attribute("aria-current", "page")
+    page.click("[data-testid=tab-history]")
+    expect(page.locator("main h1")).to_have_text("Install history")

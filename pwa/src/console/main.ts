@@ -47,8 +47,9 @@ export function parseHash(hash: string): Route {
   const path = at >= 0 ? text.slice(0, at) : text;
   const params = new URLSearchParams(at >= 0 ? text.slice(at + 1) : '');
   const [first, second] = path.split('/');
-  const known: readonly string[] = ['overview', 'silent', 'inbox', 'bulk', 'users'];
-  const name: SectionName = known.includes(first ?? '') ? (first as SectionName) : 'history';
+  const known: readonly string[] = ['overview', 'history', 'silent', 'inbox', 'bulk', 'users'];
+  // The console opens on the fleet at a glance; every number there links into the history.
+  const name: SectionName = known.includes(first ?? '') ? (first as SectionName) : 'overview';
   const id = second && /^\d+$/.test(second) ? Number(second) : null;
   return { name, id, params };
 }

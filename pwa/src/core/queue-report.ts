@@ -3,8 +3,11 @@
 // cannot change the queue through it. No DOM here.
 
 import * as outbox from './outbox';
+import { APP_BUILD } from './app-version';
 
-export const APP_VERSION = '0.1.0'; // the PWA's package version, as the console shows it
+const PACKAGE_VERSION: string = typeof __FIELDHAND_VERSION__ === 'string' ? __FIELDHAND_VERSION__ : 'dev';
+/** The version and build, as the console shows it: a phone still on an old build stands out. */
+export const APP_VERSION = `${PACKAGE_VERSION}+${APP_BUILD}`.slice(0, 32);
 const PHONE_KEY = 'fieldhand.phone-id';
 const UNSYNCED = new Set(['queued', 'sending', 'accepted', 'syncing']);
 
