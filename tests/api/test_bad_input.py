@@ -21,7 +21,7 @@ TUID = "TSPR04EZU31901021"
 DEEP = "[" * 5000 + "]" * 5000
 
 
-def _error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+def _assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, (response.status_code, response.get_data(True)[:300])
     error = response.json["error"]
     assert set(error) == {"code", "message", "details"}
@@ -58,13 +58,13 @@ def test_deep_json_is_400_on_every_json_endpoint(app: Flask, login: Any) -> None
             content_type="application/json",
             headers={"X-CSRFToken": api.csrf_token or ""},
         )
-        error = _error(response, 400, "json_too_deep")
+        error = _assert_error(response, 400, "json_too_deep")
         assert error["details"] == {"limit": 32}, path
 
 
 def test_deep_json_is_400_at_anonymous_login(app: Flask) -> None:
     response = app.test_client().post("/api/auth/login", data=DEEP, content_type="application/json")
-    assert "levels deep" in _error(response, 400, "json_too_deep")["message"]
+    assert "levels deep" in _assert_error(response, 400, "json_too_deep")["message"]
 
 
 def test_depth_just_under_the_limit_is_read(login: Any) -> None:
@@ -82,7 +82,7 @@ def test_json_body_limit_is_its_own_setting(app_config: dict[str, Any], login: A
     api = login("technician")
     padding = "x" * (5 * 1024 * 1024)  # the 5 MB body, under the 20 MB upload limit
     body = {"operations": [op("set_status", TUID, status="installed", note=padding)]}
-    error = _error(api.post("/api/operations", json=body), 413, "payload_too_large")
+    error = _assert_error(api.post("/api/operations", json=body), 413, "payload_too_large")
     assert error["details"] == {"limit_bytes": 4 * 1024 * 1024}
     assert error["message"] == "The JSON body is too large; the limit is 4 MB."
 
@@ -93,7 +93,7 @@ def test_json_body_limit_follows_the_setting(app: Flask, login: Any) -> None:
     small = {"operations": [op("set_status", TUID, status="installed")]}
     assert api.post("/api/operations", json=small).status_code == 200
     big = {"operations": [op("set_status", TUID, status="installed", note="x" * 4000)]}
-    error = _error(api.post("/api/operations", json=big), 413, "payload_too_large")
+    error = _assert_error(api.post("/api/operations", json=big), 413, "payload_too_large")
     assert error["message"] == "The JSON body is too large; the limit is 2 KB."
 
 
@@ -103,7 +103,7 @@ def test_chunked_json_past_the_limit_is_413(app: Flask, login: Any) -> None:
     body = b'{"operations": ["' + b"x" * 5000 + b'"]}'
     response = api.client.post(
         "/api/operations",
-        input_stream=__import__("io").BytesIO(body),
+        input_stream=io.BytesIO(body),
         headers={
             "Content-Type": "application/json",
             "Transfer-Encoding": "chunked",
@@ -111,7 +111,7 @@ def test_chunked_json_past_the_limit_is_413(app: Flask, login: Any) -> None:
         },
         environ_overrides={"wsgi.input_terminated": True},  # as gunicorn says of a chunked body
     )
-    _error(response, 413, "payload_too_large")
+    _assert_error(response, 413, "payload_too_large")
 
 
 # --- row 4: dates -------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_device_time_up_to_a_day_ahead_is_accepted(login: Any) -> None:
 )
 def test_history_dates_outside_the_range_are_422(login: Any, query: str) -> None:
     api = login("supervisor")
-    error = _error(api.get(f"/api/history?{query}"), 422, "validation_failed")
+    error = _assert_error(api.get(f"/api/history?{query}"), 422, "validation_failed")
     assert error["details"]["fields"][0]["field"] in {"from", "to"}
     assert api.get(f"/api/inbox?{query}").status_code == 422
     assert api.get(f"/api/history.csv?{query}").status_code == 422
@@ -176,7 +176,7 @@ def test_history_dates_inside_the_range_are_read(login: Any) -> None:
 def test_operations_since_outside_the_calendar_is_422(login: Any) -> None:
     api = login("technician")
     response = api.get("/api/operations?mine=true&since=0001-01-01T00:00:00%2B14:00")
-    error = _error(response, 422, "validation_failed")
+    error = _assert_error(response, 422, "validation_failed")
     assert error["details"]["fields"][0]["field"] == "since"
 
 
@@ -188,7 +188,7 @@ def test_a_cursor_holding_an_impossible_time_is_422(login: Any) -> None:
     data = {"s": "device_time:d", "v": ["0001-01-01T00:00:00+14:00", 2**40], "b": False}
     token = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
     response = api.get(f"/api/history?sort=device_time,desc&cursor={token}")
-    _error(response, 422, "unprocessable")
+    _assert_error(response, 422, "unprocessable")
 
 
 # --- rows 5 and 6: huge integers, repeated parameters -------------------------------------------
@@ -204,11 +204,11 @@ def test_a_cursor_holding_an_impossible_time_is_422(login: Any) -> None:
     ],
 )
 def test_ids_past_the_database_range_are_404(login: Any, url: str) -> None:
-    _error(login("supervisor").get(url), 404, "not_found")
+    _assert_error(login("supervisor").get(url), 404, "not_found")
 
 
 def test_largest_id_is_an_ordinary_404(login: Any) -> None:
-    _error(login("supervisor").get("/api/bulk/2147483647"), 404, "not_found")
+    _assert_error(login("supervisor").get("/api/bulk/2147483647"), 404, "not_found")
 
 
 @pytest.mark.parametrize(
@@ -223,20 +223,20 @@ def test_largest_id_is_an_ordinary_404(login: Any) -> None:
     ],
 )
 def test_huge_integers_in_queries_are_422(login: Any, url: str, field: str) -> None:
-    error = _error(login("supervisor").get(url), 422, "validation_failed")
+    error = _assert_error(login("supervisor").get(url), 422, "validation_failed")
     assert error["details"]["fields"][0]["field"] == field
 
 
 def test_huge_expected_count_is_422(login: Any) -> None:
     api = login("supervisor")
     response = api.post("/api/bulk/1/confirm", json={"expected_count": 2**70})
-    _error(response, 422, "validation_failed")
+    _assert_error(response, 422, "validation_failed")
 
 
 def test_thousands_of_sort_parameters_are_400(login: Any) -> None:
     api = login("supervisor")
     response = api.get("/api/history?" + "&".join(["sort=tuid,asc"] * 2000))
-    error = _error(response, 400, "too_many_parameters")
+    error = _assert_error(response, 400, "too_many_parameters")
     assert error["details"] == {"limit": 100}
 
 
@@ -256,7 +256,7 @@ def test_text_field_instead_of_a_csv_file_is_422(login: Any) -> None:
         data={"file": "str", "action": "retire"},
         content_type="multipart/form-data",
     )
-    error = _error(response, 422, "validation_failed")
+    error = _assert_error(response, 422, "validation_failed")
     assert error["details"]["fields"][0]["field"] == "file"
     assert "must be a file" in error["message"]
 
@@ -273,17 +273,17 @@ def test_text_field_instead_of_a_csv_file_is_422(login: Any) -> None:
 def test_nul_characters_are_400(login: Any, method: str, url: str, kwargs: Any) -> None:
     api = login("admin")
     response = getattr(api, method)(url, **kwargs)
-    assert "NUL character" in _error(response, 400, "nul_character")["message"]
+    assert "NUL character" in _assert_error(response, 400, "nul_character")["message"]
 
 
 def test_nul_in_a_form_field_is_400(login: Any) -> None:
     api = login("supervisor")
     response = api.post(
         "/api/bulk/preview/upload",
-        data={"file": (__import__("io").BytesIO(b"tuid\n"), "a.csv"), "action": "retire\x00"},
+        data={"file": (io.BytesIO(b"tuid\n"), "a.csv"), "action": "retire\x00"},
         content_type="multipart/form-data",
     )
-    _error(response, 400, "nul_character")
+    _assert_error(response, 400, "nul_character")
 
 
 def test_a_form_part_without_a_name_is_400(login: Any) -> None:
@@ -296,7 +296,7 @@ def test_a_form_part_without_a_name_is_400(login: Any) -> None:
     response = api.post(
         "/api/bulk/preview/upload", data=body, content_type="multipart/form-data; boundary=XyZ"
     )
-    assert "has no name" in _error(response, 400, "bad_form")["message"]
+    assert "has no name" in _assert_error(response, 400, "bad_form")["message"]
 
 
 @pytest.mark.parametrize(
@@ -315,4 +315,4 @@ def test_nul_in_an_uploaded_csv_or_its_name_is_refused(
         data={"file": upload, "action": "retire"},
         content_type="multipart/form-data",
     )
-    assert "NUL" in _error(response, status, code)["message"]
+    assert "NUL" in _assert_error(response, status, code)["message"]
