@@ -37,7 +37,8 @@ from pyzbar.pyzbar import ZBarSymbol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.labels.decoder import STEPS, decode_image, run_step, scan  # noqa: E402
+from app.labels.cascade import STEPS  # noqa: E402
+from app.labels.decoder import decode_image, run_step, scan  # noqa: E402
 from app.labels.prepare import (  # noqa: E402
     Prepare,
     deblur,
