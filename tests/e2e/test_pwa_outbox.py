@@ -256,9 +256,16 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
     assert {op.kind for op in ops} == {"install"}
     for tuid in tuids:
         assert len(installed_records(live_server, tuid)) == 1, tuid
-    expect(page.locator("[data-testid=today-list] [data-state=synced]")).to_have_count(
-        20, timeout=30_000
-    )
+    try:
+        expect(page.locator("[data-testid=today-list] [data-state=synced]")).to_have_count(
+            20, timeout=30_000
+        )
+    except AssertionError as failure:
+        # What the phone believes, so that a failure on a loaded CI machine can be read.
+        chips = page.locator("[data-testid=today-list] [data-state]")
+        states = [chips.nth(i).get_attribute("data-state") for i in range(chips.count())]
+        status = page.locator("[aria-labelledby=queue-title] [role=status]").all_inner_texts()
+        raise AssertionError(f"phone shows {states}; sync line {status}") from failure
 
 
 def end_every_sign_in(live: LiveServer, username: str) -> None:
