@@ -16,6 +16,7 @@ of 10 on two cores a wall-clock budget of 1.5 s let failing photos run a fifth o
 
     .venv/bin/python bench/qr_decode.py [--count 300] [--seeds 1] [--held-out 2,3,4]
         [--other 100] [--jobs 2] [--failures] [--ceiling] [--baseline] [--wall-clock]
+        [--compare]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,7 @@ from pyzbar.pyzbar import ZBarSymbol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.labels.cascade import STEPS  # noqa: E402
+from app.labels.cascade import STEPS, Step  # noqa: E402
 from app.labels.decoder import decode_image, run_step, scan  # noqa: E402
 from app.labels.prepare import (  # noqa: E402
     Prepare,
@@ -50,6 +52,8 @@ from app.labels.prepare import (  # noqa: E402
     upright,
 )
 from bench.label_corpus import ROWS, Sample, make_sample  # noqa: E402
+
+WITHOUT_ZXING = tuple(step for step in STEPS if step.reader != "zxing")
 
 
 @dataclass
@@ -67,6 +71,7 @@ class Outcome:
     baseline_ok: bool | None = None
     ceiling_ok: bool | None = None  # not read, but read from the label's true box
     beside: bool = False  # another vendor's code beside the label
+    without: Outcome | None = None  # the same photo, the cascade without its ZXing steps
 
 
 def _describe(s: Sample) -> str:
@@ -84,19 +89,14 @@ def run_one(
     out: Path | None,
     wall_clock: bool,
     ceiling_wanted: bool,
+    compare: bool = False,
 ) -> Outcome:
-    """Generate one photo and decode it (and, when asked, with plain pyzbar too)."""
+    """Generate one photo and decode it (and, when asked, with plain pyzbar too, and with the
+    cascade without its ZXing steps)."""
     s = make_sample(seed, index, label=label)
     if out is not None:
         (out / f"{'label' if label else 'other'}_{seed}_{s.index:04d}.jpg").write_bytes(s.jpeg)
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = decode_image(s.jpeg, clock=time.perf_counter if wall_clock else time.thread_time)
-    wall_ms = (time.perf_counter() - wall) * 1000
-    cpu_ms = (time.process_time() - cpu) * 1000
-    if label:
-        ok = s.tuid in {code.label.tuid for code in result.codes if code.label}
-    else:  # answered with what the code holds, and nothing taken for a label
-        ok = any(code.text == s.text for code in result.codes) and not result.labels
+    ok, wall_ms, cpu_ms, last = _decode_once(s, label, wall_clock, STEPS)
     plain = None
     if baseline:
         with Image.open(io.BytesIO(s.jpeg)) as image:
@@ -104,12 +104,45 @@ def run_one(
                 d.data.decode("utf-8", "replace") for d in pyzbar.decode(image, [ZBarSymbol.QRCODE])
             ]
         plain = s.text in texts
-    last = result.steps_tried[-1] if result.steps_tried else "-"
     ceiling = None if ok or not ceiling_wanted or not label else read_from_true_box(s)
     beside = "distractor" in s.effects
+    without = None
+    if compare:
+        w_ok, w_wall, w_cpu, w_last = _decode_once(s, label, wall_clock, WITHOUT_ZXING)
+        without = Outcome(
+            index, w_ok, w_wall, w_cpu, s.twelve_mp, s.rows, w_last, _describe(s), beside=beside
+        )
     return Outcome(
-        index, ok, wall_ms, cpu_ms, s.twelve_mp, s.rows, last, _describe(s), plain, ceiling, beside
+        index,
+        ok,
+        wall_ms,
+        cpu_ms,
+        s.twelve_mp,
+        s.rows,
+        last,
+        _describe(s),
+        plain,
+        ceiling,
+        beside,
+        without,
     )
+
+
+def _decode_once(
+    s: Sample, label: bool, wall_clock: bool, steps: Sequence[Step]
+) -> tuple[bool, float, float, str]:
+    """Decode one photo with a cascade: (read it?, wall ms, CPU ms, the last step run)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    clock = time.perf_counter if wall_clock else time.thread_time
+    result = decode_image(s.jpeg, clock=clock, steps=steps)
+    wall_ms = (time.perf_counter() - wall) * 1000
+    cpu_ms = (time.process_time() - cpu) * 1000
+    if label:
+        ok = s.tuid in {code.label.tuid for code in result.codes if code.label}
+    else:  # answered with what the code holds, and nothing taken for a label
+        ok = any(code.text == s.text for code in result.codes) and not result.labels
+    last = result.steps_tried[-1] if result.steps_tried else "-"
+    return ok, wall_ms, cpu_ms, last
 
 
 def read_from_true_box(s: Sample) -> bool:
@@ -147,6 +180,7 @@ def run_corpus(
     out: Path | None = None,
     wall_clock: bool = False,
     ceiling: bool = False,
+    compare: bool = False,
 ) -> list[Outcome]:
     """Decode `count` photos of each seed on `jobs` processes."""
     tasks = [(seed, index) for seed in seeds for index in range(count)]
@@ -158,6 +192,7 @@ def run_corpus(
         [out] * len(tasks),
         [wall_clock] * len(tasks),
         [ceiling] * len(tasks),
+        [compare] * len(tasks),
     )
     if jobs <= 1:
         return list(map(run_one, *args))
@@ -176,9 +211,11 @@ def _median(values: list[float]) -> str:
 def degradation_table(title: str, outcomes: list[Outcome]) -> None:
     """Print the rate on the photos that have each degradation, overall, and 12 MP times."""
     ceiling = any(o.ceiling_ok is not None for o in outcomes)
+    compare = outcomes[0].without is not None
     print(f"\n{title}")
     print(
         f"  {'degradation':<24} {'photos':>6} {'read':>5} {'rate':>8}"
+        + ("   without ZXing: read, rate" if compare else "")
         + ("   ceiling (also read from the true box)" if ceiling else "")
     )
     groups = [(row, [o for o in outcomes if row in o.rows]) for row in ROWS]
@@ -190,22 +227,43 @@ def degradation_table(title: str, outcomes: list[Outcome]) -> None:
     for row, having in groups:
         ok = sum(o.ok for o in having)
         line = f"  {row:<24} {len(having):>6} {ok:>5} {_pct(ok, len(having)):>8}"
+        if compare:
+            plain = sum(bool(o.without and o.without.ok) for o in having)
+            line += f"   {'':>14}{plain:>5} {_pct(plain, len(having)):>8}"
         if ceiling:
             best = ok + sum(bool(o.ceiling_ok) for o in having)
             line += f"   {best:>5} {_pct(best, len(having)):>8}"
         print(line)
+    _twelve_mp_times("", outcomes)
+    if compare:
+        _twelve_mp_times(" without ZXing", [o.without for o in outcomes if o.without])
+    if outcomes[0].baseline_ok is not None:
+        ok = sum(bool(o.baseline_ok) for o in outcomes)
+        print(f"  plain pyzbar on the full photo: {ok}/{len(outcomes)} = {_pct(ok, len(outcomes))}")
+
+
+def _twelve_mp_times(which: str, outcomes: list[Outcome]) -> None:
     read12 = [o for o in outcomes if o.ok and o.twelve_mp]
     every = [o for o in outcomes if o.twelve_mp]
     print(
-        f"  12 MP photos read: {len(read12)}/{len(every)}; median per decode "
+        f"  12 MP photos read{which}: {len(read12)}/{len(every)}; median per decode "
         f"wall {_median([o.wall_ms for o in read12])} ms, "
         f"CPU {_median([o.cpu_ms for o in read12])} ms"
         f" (all 12 MP photos: wall {_median([o.wall_ms for o in every])}, "
         f"CPU {_median([o.cpu_ms for o in every])} ms)"
     )
-    if outcomes[0].baseline_ok is not None:
-        ok = sum(bool(o.baseline_ok) for o in outcomes)
-        print(f"  plain pyzbar on the full photo: {ok}/{len(outcomes)} = {_pct(ok, len(outcomes))}")
+
+
+def _non_label_line(which: str, outcomes: list[Outcome]) -> None:
+    ok = [o for o in outcomes if o.ok]
+    print(
+        f"\nnon-label photos (URL, Wi-Fi, other vendors' codes){which}: {len(ok)}/{len(outcomes)} "
+        f"answered with the code found; median per photo wall "
+        f"{_median([o.wall_ms for o in outcomes])} ms, "
+        f"CPU {_median([o.cpu_ms for o in outcomes])} ms"
+        f" (answered ones: wall {_median([o.wall_ms for o in ok])}, "
+        f"CPU {_median([o.cpu_ms for o in ok])} ms)"
+    )
 
 
 def steps_alone(seed: int, index: int) -> tuple[int, dict[str, tuple[bool, float]]]:
@@ -263,6 +321,11 @@ def main() -> None:
         action="store_true",
         help="try every photo not read on its label's true box with every preparation (slow)",
     )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also decode every photo with the cascade without its ZXing steps, side by side",
+    )
     parser.add_argument("--out", type=Path, help="also write every photo here as JPEG")
     parser.add_argument(
         "--steps", action="store_true", help="then every step alone on the tuning seed (slow)"
@@ -297,6 +360,7 @@ def main() -> None:
             out=args.out,
             wall_clock=args.wall_clock,
             ceiling=args.ceiling,
+            compare=args.compare,
         )
         degradation_table(title, outcomes)
         wins = Counter(o.last_step for o in outcomes if o.ok)
@@ -313,17 +377,17 @@ def main() -> None:
         step_table(_seeds(args.seeds)[0], args.count, args.jobs)
     if args.other:
         outcomes = run_corpus(
-            [1], args.other, args.jobs, label=False, out=args.out, wall_clock=args.wall_clock
+            [1],
+            args.other,
+            args.jobs,
+            label=False,
+            out=args.out,
+            wall_clock=args.wall_clock,
+            compare=args.compare,
         )
-        ok = [o for o in outcomes if o.ok]
-        print(
-            f"\nnon-label photos (URL, Wi-Fi, other vendors' codes): {len(ok)}/{len(outcomes)} "
-            f"answered with the code found; median per photo wall "
-            f"{_median([o.wall_ms for o in outcomes])} ms, "
-            f"CPU {_median([o.cpu_ms for o in outcomes])} ms"
-            f" (answered ones: wall {_median([o.wall_ms for o in ok])}, "
-            f"CPU {_median([o.cpu_ms for o in ok])} ms)"
-        )
+        _non_label_line("", outcomes)
+        if args.compare:
+            _non_label_line(" without ZXing", [o.without for o in outcomes if o.without])
     print(
         f"\ntook {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} "
         "at the end"

@@ -11,11 +11,7 @@ bench/qr_decode.py and its per-step table.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-
-from PIL import Image
-from pyzbar import pyzbar
-from pyzbar.pyzbar import ZBarSymbol
+from collections.abc import Callable, Iterable, Sequence
 
 from app.labels.cascade import STEPS, Step
 from app.labels.parser import LabelError, parse_label
@@ -25,6 +21,7 @@ from app.labels.photo import (
     Photo,
     release_memory,
 )
+from app.labels.readers import READERS, zbar
 from app.labels.results import DecodedCode, DecodeResult, LabelReader, NotADeviceLabel
 
 __all__ = ["DEFAULT_BUDGET_S", "DecodeResult", "DecodedCode", "NotADeviceLabel", "decode_image"]
@@ -42,6 +39,7 @@ def decode_image(
     max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
     clock: Callable[[], float] = time.perf_counter,
     parse: LabelReader = parse_label,
+    steps: Sequence[Step] = STEPS,
 ) -> DecodeResult:
     """Find the QR codes in a JPEG/PNG/WebP photo and read each as a device label if it is one.
 
@@ -49,9 +47,12 @@ def decode_image(
     that would take more than `max_decoded_bytes` to open. The budgets are read on `clock`
     (the benchmark passes a CPU clock, so a busy machine does not cut the cascade short).
     `parse` reads a code's text as a label: Thingsee's TUID rules unless the platform has others.
+    `steps` is the cascade (the benchmark passes others to compare).
     """
     try:
-        return _decode(data, budget_s, extra_search_s, max_pixels, max_decoded_bytes, clock, parse)
+        return _decode(
+            data, budget_s, extra_search_s, max_pixels, max_decoded_bytes, clock, parse, steps
+        )
     finally:
         release_memory()
 
@@ -64,31 +65,33 @@ def _decode(
     max_decoded_bytes: int,
     clock: Callable[[], float],
     parse: LabelReader,
+    steps: Sequence[Step],
 ) -> DecodeResult:
     started = clock()
     deadline = started + budget_s
     photo = Photo(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
     result = DecodeResult()
     seen: dict[str, DecodedCode] = {}
-    scanned: set[str] = set()
+    scanned: set[tuple[str, str]] = set()  # (reader, view key)
     several = False  # more than one code: a label sheet, or a label beside another code
     other_code = False  # a code that is not a label was found: the deadline came closer
 
     def over_budget() -> bool:
         return clock() > deadline
 
-    for step in STEPS:
+    for step in steps:
         if over_budget():
             break
         if several and not step.whole_frame:
             continue
         result.steps_tried.append(step.name)
+        read = READERS[step.reader]
         before = len(seen)
         for key, view in step.views(photo):
-            if key in scanned:
+            if (step.reader, key) in scanned:
                 continue
-            scanned.add(key)
-            texts = scan(view)
+            scanned.add((step.reader, key))
+            texts = read(view)
             for text in texts:
                 if text not in seen:
                     seen[text] = _read(text, parse)
@@ -112,16 +115,11 @@ def run_step(data: bytes, step: Step) -> list[str]:
     photo = Photo(data)
     texts: list[str] = []
     for _key, view in step.views(photo):
-        texts.extend(scan(view))
+        texts.extend(READERS[step.reader](view))
     return texts
 
 
-def scan(image: Image.Image) -> list[str]:
-    """Return the text of every QR code zbar finds in a greyscale image."""
-    return [
-        symbol.data.decode("utf-8", errors="replace")
-        for symbol in pyzbar.decode(image, symbols=[ZBarSymbol.QRCODE])
-    ]
+scan = zbar  # the first reader, by its old name
 
 
 def _has_label(seen: dict[str, DecodedCode], texts: Iterable[str]) -> bool:

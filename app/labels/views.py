@@ -141,3 +141,13 @@ def spot_crops(
 def turns(prepare: Prepare) -> dict[str, Prepare | None]:
     """The preparation, then every quarter turn's worth of angles 15 degrees apart."""
     return {f"{prepare.__name__}+turn{angle}": turned(angle, prepare) for angle in range(0, 90, 15)}
+
+
+def joined(*parts: Views) -> Views:
+    """Several views functions as one: each one's views in turn."""
+
+    def views(photo: Photo) -> Iterator[View]:
+        for part in parts:
+            yield from part(photo)
+
+    return views
