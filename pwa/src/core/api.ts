@@ -107,30 +107,40 @@ export class Api {
     let url = this.base + path;
     if (options.query) url += '?' + new URLSearchParams(options.query).toString();
 
+    // The deadline covers the body too: a connection that stalls after the headers (a phone
+    // walking out of coverage) must fail the request, or the sync run waits on it for ever.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? this.timeoutMs);
     let response: Response;
-    try {
-      response = await this.fetchImpl(url, {
-        method,
-        headers,
-        body,
-        credentials: 'same-origin',
-        cache: 'no-store',
-        signal: controller.signal,
-      });
-    } catch (error) {
-      throw new NetworkError(error instanceof Error ? error.message : String(error));
-    } finally {
-      clearTimeout(timer);
-    }
-    if (response.status === 204) return undefined as T;
     let data: unknown = null;
     try {
-      const text = await response.text();
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
+      try {
+        response = await this.fetchImpl(url, {
+          method,
+          headers,
+          body,
+          credentials: 'same-origin',
+          cache: 'no-store',
+          signal: controller.signal,
+        });
+      } catch (error) {
+        throw new NetworkError(error instanceof Error ? error.message : String(error));
+      }
+      if (response.status === 204) return undefined as T;
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        if (controller.signal.aborted) throw new NetworkError('The connection stalled while reading the answer.');
+        throw new NetworkError(error instanceof Error ? error.message : String(error));
+      }
+      try {
+        data = text ? JSON.parse(text) : null;
+      } catch {
+        data = null;
+      }
+    } finally {
+      clearTimeout(timer);
     }
     if (!response.ok) {
       const err = (data as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
