@@ -14,7 +14,6 @@ to the job being done, the bound N*L/C with the ratio, and the peak RSS of web a
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -30,6 +29,12 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._fleet import (  # noqa: E402
+    fleet_app,
+    fleet_arguments,
+    platform_settings,
+    unassigned_tuids,
+)
 from bench._support import BIN, ROOT, emulator_process, fresh_database, peak_rss_mb  # noqa: E402
 
 PASSWORD = "bench-password-long"
@@ -57,25 +62,9 @@ def _json(response: Any) -> dict[str, Any]:
     return body
 
 
-def _token(emu: dict[str, Any]) -> str:
-    response = httpx.post(
-        emu["base_url"] + "auth/client-token",
-        json={"client_id": emu["client_id"], "client_secret": emu["client_secret"]},
-    )
-    return str(response.json()["data"]["token"])
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--devices", type=int, default=10_000)
-    parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--database-url", default=None)
-    args = parser.parse_args()
+    args = fleet_arguments(__doc__, devices=10_000, latency_ms=50.0).parse_args()
 
-    from app import create_app
     from app.database import db
     from app.models.operations import SyncAttempt
     from app.models.users import User
@@ -90,20 +79,8 @@ def main() -> None:
         ) as emu,
     ):
         url = fresh_database(args.database_url, Path(tmp))
-        tuids = httpx.get(
-            emu["base_url"] + "groups/unassigned/things",
-            headers={"Authorization": f"Bearer {_token(emu)}"},
-            timeout=60,
-        ).json()["data"]["tuids"][: args.devices]
-        config = {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "PLATFORM_URL": emu["base_url"],
-            "PLATFORM_CLIENT_ID": emu["client_id"],
-            "PLATFORM_CLIENT_SECRET": emu["client_secret"],
-            "BULK_PREVIEW_CONCURRENCY": args.concurrency,
-        }
-        app = create_app(config)
+        tuids = unassigned_tuids(emu, args.devices)
+        app = fleet_app(url, emu, SECRET_KEY="bench", BULK_PREVIEW_CONCURRENCY=args.concurrency)
         with app.app_context():
             create_user("sue", PASSWORD, "supervisor", display_name="Bench Supervisor")
             # The preview's database work alone, against a platform that answers at once.
@@ -131,13 +108,9 @@ def main() -> None:
 
         httpx.post(emu["control_url"] + "settings", json={"latency_ms": args.latency_ms})
         env = dict(os.environ)
+        env.update({f"FIELDHAND_{name}": value for name, value in platform_settings(emu).items()})
         env.update(
-            FIELDHAND_DATABASE_URL=url,
-            FIELDHAND_SECRET_KEY="bench",
-            FIELDHAND_PLATFORM_URL=emu["base_url"],
-            FIELDHAND_PLATFORM_CLIENT_ID=emu["client_id"],
-            FIELDHAND_PLATFORM_CLIENT_SECRET=emu["client_secret"],
-            FIELDHAND_SYNC_POLL_S="0.05",
+            FIELDHAND_DATABASE_URL=url, FIELDHAND_SECRET_KEY="bench", FIELDHAND_SYNC_POLL_S="0.05"
         )
         worker = subprocess.Popen(
             [

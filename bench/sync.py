@@ -15,7 +15,6 @@ the bench prints wall time against calls/R, the rate-limit bound.
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import os
 import sys
@@ -30,13 +29,15 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import (  # noqa: E402
-    emulator_process,
-    emulator_token,
-    fresh_database,
-    load_average,
-    peak_rss_mb,
+from bench._fleet import (  # noqa: E402
+    add_group,
+    bench_worker,
+    fleet_app,
+    fleet_arguments,
+    ingest_as_technician,
+    unassigned_tuids,
 )
+from bench._support import emulator_process, fresh_database, load_average, peak_rss_mb  # noqa: E402
 
 
 def _operations(tuids: list[str], group: str) -> list[dict[str, object]]:
@@ -61,22 +62,10 @@ def _operations(tuids: list[str], group: str) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--devices", type=int, default=5000)
-    parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser = fleet_arguments(__doc__, devices=5000, latency_ms=50.0)
     parser.add_argument("--rate-limit", type=float, default=0.0, help="emulator requests/s")
     parser.add_argument("--profile", default=None, help="write a cProfile of the worker here")
-    parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-
-    from app import create_app
-    from app.database import db
-    from app.services.accounts import create_user
-    from app.services.operations import ingest
-    from app.sync.worker import SyncWorker, WorkerSettings, favour_io_threads
 
     load_before = load_average()
     with (
@@ -84,26 +73,11 @@ def main() -> None:
         emulator_process("--devices", str(args.devices), "--seed", "11") as emu,
     ):
         url = fresh_database(args.database_url, Path(tmp))
-        token = emulator_token(emu)
-        headers = {"Authorization": f"Bearer {token}"}
-        tuids = httpx.get(
-            emu["base_url"] + "groups/unassigned/things", headers=headers, timeout=60
-        ).json()["data"]["tuids"][: args.devices]
-        httpx.post(emu["base_url"] + "groups", json={"group_id": "prfi00bench"}, headers=headers)
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "PLATFORM_URL": emu["base_url"],
-                "PLATFORM_CLIENT_ID": emu["client_id"],
-                "PLATFORM_CLIENT_SECRET": emu["client_secret"],
-            }
-        )
+        tuids = unassigned_tuids(emu, args.devices)
+        add_group(emu, "prfi00bench")
+        app = fleet_app(url, emu)
         ops = _operations(tuids, "prfi00bench")
-        with app.app_context():
-            user = create_user("bench", "bench-password-long", "technician")
-            for start in range(0, len(ops), 500):
-                ingest(ops[start : start + 500], user)
-            db.session.remove()
+        ingest_as_technician(app, ops)
         httpx.post(
             emu["control_url"] + "settings",
             json={"latency_ms": args.latency_ms, "rate_limit": args.rate_limit},
@@ -112,11 +86,7 @@ def main() -> None:
         emulator_proc = psutil.Process(emu["pid"])
         emulator_cpu_before = sum(emulator_proc.cpu_times()[:2])
 
-        settings = WorkerSettings.from_config(app.config)
-        settings.concurrency = args.concurrency
-        settings.poll_seconds = 0.05
-        favour_io_threads()  # as `flask sync run` does
-        worker = SyncWorker(app, settings, name="bench")
+        worker = bench_worker(app, args.concurrency)
         profiler = cProfile.Profile() if args.profile else None
         cpu_before = time.process_time()
         started = time.perf_counter()

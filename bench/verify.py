@@ -15,7 +15,6 @@ average), the time from a device's first message to `verified` (target <= the po
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
@@ -32,12 +31,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import (  # noqa: E402
-    emulator_process,
-    emulator_token,
-    fresh_database,
-    load_average,
+from bench._fleet import (  # noqa: E402
+    add_group,
+    bench_worker,
+    fleet_app,
+    fleet_arguments,
+    ingest_as_technician,
 )
+from bench._support import emulator_process, fresh_database, load_average  # noqa: E402
 
 PROMPT, LATE, NEVER = "prompt", "late", "never"
 
@@ -59,26 +60,16 @@ def _plan(tuids: list[str], rng: random.Random) -> dict[str, tuple[str, float | 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--devices", type=int, default=5000)
-    parser.add_argument("--latency-ms", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser = fleet_arguments(__doc__, devices=5000, latency_ms=10.0)
     parser.add_argument("--step", type=float, default=30.0, help="largest clock move, seconds")
-    parser.add_argument("--database-url", default=None)
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
 
     from sqlalchemy import func, select
 
-    from app import create_app
     from app.database import db
     from app.models.operations import SYNCED, Operation
     from app.models.verifications import SILENT, VERIFIED, WAITING, InstallVerification
-    from app.services.accounts import create_user
-    from app.services.operations import ingest
-    from app.sync.worker import SyncWorker, WorkerSettings, favour_io_threads
 
     rng = random.Random(args.seed)
     tuids = sorted(
@@ -98,17 +89,8 @@ def main() -> None:
         url = fresh_database(args.database_url, Path(tmp))
         control = httpx.Client(base_url=emu["control_url"], timeout=120)
         control.post("devices", json={"tuids": tuids}).raise_for_status()
-        headers = {"Authorization": f"Bearer {emulator_token(emu)}"}
-        httpx.post(emu["base_url"] + "groups", json={"group_id": "prfi00bench"}, headers=headers)
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "PLATFORM_URL": emu["base_url"],
-                "PLATFORM_CLIENT_ID": emu["client_id"],
-                "PLATFORM_CLIENT_SECRET": emu["client_secret"],
-                "PLATFORM_RATE_LIMIT": 0,
-            }
-        )
+        add_group(emu, "prfi00bench")
+        app = fleet_app(url, emu, PLATFORM_RATE_LIMIT=0)
         installed_at = datetime.now(UTC)
         power = control.post(
             "power-plan", json={"devices": {t: after for t, (_, after) in plan.items()}}
@@ -124,19 +106,10 @@ def main() -> None:
             }
             for tuid in tuids
         ]
-        with app.app_context():
-            user = create_user("bench", "bench-password-long", "technician")
-            for start in range(0, len(ops), 500):
-                ingest(ops[start : start + 500], user)
-            db.session.remove()
+        ingest_as_technician(app, ops)
         control.post("settings", json={"latency_ms": args.latency_ms})
 
-        settings = WorkerSettings.from_config(app.config)
-        settings.concurrency = args.concurrency
-        settings.poll_seconds = 0.05
-        settings.verify_clock = verify_now
-        favour_io_threads()
-        worker = SyncWorker(app, settings, name="bench")
+        worker = bench_worker(app, args.concurrency, verify_clock=verify_now)
         thread = threading.Thread(target=worker.run, name="bench-worker")
         sync_started = time.perf_counter()
         thread.start()

@@ -20,7 +20,8 @@ VERIFIED = "verified"  # the device reported after the install's device time
 SILENT = "silent"  # no report within the window
 UNAVAILABLE = "unavailable"  # the platform cannot say when a device last reported
 SUPERSEDED = "superseded"  # a later install of the same device is watched instead
-VERIFICATION_STATES = (WAITING, VERIFIED, SILENT, UNAVAILABLE, SUPERSEDED)
+WITHDRAWN = "withdrawn"  # taken out of service (removed, retired, ...) before it was verified
+VERIFICATION_STATES = (WAITING, VERIFIED, SILENT, UNAVAILABLE, SUPERSEDED, WITHDRAWN)
 
 
 class InstallVerification(db.Model):  # type: ignore[name-defined]

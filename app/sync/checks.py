@@ -25,7 +25,7 @@ from app.models.device_checks import STAGE_AFTER_STEPS, DeviceCheck
 from app.models.operations import STEP_DONE, STEP_PENDING, UNFINISHED_STEP_STATES, OutboxStep
 from app.sync.outbox import new_lease
 from app.sync.readback import ClaimedCheck, Expected
-from app.sync.step_runner import RETRY_UNAVAILABLE
+from app.sync.retry import RETRY_UNAVAILABLE
 
 _CHECKS = DeviceCheck.__table__
 _STEPS = OutboxStep.__table__

@@ -16,12 +16,8 @@ from typing import Any
 
 from app.platform import errors
 from app.platform.interface import InstallationRecord, Platform
-from app.sync.step_runner import (
-    RETRY_AUTH,
-    RETRY_ERROR,
-    RETRY_RATE_LIMITED,
-    RETRY_UNAVAILABLE,
-)
+from app.sync import retry
+from app.sync.retry import RETRY_AUTH, RETRY_ERROR, RETRY_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +130,7 @@ def run_check(platform: Platform, check: ClaimedCheck) -> CheckOutcome:
                     Drift(GROUP, check.group, group, explained=group in check.late_groups)
                 )
     except errors.RateLimited as exc:
-        return outcome(
-            "retry",
-            message="The platform is rate limiting us; waiting as it asked.",
-            http_status=429,
-            retry_after=exc.retry_after,
-            retry_kind=RETRY_RATE_LIMITED,
-        )
+        return outcome("retry", **retry.rate_limited(exc))
     except errors.NotFound as exc:
         # The device left this platform stack: nothing we wrote is there any more.
         missing = [
@@ -152,12 +142,11 @@ def run_check(platform: Platform, check: ClaimedCheck) -> CheckOutcome:
     except errors.AuthError as exc:
         return outcome("retry", message=exc.message, http_status=exc.status, retry_kind=RETRY_AUTH)
     except errors.PlatformError as exc:
-        kind = RETRY_ERROR if isinstance(exc, errors.MalformedResponse) else RETRY_UNAVAILABLE
         return outcome(
             "retry",
             message=f"Platform unavailable: {exc.message}",
             http_status=exc.status,
-            retry_kind=kind,
+            retry_kind=retry.unavailable_kind(exc),
         )
     except Exception as exc:  # a bug must not end the worker; the read-back is tried again
         log.exception("read-back of %s failed unexpectedly", check.tuid)

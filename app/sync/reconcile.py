@@ -13,7 +13,6 @@ Repaired and held drifts leave an audit event with the evidence (the device time
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -44,7 +43,7 @@ from app.models.operations import (
     Operation,
     OutboxStep,
 )
-from app.sync.backoff import retry_delay
+from app.sync.backoff import Backoff
 from app.sync.readback import STATUS, CheckOutcome, ClaimedCheck, Drift
 
 DRIFT_HELD = "drift"  # error_code of an operation held as a conflict because of drift
@@ -59,17 +58,13 @@ class CheckRecorder:
         self,
         *,
         inflight_bound: float,
-        backoff_base: float,
-        backoff_cap: float,
-        rng: random.Random | None = None,
+        backoff: Backoff,
         on_synced: Callable[[Session, Sequence[int]], object] | None = None,
     ) -> None:
         self.inflight_bound = inflight_bound
         # Told which operations became `synced` (install verification starts watching there).
         self.on_synced = on_synced
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self.rng = rng or random.Random()
+        self.backoff = backoff
 
     def record(self, session: Session, outcomes: Iterable[CheckOutcome], now: datetime) -> None:
         """Persist these read-back outcomes (the caller commits)."""
@@ -126,13 +121,7 @@ class CheckRecorder:
             self.on_synced(session, synced)
 
     def _retry_values(self, outcome: CheckOutcome, now: datetime) -> dict[str, object]:
-        delay = retry_delay(
-            outcome.check.attempt_no,
-            base=self.backoff_base,
-            cap=self.backoff_cap,
-            retry_after=outcome.retry_after,
-            rng=self.rng,
-        )
+        delay = self.backoff.delay(outcome.check.attempt_no, outcome.retry_after)
         return {
             "b_tuid": outcome.check.tuid,
             "b_token": outcome.check.lease_token,

@@ -11,7 +11,6 @@ of its devices shows the platform holds the technician's last action (app.sync.r
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -32,7 +31,7 @@ from app.models.operations import (
     OutboxStep,
     SyncAttempt,
 )
-from app.sync.backoff import retry_delay
+from app.sync.backoff import Backoff
 from app.sync.checks import CheckWanted, schedule_checks
 from app.sync.device_cache import DEVICE_COLUMNS, SOURCE_PLATFORM, remember_devices
 from app.sync.reconcile import DRIFT_REPAIRED
@@ -97,18 +96,14 @@ class OutcomeRecorder:
         self,
         *,
         worker: str,
-        backoff_base: float,
-        backoff_cap: float,
+        backoff: Backoff,
         inflight_bound: float = 0.0,
         max_attempts: int = 0,
-        rng: random.Random | None = None,
     ) -> None:
         self.worker = worker
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self.backoff = backoff
         self.inflight_bound = inflight_bound
         self.max_attempts = max_attempts
-        self.rng = rng or random.Random()
 
     def record(self, session: Session, outcomes: Iterable[StepOutcome], now: datetime) -> None:
         """Persist these outcomes (the caller commits)."""
@@ -226,13 +221,7 @@ class OutcomeRecorder:
         attempts = outcome.step.attempt_no
         gave_up = self.max_attempts and attempts >= self.max_attempts
         if outcome.kind == "retry" and not gave_up:
-            delay = retry_delay(
-                attempts,
-                base=self.backoff_base,
-                cap=self.backoff_cap,
-                retry_after=outcome.retry_after,
-                rng=self.rng,
-            )
+            delay = self.backoff.delay(attempts, outcome.retry_after)
             available = now + timedelta(seconds=delay)
             if outcome.in_flight and outcome.write_sent_at is not None:
                 # Read the platform only once our write can no longer land: a read before

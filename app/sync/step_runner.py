@@ -9,16 +9,10 @@ from typing import Any
 
 from app.platform import errors
 from app.platform.interface import Platform
+from app.sync import retry
+from app.sync.retry import RETRY_AUTH, RETRY_ERROR, RETRY_IN_FLIGHT, RETRY_UNAVAILABLE
 
 log = logging.getLogger(__name__)
-
-# Why a step waits before its next try (outbox.retry_kind). Only RETRY_UNAVAILABLE waits end
-# early, when the platform answers again after an outage (app.sync.breaker).
-RETRY_UNAVAILABLE = "unavailable"  # 5xx, connect error, timeout of a read: the platform is down
-RETRY_IN_FLIGHT = "in_flight"  # our write may still land: wait out the in-flight bound
-RETRY_RATE_LIMITED = "rate_limited"
-RETRY_AUTH = "auth"
-RETRY_ERROR = "error"  # a bug or an answer we cannot read
 
 
 @dataclass(frozen=True)
@@ -103,12 +97,9 @@ def run_step(platform: Platform, step: ClaimedStep) -> StepOutcome:
     except errors.RateLimited as exc:
         return outcome(
             "retry",
-            message="The platform is rate limiting us; waiting as it asked.",
-            http_status=429,
-            retry_after=exc.retry_after,
             outcome_uncertain=step.verify_first,
             rate_limited=True,
-            retry_kind=RETRY_RATE_LIMITED,
+            **retry.rate_limited(exc),
         )
     except errors.NotFound as exc:
         what = "Deployment group" if step.action != "set_status" else "Device"
@@ -139,11 +130,7 @@ def run_step(platform: Platform, step: ClaimedStep) -> StepOutcome:
             http_status=exc.status,
             outcome_uncertain=step.verify_first or unknown,
             in_flight=in_flight,
-            retry_kind=RETRY_IN_FLIGHT
-            if in_flight
-            else RETRY_ERROR
-            if isinstance(exc, errors.MalformedResponse)
-            else RETRY_UNAVAILABLE,
+            retry_kind=RETRY_IN_FLIGHT if in_flight else retry.unavailable_kind(exc),
         )
     except Exception as exc:  # a bug must not end the worker; the step is retried, not lost
         log.exception("step %s on %s failed unexpectedly", step.id, step.tuid)

@@ -36,6 +36,7 @@ from app.platform import errors
 from app.platform.http import inflight_bound
 from app.platform.interface import Platform
 from app.platform.provider import build_platform
+from app.sync.backoff import Backoff
 from app.sync.breaker import Breaker
 from app.sync.checks import checks_waiting, claim_checks, release_outage_waits
 from app.sync.outbox import claim_steps
@@ -109,14 +110,14 @@ class SyncWorker:
         self.governor = RateGovernor()
         self.platform: Any = GovernedPlatform(self._raw_platform, self.governor)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
+        settings = self.settings
+        backoff = Backoff(settings.backoff_base, settings.backoff_cap)
         self.recorder = OutcomeRecorder(
             worker=self.name,
-            backoff_base=self.settings.backoff_base,
-            backoff_cap=self.settings.backoff_cap,
-            inflight_bound=self.settings.inflight_bound,
-            max_attempts=self.settings.max_attempts,
+            backoff=backoff,
+            inflight_bound=settings.inflight_bound,
+            max_attempts=settings.max_attempts,
         )
-        settings = self.settings
         self.watch_policy = WatchPolicy(
             window_s=settings.verify_window_s,
             poll_s=settings.verify_poll_s,
@@ -125,14 +126,9 @@ class SyncWorker:
         )
         self.watcher = InstallWatcher(self.watch_policy, settings.verify_clock)
         self.check_recorder = CheckRecorder(
-            inflight_bound=settings.inflight_bound,
-            backoff_base=settings.backoff_base,
-            backoff_cap=settings.backoff_cap,
-            on_synced=self.watcher.watch,
+            inflight_bound=settings.inflight_bound, backoff=backoff, on_synced=self.watcher.watch
         )
-        self.look_recorder = LookRecorder(
-            backoff_base=settings.backoff_base, backoff_cap=settings.backoff_cap
-        )
+        self.look_recorder = LookRecorder(backoff=backoff)
         self.breaker = Breaker()
         self.stop_event = threading.Event()
         self.completed = 0  # steps done

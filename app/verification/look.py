@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.platform import errors
-from app.sync.step_runner import RETRY_AUTH, RETRY_ERROR, RETRY_RATE_LIMITED, RETRY_UNAVAILABLE
+from app.sync import retry
+from app.sync.retry import RETRY_AUTH, RETRY_ERROR, RETRY_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class LookOutcome:
     last_seen: int | None = None  # the device's latest event, Unix seconds
     battery_level: int | None = None
     message: str | None = None
+    http_status: int | None = None  # the platform's answer to a failed look
     retry_after: float | None = None
     retry_kind: str | None = None
     calls: int = 1
@@ -71,19 +73,16 @@ def run_look(platform: Any, look: ClaimedLook) -> LookOutcome:
     except errors.NotFound as exc:
         return LookOutcome(look, GONE, message=exc.message)
     except errors.RateLimited as exc:
-        return LookOutcome(
-            look,
-            RETRY,
-            message="The platform is rate limiting us; waiting as it asked.",
-            retry_after=exc.retry_after,
-            retry_kind=RETRY_RATE_LIMITED,
-        )
+        return LookOutcome(look, RETRY, **retry.rate_limited(exc))
     except errors.AuthError as exc:
         return LookOutcome(look, RETRY, message=exc.message, retry_kind=RETRY_AUTH)
     except errors.PlatformError as exc:
-        kind = RETRY_ERROR if isinstance(exc, errors.MalformedResponse) else RETRY_UNAVAILABLE
         return LookOutcome(
-            look, RETRY, message=f"Platform unavailable: {exc.message}", retry_kind=kind
+            look,
+            RETRY,
+            message=f"Platform unavailable: {exc.message}",
+            http_status=exc.status,
+            retry_kind=retry.unavailable_kind(exc),
         )
     except Exception as exc:  # a bug must not end the worker; the look is tried again
         log.exception("verification look at %s failed unexpectedly", look.tuid)

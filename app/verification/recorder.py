@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models.audit import AuditEvent
 from app.models.verifications import SILENT, VERIFIED, WAITING, InstallVerification
-from app.sync.backoff import retry_delay
+from app.sync.backoff import Backoff
 from app.verification.look import GONE, RETRY, LookOutcome
 
 _ROWS = InstallVerification.__table__
@@ -55,12 +54,8 @@ def _at(unix_s: float | None) -> datetime | None:
 class LookRecorder:
     """Turn look outcomes into verification states; audit events mark verified and silent."""
 
-    def __init__(
-        self, *, backoff_base: float, backoff_cap: float, rng: random.Random | None = None
-    ) -> None:
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self.rng = rng or random.Random()
+    def __init__(self, *, backoff: Backoff) -> None:
+        self.backoff = backoff
 
     def record(self, session: Session, outcomes: Iterable[LookOutcome], now: datetime) -> None:
         """Persist these outcomes (the caller commits); a lost lease's outcome is dropped."""
@@ -99,13 +94,7 @@ class LookRecorder:
             "b_now": now,
         }
         if outcome.kind == RETRY:
-            delay = retry_delay(
-                look.failures + 1,
-                base=self.backoff_base,
-                cap=min(self.backoff_cap, look.poll_s),
-                retry_after=outcome.retry_after,
-                rng=self.rng,
-            )
+            delay = self.backoff.delay(look.failures + 1, outcome.retry_after, cap=look.poll_s)
             # An unanswered look decides nothing: the next answer does, even past the deadline.
             row.update(
                 b_due_at=now + timedelta(seconds=delay),

@@ -15,9 +15,11 @@ from app.database import utcnow
 from app.labels.device_types import device_type_for
 from app.models.operations import Operation, OutboxStep
 from app.models.verifications import (
+    SILENT,
     SUPERSEDED,
     UNAVAILABLE,
     WAITING,
+    WITHDRAWN,
     InstallVerification,
 )
 from app.verification.watch import WatchPolicy
@@ -32,6 +34,20 @@ _INSTALLS = select(
     Operation.user_id,
     Operation.device_time,
 ).where(Operation.id.in_(bindparam("ids", expanding=True)), Operation.kind.in_(INSTALLING_KINDS))
+# A synced step that takes the device out of service after the install (a remove, a retire or
+# quarantine, a replaced device, an undo of the install): waiting for it to report would only
+# raise a false alarm.
+_TAKEN_OUT = (
+    select(OutboxStep.id)
+    .where(
+        OutboxStep.operation_id.in_(bindparam("ids", expanding=True)),
+        OutboxStep.action == "set_status",
+        OutboxStep.value != "installed",
+        OutboxStep.tuid == InstallVerification.tuid,
+        OutboxStep.order_at > InstallVerification.installed_at,
+    )
+    .exists()
+)
 _COPIED_GROUPS = select(OutboxStep.operation_id, OutboxStep.result).where(
     OutboxStep.operation_id.in_(bindparam("ids", expanding=True)),
     OutboxStep.action == "copy_group",
@@ -53,14 +69,29 @@ class InstallWatcher:
         self.clock = clock
 
     def watch(self, session: Session, operation_ids: Sequence[int]) -> int:
-        """Insert a verification per installing operation (none twice); return how many."""
+        """Insert a verification per installing operation (none twice) and stop watching the
+        devices these operations took out of service; return how many were inserted."""
         if not operation_ids:
             return 0
         ids = sorted(operation_ids)
+        now = self.clock()
+        inserted = self._watch_installs(session, ids, now)
+        self._withdraw(session, ids, now)
+        return inserted
+
+    def _withdraw(self, session: Session, ids: list[int], now: datetime) -> None:
+        """End the watch (and a silent flag) of installs that a later synced action undid."""
+        session.execute(
+            _VERIFICATIONS.update()
+            .where(_VERIFICATIONS.c.state.in_((WAITING, SILENT)), _TAKEN_OUT)
+            .values(state=WITHDRAWN, due_at=None, lease_owner=None, updated_at=now),
+            {"ids": ids},
+        )
+
+    def _watch_installs(self, session: Session, ids: list[int], now: datetime) -> int:
         installs = list(session.execute(_INSTALLS, {"ids": ids}))
         if not installs:
             return 0
-        now = self.clock()
         replaced = [r.id for r in installs if r.kind == "replace"]
         copied: dict[int, str | None] = {}
         if replaced:

@@ -6,20 +6,22 @@ Never downloads a browser: Playwright drives the Chromium at FIELDHAND_CHROMIUM
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import expect
+from playwright.sync_api import BrowserContext, Page, expect
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app.sync.worker import SyncWorker
 from emulator.server import EmulatorServer
+from tests.e2e.network import SwitchableNetwork
 
 # Playwright's 5 s default is less than one password check takes at a load average of 24
 # (argon2id, median 1.4 s, up to 6 s seen): a loaded CI machine must not fail a sign-in.
@@ -38,6 +40,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+SITE_GROUP = "prfi00e2esite"
+PHONE: dict[str, Any] = {"viewport": {"width": 360, "height": 640}, "locale": "en-GB"}
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -117,3 +122,63 @@ def technician(live_server: LiveServer) -> tuple[str, str]:
     with live_server.app.app_context():
         create_user("terttu", "field work 2026", "technician", display_name="Terttu Tekninen")
     return "terttu", "field work 2026"
+
+
+# ---- the technician's phone (what a test does with it: tests/e2e/phone.py) --------------------
+
+
+@pytest.fixture
+def site_group(live_server: LiveServer) -> str:
+    """A deployment group on the platform for the visit."""
+    from app.platform.provider import current_platform
+    from app.services.groups import create_group
+
+    with live_server.app.app_context():
+        create_group(current_platform(), SITE_GROUP, "E2E site")
+    return SITE_GROUP
+
+
+@pytest.fixture
+def network(live_server: LiveServer) -> Iterator[SwitchableNetwork]:
+    """The phone's only way to the app; the tests switch it off and on."""
+    port = int(live_server.url.rsplit(":", 1)[1])
+    relay = SwitchableNetwork("127.0.0.1", port)
+    yield relay
+    relay.close()
+
+
+@pytest.fixture
+def open_phone(playwright_instance: Any, tmp_path: Path) -> Iterator[Callable[..., BrowserContext]]:
+    """Open a phone's browser profile; opening the same profile again is the phone reopened."""
+    opened: list[BrowserContext] = []
+
+    def _open(profile: str = "phone", camera: Path | None = None) -> BrowserContext:
+        args = list(CHROMIUM_ARGS)
+        if camera is not None:
+            args += [*FAKE_CAMERA, f"--use-file-for-fake-video-capture={camera}"]
+        context = playwright_instance.chromium.launch_persistent_context(
+            str(tmp_path / profile), executable_path=CHROMIUM, headless=True, args=args, **PHONE
+        )
+        context.set_default_timeout(20_000)
+        opened.append(context)
+        return context
+
+    yield _open
+    for context in opened:
+        with contextlib.suppress(Exception):  # the test may have closed it already
+            context.close()
+
+
+@pytest.fixture
+def visit(
+    technician: tuple[str, str], site_group: str, network: SwitchableNetwork
+) -> Callable[[BrowserContext], Page]:
+    """Start the technician's visit on an opened phone: signed in, at the site, SW in control."""
+    from tests.e2e.phone import first_page, start_visit
+
+    def _visit(phone: BrowserContext) -> Page:
+        page = first_page(phone)
+        start_visit(page, network.url, technician, site_group)
+        return page
+
+    return _visit

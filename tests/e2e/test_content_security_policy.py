@@ -17,16 +17,7 @@ from app.security_headers import CONTENT_SECURITY_POLICY
 from tests.e2e.conftest import LiveServer
 from tests.e2e.media import write_label_video
 from tests.e2e.network import SwitchableNetwork
-from tests.e2e.test_pwa_outbox import (  # noqa: F401 (fixtures)
-    expect_waiting,
-    first_page,
-    label_texts,
-    network,
-    open_phone,
-    server_operations,
-    site_group,
-    start_visit,
-)
+from tests.e2e.phone import expect_waiting, label_texts, server_operations
 from tests.waiting import wait_until
 
 # Runs before any page script, outside the page's CSP: records what the policy blocked.
@@ -71,18 +62,16 @@ class Watch:
 
 def test_pwa_signed_in_scanning_has_no_csp_violation(
     live_server: LiveServer,
-    technician: tuple[str, str],
-    site_group: str,  # noqa: F811
-    open_phone: Callable[..., BrowserContext],  # noqa: F811
-    network: SwitchableNetwork,  # noqa: F811
+    open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
+    network: SwitchableNetwork,
     tmp_path: Path,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=2)
     camera = write_label_video(tmp_path / "labels.y4m", label_texts(tuids))
     phone = open_phone("phone", camera)
     watch = Watch(phone)
-    page = first_page(phone)
-    start_visit(page, network.url, technician, site_group)
+    page = visit(phone)
     assert page.evaluate("window.__cspViolations") == []  # the recorder is in place
 
     response = page.request.get(network.url + "/")

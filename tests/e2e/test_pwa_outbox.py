@@ -9,176 +9,48 @@ server either (see network.py).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
-from sqlalchemy import select
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.e2e.conftest import LiveServer
 from tests.e2e.media import write_label_video
 from tests.e2e.network import SwitchableNetwork
+from tests.e2e.phone import (
+    expect_waiting,
+    first_page,
+    go_offline,
+    go_online,
+    install_from_card,
+    installed_records,
+    label_texts,
+    open_device,
+    server_operations,
+    waiting,
+)
 from tests.waiting import wait_until
-
-GROUP = "prfi00e2esite"
-PHONE: dict[str, Any] = {"viewport": {"width": 360, "height": 640}, "locale": "en-GB"}
-FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-
-
-# ---- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def site_group(live_server: LiveServer) -> str:
-    """A deployment group on the platform for the visit."""
-    from app.platform.provider import current_platform
-    from app.services.groups import create_group
-
-    with live_server.app.app_context():
-        create_group(current_platform(), GROUP, "E2E site")
-    return GROUP
-
-
-@pytest.fixture
-def network(live_server: LiveServer) -> Iterator[SwitchableNetwork]:
-    """The phone's only way to the app; the tests switch it off and on."""
-    port = int(live_server.url.rsplit(":", 1)[1])
-    relay = SwitchableNetwork("127.0.0.1", port)
-    yield relay
-    relay.close()
-
-
-def go_offline(phone: BrowserContext, network: SwitchableNetwork) -> None:
-    network.switch(False)
-    phone.set_offline(True)
-
-
-def go_online(phone: BrowserContext, network: SwitchableNetwork) -> None:
-    network.switch(True)
-    phone.set_offline(False)
-
-
-@pytest.fixture
-def open_phone(playwright_instance: Any, tmp_path: Path) -> Iterator[Callable[..., BrowserContext]]:
-    """Open a phone's browser profile; opening the same profile again is the phone reopened."""
-    opened: list[BrowserContext] = []
-
-    def _open(profile: str = "phone", camera: Path | None = None) -> BrowserContext:
-        args = list(CHROMIUM_ARGS)
-        if camera is not None:
-            args += [*FAKE_CAMERA, f"--use-file-for-fake-video-capture={camera}"]
-        context = playwright_instance.chromium.launch_persistent_context(
-            str(tmp_path / profile), executable_path=CHROMIUM, headless=True, args=args, **PHONE
-        )
-        context.set_default_timeout(20_000)
-        opened.append(context)
-        return context
-
-    yield _open
-    for context in opened:
-        with contextlib.suppress(Exception):  # the test may have closed it already
-            context.close()
-
-
-# ---- page helpers ---------------------------------------------------------------------------
-
-
-def first_page(context: BrowserContext) -> Page:
-    return context.pages[0] if context.pages else context.new_page()
-
-
-def sign_in(page: Page, username: str, password: str) -> None:
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-
-
-def start_visit(page: Page, url: str, user: tuple[str, str], group: str) -> None:
-    """Open the app, sign in, pick the group, and wait for the service worker to take over."""
-    page.goto(url + "/")
-    sign_in(page, *user)
-    page.locator(".list-button", has_text=group).click()
-    expect(page.locator("#scan-title")).to_be_visible()
-    # Polled from here: wait_for_function evaluates strings in the page, which the CSP forbids.
-    wait_until(
-        lambda: page.evaluate("navigator.serviceWorker.controller !== null"),
-        20,
-        "the service worker to take control",
-    )
-
-
-def waiting(page: Page) -> int:
-    return int(page.locator("[data-testid=waiting-count]").inner_text())
-
-
-def expect_waiting(page: Page, count: int, timeout: float = 20_000) -> None:
-    expect(page.locator("[data-testid=waiting-count]")).to_have_text(str(count), timeout=timeout)
-
-
-def open_device(page: Page, text: str) -> None:
-    page.locator("[data-testid=manual-tuid]").fill(text)
-    page.locator("[data-testid=manual-tuid]").press("Enter")
-    expect(page.locator("[data-testid=device-source]")).to_be_visible()
-
-
-def install_from_card(page: Page) -> None:
-    page.click("[data-testid=action-install]")
-    if page.locator("dialog[open] [data-testid=confirm]").count():
-        page.click("dialog[open] [data-testid=confirm]")
-    expect(page.locator("#scan-title")).to_be_visible()
-
-
-def server_operations(live: LiveServer) -> list[Any]:
-    from app.database import db
-    from app.models.operations import Operation
-
-    with live.app.app_context():
-        ops = list(db.session.scalars(select(Operation)))
-        db.session.expunge_all()
-        return ops
-
-
-def installed_records(live: LiveServer, tuid: str) -> list[dict[str, Any]]:
-    return [
-        r
-        for r in live.emulator.state.installations(tuid)
-        if r["installation_status"] == "installed"
-    ]
-
-
-def label_texts(tuids: list[str]) -> list[str]:
-    """The TUIDs as printed on labels, in every format the parser accepts."""
-    forms = [
-        lambda t: f"{t[6:]},{t[:6]}",  # legacy PSN,IMC
-        lambda t: f"I#{t[:6]},W#240117,S#{t[6:]}",  # markers
-        lambda t: f"https://thingsee.com/d/{t}",  # URL
-        lambda t: t,  # bare TUID
-    ]
-    return [forms[i % len(forms)](tuid) for i, tuid in enumerate(tuids)]
-
 
 # ---- tests ----------------------------------------------------------------------------------
 
 
 def test_online_install_reaches_the_platform(
     live_server: LiveServer,
-    technician: tuple[str, str],
     site_group: str,
     open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
+    network: SwitchableNetwork,
 ) -> None:
     (tuid,) = live_server.emulator.state.add_devices(count=1)
     phone = open_phone()
-    page = first_page(phone)
-    start_visit(page, live_server.url, technician, site_group)
+    page = visit(phone)
 
     open_device(page, tuid)
     expect(page.locator("[data-testid=device-source]")).to_contain_text("From the platform")
     install_from_card(page)
 
-    page.goto(live_server.url + "/#/queue")
+    page.goto(network.url + "/#/queue")
     expect(page.locator("[data-testid=today-list] [data-state=synced]")).to_have_count(
         1, timeout=30_000
     )
@@ -196,9 +68,8 @@ def test_online_install_reaches_the_platform(
 
 def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
     live_server: LiveServer,
-    technician: tuple[str, str],
-    site_group: str,
     open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
     network: SwitchableNetwork,
     tmp_path: Path,
 ) -> None:
@@ -206,8 +77,7 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
     camera = write_label_video(tmp_path / "labels.y4m", label_texts(tuids))
 
     phone = open_phone("phone", camera)
-    page = first_page(phone)
-    start_visit(page, network.url, technician, site_group)
+    page = visit(phone)
 
     # No network from here on: the app must start, scan and queue on its own.
     go_offline(phone, network)
@@ -281,14 +151,13 @@ def test_session_expired_offline_keeps_the_queue_and_sends_it_after_signing_in_a
     ended_by: str,
     live_server: LiveServer,
     technician: tuple[str, str],
-    site_group: str,
     open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
     network: SwitchableNetwork,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=3)
     phone = open_phone()
-    page = first_page(phone)
-    start_visit(page, network.url, technician, site_group)
+    page = visit(phone)
 
     go_offline(phone, network)
     expect(page.locator(".conn-off")).to_be_visible()

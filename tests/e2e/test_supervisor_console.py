@@ -446,3 +446,45 @@ def test_the_console_opens_on_the_fleet_overview(
     expect(page.locator("[data-testid=tab-overview]")).to_have_attribute("aria-current", "page")
     page.click("[data-testid=tab-history]")
     expect(page.locator("main h1")).to_have_text("Install history")
+
+
+def test_the_overview_reads_on_a_360_px_phone(
+    live_server: LiveServer,
+    supervisor: tuple[str, str],
+    technician: tuple[str, str],
+    browser: Any,
+) -> None:
+    from app.platform.provider import current_platform
+    from app.services.groups import create_group
+
+    with live_server.app.app_context():
+        create_group(current_platform(), "prfi00e2esite", "E2E site")
+    tuids = live_server.emulator.state.add_devices(count=3)
+    phone = Phone(live_server, technician)
+    ops = [phone.send("install", tuid, group_id="prfi00e2esite") for tuid in tuids]
+    wait_until(lambda: all(phone.state(op) == "synced" for op in ops), what="installs synced")
+
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-GB")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, supervisor, section="overview")
+        expect(page.locator("main h1")).to_have_text("Fleet overview")
+        expect(page.locator("[data-testid=overview-groups]")).to_contain_text("prfi00e2esite")
+        expect(page.locator("[data-testid=overview-technicians]")).to_contain_text("3")
+        expect(page.locator(".c-chart svg")).to_have_count(2)  # both charts drew
+        # Nothing is wider than the phone: no sideways scrolling, every tile and chart in view.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        boxes = [
+            page.locator(selector).nth(i).bounding_box()
+            for selector in (".c-tile", ".c-chart")
+            for i in range(page.locator(selector).count())
+        ]
+        assert boxes and all(b is not None and b["x"] >= 0 for b in boxes)
+        assert all(b is not None and b["x"] + b["width"] <= 360 for b in boxes)
+        # A number is a link to what it counts.
+        page.locator("[data-testid=overview-technicians] a").first.click()
+        expect(page.locator("main h1")).to_have_text("Install history")
+        expect(page.locator("[data-testid=history-total]")).to_have_text("3 operations")
+    finally:
+        context.close()

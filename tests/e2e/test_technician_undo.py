@@ -1,4 +1,3 @@
-# ruff: noqa: F811 (pytest fixtures imported from test_pwa_outbox are parameters here)
 """The technician's first hour (issue #14 items 1-3) in a real Chromium against the live app:
 undo (cancel while queued, undo once sent, linked in the history), single mode not reopening
 the card of the label just acted on, and a reload that keeps the batch list and the camera and
@@ -10,24 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import LiveServer
 from tests.e2e.media import write_label_video
 from tests.e2e.network import SwitchableNetwork
-from tests.e2e.test_pwa_outbox import (  # noqa: F401 (fixtures: network, open_phone, site_group)
+from tests.e2e.phone import (
     expect_waiting,
-    first_page,
     go_offline,
     go_online,
     install_from_card,
     installed_records,
-    network,
     open_device,
-    open_phone,
     server_operations,
-    site_group,
-    start_visit,
     waiting,
 )
 from tests.factories import platform_statuses
@@ -36,16 +30,15 @@ from tests.waiting import wait_until
 
 def test_undo_cancels_a_queued_action_and_undoes_a_sent_one_in_two_taps(
     live_server: LiveServer,
-    technician: tuple[str, str],
     site_group: str,
     open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
     network: SwitchableNetwork,
 ) -> None:
     sent, kept_home = live_server.emulator.state.add_devices(count=2)
     before = platform_statuses(live_server.emulator, sent)
     phone = open_phone()
-    page = first_page(phone)
-    start_visit(page, network.url, technician, site_group)
+    page = visit(phone)
 
     # Online: the install is synced within seconds, so Undo queues the inverse action.
     open_device(page, sent)
@@ -98,18 +91,15 @@ def test_undo_cancels_a_queued_action_and_undoes_a_sent_one_in_two_taps(
 
 def test_single_mode_does_not_reopen_the_card_of_the_label_just_installed(
     live_server: LiveServer,
-    technician: tuple[str, str],
-    site_group: str,
     open_phone: Callable[..., BrowserContext],
-    network: SwitchableNetwork,
+    visit: Callable[[BrowserContext], Page],
     tmp_path: Path,
 ) -> None:
     (tuid,) = live_server.emulator.state.add_devices(count=1)
     # The label stays in view the whole time (the video loops on it).
     camera = write_label_video(tmp_path / "one.y4m", [tuid], seconds_each=5.0, gap=0.1)
     phone = open_phone("phone", camera)
-    page = first_page(phone)
-    start_visit(page, network.url, technician, site_group)
+    page = visit(phone)
     page.click("[data-testid=start-camera]")
     expect(page.locator("[data-testid=device-tuid]")).to_have_text(tuid, timeout=30_000)
     install_from_card(page)
@@ -127,14 +117,14 @@ def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
     technician: tuple[str, str],
     site_group: str,
     open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
     network: SwitchableNetwork,
     tmp_path: Path,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=3)
     camera = write_label_video(tmp_path / "three.y4m", tuids)
     phone = open_phone("phone", camera)
-    page = first_page(phone)
-    start_visit(page, network.url, technician, site_group)
+    page = visit(phone)
     go_offline(phone, network)
     expect(page.locator(".conn-off")).to_be_visible()
     page.check("[data-testid=batch-mode]")

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 (pytest fixtures imported from test_pwa_outbox are parameters here)
 """A new version deployed mid-shift, with an IndexedDB schema bump, while actions wait offline.
 
 The app is served from a folder the test swaps for a second build of the same code whose
@@ -19,23 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Route, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.e2e.conftest import PWA_DIST, ROOT, LiveServer
 from tests.e2e.network import SwitchableNetwork
-from tests.e2e.test_pwa_outbox import (  # noqa: F401 (fixtures: network, open_phone, site_group)
+from tests.e2e.phone import (
     expect_waiting,
-    first_page,
     go_offline,
     go_online,
     install_from_card,
     installed_records,
-    network,
     open_device,
-    open_phone,
     server_operations,
-    site_group,
-    start_visit,
 )
 from tests.waiting import wait_until
 
@@ -86,17 +80,15 @@ def deploy(build: Path, served: Path) -> None:
 
 def test_update_mid_shift_keeps_the_offline_queue_and_reloads_the_old_tab(
     live_server: LiveServer,
-    technician: tuple[str, str],
-    site_group: str,
     open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
     network: SwitchableNetwork,
     newer_build: Path,
     served: Path,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=3)
     phone = open_phone()
-    page = first_page(phone)
-    start_visit(page, network.url, technician, site_group)
+    page = visit(phone)
     assert page.evaluate(DB_VERSION_JS) == 1
     other_tab = phone.new_page()
     other_tab.goto(network.url + "/#/queue")

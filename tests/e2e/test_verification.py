@@ -13,14 +13,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_pwa_outbox import (  # noqa: F401  (fixtures used by name)
-    first_page,
-    install_from_card,
-    open_device,
-    open_phone,
-    site_group,
-    start_visit,
-)
+from tests.e2e.network import SwitchableNetwork
+from tests.e2e.phone import install_from_card, open_device
 from tests.e2e.test_supervisor_console import (  # noqa: F401
     DESKTOP,
     sign_in,
@@ -49,18 +43,17 @@ def _states(live: LiveServer) -> dict[str, str]:
 
 def test_a_verified_and_a_silent_device_on_the_phone_and_in_the_console(
     live_server: LiveServer,
-    technician: tuple[str, str],
     supervisor: tuple[str, str],  # noqa: F811
-    site_group: str,  # noqa: F811
-    open_phone: Callable[..., BrowserContext],  # noqa: F811
+    open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
+    network: SwitchableNetwork,
     browser: Any,
 ) -> None:
     emulator = live_server.emulator.state
     alive, quiet = emulator.add_devices(count=2)
     emulator.power_plan({alive: None, quiet: None})  # both in their boxes, silent
     phone = open_phone()
-    page = first_page(phone)
-    start_visit(page, live_server.url, technician, site_group)
+    page = visit(phone)
     for tuid in (alive, quiet):
         open_device(page, tuid)
         install_from_card(page)
@@ -74,12 +67,12 @@ def test_a_verified_and_a_silent_device_on_the_phone_and_in_the_console(
     expect(card).to_have_attribute("data-state", "verified")
     expect(page.locator("[data-testid=device-last-seen]")).not_to_have_text("never")
     expect(page.locator("[data-testid=device-messages] li").first).to_be_visible()
-    page.goto(live_server.url + f"/#/device/{quiet}")
+    page.goto(network.url + f"/#/device/{quiet}")
     expect(page.locator("[data-testid=device-verification]")).to_have_attribute(
         "data-state", "silent"
     )
     expect(page.locator("[data-testid=silent-next-step]")).to_contain_text("battery tab")
-    page.goto(live_server.url + "/#/queue")
+    page.goto(network.url + "/#/queue")
     summary = page.locator("[data-testid=batch-verification]")
     expect(summary.locator("[data-testid=batch-verified]")).to_have_text("1 verified")
     expect(summary.locator("[data-testid=batch-silent]")).to_have_text("1 silent")

@@ -4,7 +4,7 @@ scripted loopback server for answers the emulator never gives (garbage bodies)."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -21,10 +21,32 @@ def control(emulator: EmulatorServer) -> Iterator[EmulatorControl]:
     ctl.close()
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
 @pytest.fixture
-def make_client(emulator: EmulatorServer) -> Iterator[Callable[..., ThingseeClient]]:
+def closing() -> Iterator[Callable[[C], C]]:
+    """Hand back each client given to it, and close them all after the test."""
+    clients: list[_Closable] = []
+
+    def _keep(client: C) -> C:
+        clients.append(client)
+        return client
+
+    yield _keep
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def make_client(
+    emulator: EmulatorServer, closing: Callable[[ThingseeClient], ThingseeClient]
+) -> Callable[..., ThingseeClient]:
     """Build clients on the emulator with test-sized timeouts; all closed after the test."""
-    clients: list[ThingseeClient] = []
 
     def _make(**options: Any) -> ThingseeClient:
         options.setdefault("timeout", 2.0)
@@ -32,13 +54,9 @@ def make_client(emulator: EmulatorServer) -> Iterator[Callable[..., ThingseeClie
         base_url = options.pop("base_url", emulator.base_url)
         client_id = options.pop("client_id", emulator.client_id)
         secret = options.pop("client_secret", emulator.client_secret)
-        client = ThingseeClient(base_url, client_id, secret, **options)
-        clients.append(client)
-        return client
+        return closing(ThingseeClient(base_url, client_id, secret, **options))
 
-    yield _make
-    for client in clients:
-        client.close()
+    return _make
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ channel in use)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -94,10 +94,8 @@ def _client(emulator: EmulatorServer, **options: Any) -> Any:
 
 
 @pytest.fixture
-def client(emulator: EmulatorServer) -> Iterator[Any]:
-    adapter = _client(emulator)
-    yield adapter
-    adapter.close()
+def client(emulator: EmulatorServer, closing: Callable[[Any], Any]) -> Any:
+    return closing(_client(emulator))
 
 
 def _queue(emulator: EmulatorServer, error: int | str, path: str | None = None) -> None:

@@ -6,7 +6,7 @@ test_adapter_errors.py)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -38,21 +38,19 @@ def platform_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_client(emulator: EmulatorServer) -> Iterator[Callable[..., HttpPlatform]]:
+def make_client(
+    emulator: EmulatorServer, closing: Callable[[HttpPlatform], HttpPlatform]
+) -> Callable[..., HttpPlatform]:
     """Build adapters on the emulator, as the app does from settings; closed after the test."""
-    clients: list[HttpPlatform] = []
 
     def _make(**settings: Any) -> HttpPlatform:
         config = {**emulator_settings(emulator), "PLATFORM_TIMEOUT_S": 2.0, **settings}
         client = build_platform(config)
         assert isinstance(client, HttpPlatform)
         client.retry_backoff = 0.01
-        clients.append(client)
-        return client
+        return closing(client)
 
-    yield _make
-    for client in clients:
-        client.close()
+    return _make
 
 
 @pytest.fixture
@@ -68,6 +66,18 @@ def _skip_fixed_tokens(emulated: EmulatedPlatform) -> None:
 def _device(emulator: EmulatorServer) -> str:
     (device_id,) = emulator.state.add_devices(count=1)
     return str(device_id)
+
+
+@pytest.fixture
+def held_clock_client(
+    make_client: Callable[..., HttpPlatform], emulated: EmulatedPlatform
+) -> tuple[HttpPlatform, ManualClock]:
+    """A client whose token clock moves only by hand, on a platform whose tokens expire."""
+    _skip_fixed_tokens(emulated)
+    clock = ManualClock()
+    client = make_client(PLATFORM_RATE_LIMIT=0)
+    client._tokens._clock = clock
+    return client, clock
 
 
 def test_status_round_trip_and_no_history(client: HttpPlatform, emulator: EmulatorServer) -> None:
@@ -176,13 +186,10 @@ def test_one_token_per_lifetime_across_threads(
 
 
 def test_expired_token_is_refreshed_once_and_the_call_replayed(
-    make_client: Callable[..., HttpPlatform], emulator: EmulatorServer, emulated: EmulatedPlatform
+    held_clock_client: tuple[HttpPlatform, ManualClock], emulator: EmulatorServer
 ) -> None:
-    _skip_fixed_tokens(emulated)
+    client, _ = held_clock_client  # our clock stands still: only the platform's moves on
     device = _device(emulator)
-    clock = ManualClock()
-    client = make_client(PLATFORM_RATE_LIMIT=0)
-    client._tokens._clock = clock  # our clock stands still: only the platform's moves on
     client.get_installation_status(device)
     emulator.state.advance(emulator.state.settings.token_ttl + 1)
     client.set_installation_status(device, "installed")  # a write, replayed once
@@ -192,13 +199,10 @@ def test_expired_token_is_refreshed_once_and_the_call_replayed(
 
 
 def test_token_is_refreshed_before_its_lifetime_ends(
-    make_client: Callable[..., HttpPlatform], emulator: EmulatorServer, emulated: EmulatedPlatform
+    held_clock_client: tuple[HttpPlatform, ManualClock], emulator: EmulatorServer
 ) -> None:
-    _skip_fixed_tokens(emulated)
+    client, clock = held_clock_client
     device = _device(emulator)
-    clock = ManualClock()
-    client = make_client(PLATFORM_RATE_LIMIT=0)
-    client._tokens._clock = clock
     client.get_installation_status(device)
     token = client._tokens.current()
     # thingsHub says when the session ends; the others use the lifetime we assume.

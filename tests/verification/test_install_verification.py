@@ -138,6 +138,73 @@ def test_a_replacement_watches_the_new_device_in_the_old_ones_group(
     rig.advance(300)
     replacement = rig.verification(new)
     assert replacement.state == "verified" and replacement.group_id == "prfi00site"
+    # The replaced device is out of service: nobody waits for it to report any more.
+    replaced = rig.verification(old)
+    assert replaced.state == "withdrawn" and replaced.due_at is None
+
+
+def _act(rig: VerifyRig, kind: str, tuid: str, minutes: float, **args: Any) -> None:
+    body = {"operations": [op(kind, tuid, at=rig.now(), minutes=minutes, **args)]}
+    assert rig.api.post("/api/operations", json=body).status_code == 200
+
+
+def test_a_device_removed_before_it_reports_is_not_called_silent_and_costs_no_more_looks(
+    rig: VerifyRig,
+) -> None:
+    (tuid,) = rig.devices({TSPR + "10": None})
+    _install(rig, tuid)
+    rig.run()
+    rig.advance(300)
+    looks = rig.verification(tuid).looks
+    _act(rig, "remove", tuid, minutes=1)  # wrong spot: the technician takes it down again
+    rig.run()
+    removed = rig.verification(tuid)
+    assert removed.state == "withdrawn" and removed.due_at is None
+    for _ in range(8):
+        rig.advance(600)
+    after = rig.verification(tuid)
+    assert after.state == "withdrawn" and after.looks == looks
+
+    # Installed again elsewhere: that install is watched from the start.
+    _act(rig, "install", tuid, minutes=1, group_id="prfi00site")
+    rig.run()
+    again = rig.verification(tuid)
+    assert again.id != after.id and again.state == "waiting"
+
+
+@pytest.mark.parametrize("status", ["retired", "quarantine"])
+def test_a_silent_device_taken_out_of_service_leaves_the_silent_list(
+    rig: VerifyRig, login: Any, status: str
+) -> None:
+    supervisor = login("supervisor")
+
+    def silent_list() -> list[str]:
+        listed = supervisor.get("/api/verifications/silent").json
+        return [item["tuid"] for item in listed["items"]]
+
+    (tuid,) = rig.devices({TSPR + "11": None})
+    _install(rig, tuid)
+    rig.run()
+    for _ in range(6):
+        rig.advance(300)
+    assert rig.verification(tuid).state == "silent"
+    assert tuid in silent_list()
+    _act(rig, "set_status", tuid, minutes=1, status=status)
+    rig.run()
+    assert rig.verification(tuid).state == "withdrawn"
+    assert tuid not in silent_list()
+
+
+def test_an_older_action_synced_late_does_not_end_a_newer_install_s_watch(
+    rig: VerifyRig,
+) -> None:
+    (tuid,) = rig.devices({TSPR + "12": None})
+    _install(rig, tuid)
+    rig.run()
+    # A phone that was offline sends a retire it made before this install.
+    _act(rig, "set_status", tuid, minutes=-10, status="retired")
+    rig.run()
+    assert rig.verification(tuid).state == "waiting"
 
 
 def test_a_gateway_gets_the_longer_window_and_fewer_looks(rig: VerifyRig) -> None:

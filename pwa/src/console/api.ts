@@ -78,7 +78,7 @@ export interface HistoryItem {
   retrying?: { attempts: number; next_try_at: string | null } | null;
 }
 
-export type VerificationState = 'waiting' | 'verified' | 'silent' | 'unavailable' | 'superseded';
+export type VerificationState = 'waiting' | 'verified' | 'silent' | 'unavailable' | 'superseded' | 'withdrawn';
 
 /** Whether an installed device has reported to the platform since it was installed. */
 export interface Verification {

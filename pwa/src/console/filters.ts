@@ -106,7 +106,7 @@ export interface FilterFormOptions {
   verification?: boolean;
 }
 
-export const VERIFICATION_STATES = ['verified', 'waiting', 'silent', 'unavailable'] as const;
+export const VERIFICATION_STATES = ['verified', 'waiting', 'silent', 'unavailable', 'withdrawn'] as const;
 
 /** Technicians first (they are whom the filter is for), then the others, each by name. */
 export function pickOrder(people: readonly Person[]): Person[] {

@@ -162,7 +162,7 @@ export interface PlatformInstallation {
   responsible: string | null;
 }
 
-export type VerificationState = 'waiting' | 'verified' | 'silent' | 'unavailable' | 'superseded';
+export type VerificationState = 'waiting' | 'verified' | 'silent' | 'unavailable' | 'superseded' | 'withdrawn';
 
 export interface DeviceVerification {
   state: VerificationState;

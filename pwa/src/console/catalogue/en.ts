@@ -400,6 +400,7 @@ export const en = {
   'verification.silent': 'Silent',
   'verification.unavailable': 'Not available',
   'verification.superseded': 'Installed again later',
+  'verification.withdrawn': 'Taken out of service',
   'audit.verify.verified': 'Verified: the device reported after it was installed',
   'audit.verify.silent': 'Silent: no report since it was installed',
   lastSeen: 'Last seen',

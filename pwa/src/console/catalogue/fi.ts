@@ -391,6 +391,7 @@ export const fi: Record<MessageKey, string> = {
   'verification.silent': 'Hiljainen',
   'verification.unavailable': 'Ei saatavilla',
   'verification.superseded': 'Asennettu myöhemmin uudelleen',
+  'verification.withdrawn': 'Otettu pois käytöstä',
   'audit.verify.verified': 'Varmennettu: laite raportoi asennuksen jälkeen',
   'audit.verify.silent': 'Hiljainen: ei raporttia asennuksen jälkeen',
   lastSeen: 'Viimeksi nähty',

@@ -315,6 +315,7 @@ export const en = {
   'verify.silent': 'Silent: no report since it was installed',
   'verify.unavailable': 'This platform cannot say when a device last reported',
   'verify.superseded': 'Installed again later',
+  'verify.withdrawn': 'Not watched any more: taken out of service before it reported',
   verifyVerifiedAt: 'confirmed {time}',
   verifyWaitingUntil: 'the server keeps checking until {time}',
   verifySilentSince: 'installed {time}',

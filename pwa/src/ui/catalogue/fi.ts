@@ -307,6 +307,7 @@ export const fi: Record<MessageKey, string> = {
   'verify.silent': 'Hiljainen: ei raporttia asennuksen jälkeen',
   'verify.unavailable': 'Tämä alusta ei kerro, milloin laite viimeksi raportoi',
   'verify.superseded': 'Asennettu myöhemmin uudelleen',
+  'verify.withdrawn': 'Ei enää seurata: otettu pois käytöstä ennen kuin laite raportoi',
   verifyVerifiedAt: 'vahvistettu {time}',
   verifyWaitingUntil: 'palvelin tarkistaa klo {time} asti',
   verifySilentSince: 'asennettu {time}',

@@ -34,16 +34,24 @@ export function messageInWords(message: PlatformMessage): string {
   return tMaybe(`msg.${message.kind}`, v as Record<string, string | number>, t('msg.data'));
 }
 
+function verificationWhen(v: DeviceVerification): string {
+  switch (v.state) {
+    case 'verified':
+      return t('verifyVerifiedAt', { time: formatTime(v.verified_at) });
+    case 'waiting':
+      return t('verifyWaitingUntil', { time: formatTime(v.deadline_at) });
+    case 'silent':
+      return t('verifySilentSince', { time: formatTime(v.installed_at) });
+    case 'withdrawn':
+      return ''; // the status on the card says why: removed, retired, quarantined
+    default:
+      return t('verifyUnavailableNote');
+  }
+}
+
 function verificationBlock(v: DeviceVerification | null): TemplateResult | typeof nothing {
   if (!v || v.state === 'superseded') return nothing;
-  const when =
-    v.state === 'verified'
-      ? t('verifyVerifiedAt', { time: formatTime(v.verified_at) })
-      : v.state === 'waiting'
-        ? t('verifyWaitingUntil', { time: formatTime(v.deadline_at) })
-        : v.state === 'silent'
-          ? t('verifySilentSince', { time: formatTime(v.installed_at) })
-          : t('verifyUnavailableNote');
+  const when = verificationWhen(v);
   return html`<div class="verify verify-${v.state}" data-testid="device-verification" data-state=${v.state} role="status">
     <p><strong>${t(`verify.${v.state}`)}</strong> <span class="sub">${when}</span></p>
     ${v.state === 'silent' ? html`<p data-testid="silent-next-step">${t('verifySilentNextStep')}</p>` : nothing}
