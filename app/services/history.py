@@ -206,7 +206,8 @@ def filtered_query(flt: HistoryFilter) -> Select[Any]:
     return narrowed(_row_select(), flt)
 
 
-def _sorted(flt: HistoryFilter, sort: Sequence[SortKey]) -> Select[Any]:
+def sorted_rows(flt: HistoryFilter, sort: Sequence[SortKey]) -> Select[Any]:
+    """Return the SELECT of history row columns matching the filter, in the sort's order."""
     return order_by(filtered_query(flt), sort or DEFAULT_SORT, SORT_COLUMNS, Operation.id)
 
 
@@ -286,5 +287,5 @@ def iter_history(
     flt: HistoryFilter, sort: Sequence[SortKey], chunk: int = EXPORT_CHUNK
 ) -> Iterator[list[HistoryRow]]:
     """Yield the filtered history in chunks, streamed from the database in bounded memory."""
-    for rows in stream_rows(_sorted(flt, sort), chunk):
+    for rows in stream_rows(sorted_rows(flt, sort), chunk):
         yield [_history_row(row) for row in rows]
