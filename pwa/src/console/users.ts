@@ -29,7 +29,7 @@ export class UsersSection implements Section {
   private async load(): Promise<void> {
     const seq = ++this.seq;
     try {
-      const accounts = (await this.host.api.users()).items;
+      const accounts = (await this.host.api.users.list()).items;
       if (seq !== this.seq) return;
       this.accounts = accounts;
       this.error = null;
@@ -48,7 +48,7 @@ export class UsersSection implements Section {
       confirmLabel: t('signOutEverywhere'),
       danger: true,
       run: async () => {
-        const { ended } = await this.host.api.signOutUser(account.id);
+        const { ended } = await this.host.api.users.signOut(account.id);
         this.result = t('signedOutUser', { name, count: ended });
         void this.load();
       },
