@@ -2,7 +2,7 @@
 the worker when the phone did not know it, so an undo can restore it
 
 Revision ID: e4b7c1d9a2f6
-Revises: a7d2c4e81f35
+Revises: e4b7c9a1d2f3
 Create Date: 2026-11-30 20:10:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e4b7c1d9a2f6'
-down_revision = 'a7d2c4e81f35'
+down_revision = 'e4b7c9a1d2f3'
 branch_labels = None
 depends_on = None
 
