@@ -143,6 +143,9 @@ class OutboxStep(db.Model):  # type: ignore[name-defined]
     retry_kind: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(String(64))
+    # The platform's value just before this step wrote, when the phone did not know it
+    # (app.sync.overwritten): what an undo of the operation restores.
+    overwrote: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None]
 
     operation: Mapped[Operation] = relationship(back_populates="steps")
