@@ -18,7 +18,7 @@ from app.input_bounds import PageNumber, QueryTime, RowId
 from app.models.operations import OPERATION_STATES
 from app.models.verifications import VERIFICATION_STATES
 from app.services import exports
-from app.services.history import SORT_COLUMNS, HistoryRow, history_page, iter_history
+from app.services.history import SORT_COLUMNS, HistoryRow, history_page
 from app.services.history_filters import HistoryFilter
 from app.services.operation_rules import KINDS, InvalidOperation
 from app.services.paging import MAX_PAGE_SIZE, SortKey, parse_sort
@@ -230,9 +230,7 @@ def list_history(query: HistoryQuery) -> Response:
 def export_history(query: CsvQuery) -> Response:
     """Stream exactly the filtered rows as CSV, without holding them in memory."""
     flt, sort = history_filter(query), sort_keys(query.sort)
-    body = exports.csv_chunks(
-        exports.HISTORY_HEADER, iter_history(flt, sort), exports.history_cells, bom=query.bom
-    )
+    body = exports.history_csv(flt, sort, bom=query.bom)
     filename = exports.attachment_name("fieldhand-history", utcnow().date())
     return Response(
         stream_with_context(body),

@@ -6,6 +6,12 @@ usual defence against CSV injection: display names and platform messages come fr
 from a remote service. A UTF-8 byte order mark is written first by default, because Excel, the
 tool supervisors open these files with, reads BOM-less CSV as the local code page and turns
 "Jääskeläinen" into mojibake; scripts that do not want it ask for bom=false.
+
+On PostgreSQL the history export is written by the database (COPY ... FORMAT csv) from the same
+cells computed in SQL (history_cells_sql): at 1,000,000 rows that cut the export's CPU from
+14.3 s in this process and 4.9 s in the database to 2.0 s and 8.8 s (bench/scale.py). Its
+quoting is the csv module's (a cell is quoted when it holds a comma, a quote or a line break);
+tests/api/test_history.py holds the two writers to the same text.
 """
 
 from __future__ import annotations
@@ -16,8 +22,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import ColumnElement, Float, Select, String, case, cast, extract, func, literal
+
+from app.database import db
+from app.labels.device_types import _FAMILY_BY_PREFIX, TYPE_BY_IMC, UNKNOWN
 from app.services.bulk.results import ResultRow, result_label
-from app.services.history import HistoryRow
+from app.services.history import EXPORT_CHUNK, HistoryRow, iter_history, sorted_rows
+from app.services.history_filters import HistoryFilter
+from app.services.paging import SortKey, copy_csv
 from app.services.verifications import SilentRow
 
 T = TypeVar("T")
@@ -78,6 +90,105 @@ def history_cells(row: HistoryRow) -> list[Any]:
         row.bulk_job_id or "",
         row.verification or "",
     ]
+
+
+def _empty_is_null(value: Any) -> Any:
+    return func.nullif(value, "")
+
+
+def _text_cell_sql(value: Any) -> Any:
+    """text_cell() in SQL."""
+    return case(
+        (value == "", None),
+        (func.left(value, 1).in_(_FORMULA_START), literal("'") + value),
+        else_=value,
+    )
+
+
+def _time_sql(value: Any) -> Any:
+    """_time() in SQL: isoformat() of a UTC time, its fraction only when there is one."""
+    text = func.to_char(func.timezone("UTC", value), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    return func.replace(text, ".000000", "", type_=String) + "+00:00"
+
+
+def _device_type_sql(tuid: Any) -> Any:
+    """device_type_for() in SQL: the exact IMC, else the family's prefix, else unknown."""
+    imc = func.upper(func.left(func.btrim(tuid), 6))
+    family = case(
+        *((imc.like(prefix + "%"), name) for prefix, name in _FAMILY_BY_PREFIX), else_=UNKNOWN
+    )
+    return case(
+        (func.length(func.btrim(tuid)) < 6, UNKNOWN),
+        else_=case(TYPE_BY_IMC, value=imc, else_=family),
+    )
+
+
+def history_cells_sql(query: Select[Any]) -> list[ColumnElement[Any]]:
+    """history_cells() in SQL over history.sorted_rows()'s columns, for PostgreSQL's COPY.
+
+    The same text cell for cell: isoformat() times, the delay as "%.1f" rounds it (to_char of
+    a double is C's printf), the formula guard, and NULL wherever history_cells() writes "".
+    """
+    (
+        _id,
+        op_id,
+        kind,
+        tuid,
+        target_group,
+        new_tuid,
+        state,
+        device_time,
+        received_at,
+        synced_at,
+        _updated_at,
+        _seen_status,
+        seen_group,
+        _error_code,
+        error_message,
+        bulk_job_id,
+        username,
+        display_name,
+        copied_group,
+        outcome,
+        http_status,
+        message,
+        _finished_at,
+        verification,
+    ) = query.selected_columns
+    delay = func.greatest(cast(extract("epoch", received_at - device_time), Float), 0.0)
+    answered = outcome.is_not(None)
+    cells = [
+        _empty_is_null(op_id),
+        _time_sql(device_time),
+        _time_sql(received_at),
+        func.to_char(delay, "FM999999999990.0"),
+        _time_sql(synced_at),
+        _text_cell_sql(username),
+        _text_cell_sql(display_name),
+        _empty_is_null(tuid),
+        _device_type_sql(tuid),
+        _empty_is_null(kind),
+        func.coalesce(*(_empty_is_null(g) for g in (target_group, copied_group, seen_group))),
+        _empty_is_null(new_tuid),
+        _empty_is_null(state),
+        case((answered & (http_status != 0), cast(http_status, String))),
+        _text_cell_sql(
+            func.coalesce(_empty_is_null(error_message), case((answered, message)), type_=String)
+        ),
+        cast(func.nullif(bulk_job_id, 0), String),
+        _empty_is_null(verification),
+    ]
+    return [cell.label(name) for cell, name in zip(cells, HISTORY_HEADER, strict=True)]
+
+
+def history_csv(flt: HistoryFilter, sort: Sequence[SortKey], *, bom: bool = True) -> Iterator[Any]:
+    """Yield the filtered history as CSV: written by PostgreSQL itself (COPY), else here."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield from csv_chunks(HISTORY_HEADER, iter_history(flt, sort), history_cells, bom=bom)
+        return
+    query = sorted_rows(flt, sort)
+    yield from csv_chunks(HISTORY_HEADER, (), history_cells, bom=bom)
+    yield from copy_csv(query.with_only_columns(*history_cells_sql(query)), EXPORT_CHUNK)
 
 
 RESULTS_HEADER = (

@@ -22,8 +22,16 @@ from app.labels.device_types import device_type_for
 from app.models.operations import Operation, OutboxStep, SyncAttempt
 from app.models.users import User
 from app.models.verifications import InstallVerification
-from app.services.history_filters import HistoryFilter, count_matching, matching, narrowed
+from app.services import paging
+from app.services.history_filters import (
+    HistoryFilter,
+    count_matching,
+    matching,
+    matching_counted,
+    narrowed,
+)
 from app.services.paging import (
+    Cursor,
     Page,
     SortKey,
     beyond,
@@ -206,7 +214,8 @@ def filtered_query(flt: HistoryFilter) -> Select[Any]:
     return narrowed(_row_select(), flt)
 
 
-def _sorted(flt: HistoryFilter, sort: Sequence[SortKey]) -> Select[Any]:
+def sorted_rows(flt: HistoryFilter, sort: Sequence[SortKey]) -> Select[Any]:
+    """Return the SELECT of history row columns matching the filter, in the sort's order."""
     return order_by(filtered_query(flt), sort or DEFAULT_SORT, SORT_COLUMNS, Operation.id)
 
 
@@ -227,27 +236,25 @@ def history_page(
     for key in sort or DEFAULT_SORT:
         if all(k.field != key.field for k in keys):  # a second mention changes no order
             keys.append(key)
-    total, exact = count_matching(flt)
-    ids = matching(
-        [Operation.id.label("id"), *(SORT_COLUMNS[k.field].label(k.field) for k in keys)],
-        flt,
-        with_users=any(k.field == "technician" for k in keys),
-        many=not exact,
-    )
-    columns = {k.field: _column(ids, k.field) for k in keys}
-    tiebreak = _column(ids, "id")
-    position = decode_cursor(cursor, keys, columns, tiebreak) if cursor else None
-    if position is None:
-        query = order_by(ids, keys, columns, tiebreak).offset(page * size)
-    else:
-        query = order_by(
-            ids.where(beyond(position, keys, columns, tiebreak)),
-            keys,
-            columns,
-            tiebreak,
-            reverse=position.before,
-        )
-    found: list[Any] = list(db.session.execute(query.limit(size + 1)))
+    columns_wanted = [
+        Operation.id.label("id"),
+        *(SORT_COLUMNS[k.field].label(k.field) for k in keys),
+    ]
+    with_users = any(k.field == "technician" for k in keys)
+    found: list[Any] | None = None
+    position = None
+    counted = matching_counted(columns_wanted, flt, with_users=with_users)
+    if counted is not None:  # count and page in one reading of the ways of matching
+        query, position = _page_query(counted, keys, page, size, cursor)
+        rows = list(db.session.execute(query.limit(size + 1)))
+        if rows and rows[0].ways_rows <= paging.COUNT_EXACT_UP_TO:
+            total, exact = int(rows[0].matched), True
+            found = [row[: 1 + len(keys)] for row in rows]
+    if found is None:
+        total, exact = count_matching(flt)
+        ids = matching(columns_wanted, flt, with_users=with_users, many=not exact)
+        query, position = _page_query(ids, keys, page, size, cursor)
+        found = list(db.session.execute(query.limit(size + 1)))
     more = len(found) > size
     found = found[:size]
     backward = position is not None and position.before
@@ -273,6 +280,25 @@ def history_page(
     return result
 
 
+def _page_query(
+    ids: Select[Any], keys: Sequence[SortKey], page: int, size: int, cursor: str | None
+) -> tuple[Select[Any], Cursor | None]:
+    """Order the matching ids for page `page`, or for the page beside a cursor."""
+    columns = {k.field: _column(ids, k.field) for k in keys}
+    tiebreak = _column(ids, "id")
+    position = decode_cursor(cursor, keys, columns, tiebreak) if cursor else None
+    if position is None:
+        return order_by(ids, keys, columns, tiebreak).offset(page * size), None
+    query = order_by(
+        ids.where(beyond(position, keys, columns, tiebreak)),
+        keys,
+        columns,
+        tiebreak,
+        reverse=position.before,
+    )
+    return query, position
+
+
 def _rows_by_id(ids: Sequence[int]) -> list[HistoryRow]:
     """Return history rows for these operation ids, in the order given."""
     if not ids:
@@ -286,5 +312,5 @@ def iter_history(
     flt: HistoryFilter, sort: Sequence[SortKey], chunk: int = EXPORT_CHUNK
 ) -> Iterator[list[HistoryRow]]:
     """Yield the filtered history in chunks, streamed from the database in bounded memory."""
-    for rows in stream_rows(_sorted(flt, sort), chunk):
+    for rows in stream_rows(sorted_rows(flt, sort), chunk):
         yield [_history_row(row) for row in rows]

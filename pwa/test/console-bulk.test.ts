@@ -137,19 +137,23 @@ function fakeHost(states: BulkJob[]) {
   const calls = { job: 0, history: 0, items: 0, counts: 0 };
   const api = {
     platform: () => new Promise(() => undefined),
-    job: async () => {
-      calls.job++;
-      return states[Math.min(calls.job - 1, states.length - 1)]!;
+    bulk: {
+      job: async () => {
+        calls.job++;
+        return states[Math.min(calls.job - 1, states.length - 1)]!;
+      },
+      items: async () => {
+        calls.items++;
+        return { items: [], totalElements: 0, totalPages: 0, number: 0, size: 100, last: true };
+      },
+      jobs: async () => ({ items: [], totalElements: 0, totalPages: 0, number: 0, size: 10, last: true }),
     },
-    jobItems: async () => {
-      calls.items++;
-      return { items: [], totalElements: 0, totalPages: 0, number: 0, size: 100, last: true };
+    history: {
+      list: async () => {
+        calls.history++;
+        return { items: [], totalElements: 0, totalPages: 0, number: 0, size: 50, last: true };
+      },
     },
-    history: async () => {
-      calls.history++;
-      return { items: [], totalElements: 0, totalPages: 0, number: 0, size: 50, last: true };
-    },
-    jobs: async () => ({ items: [], totalElements: 0, totalPages: 0, number: 0, size: 10, last: true }),
   } as unknown as ConsoleApi;
   const host = {
     api,

@@ -277,6 +277,62 @@ def test_csv_streams_many_rows_in_chunks(app: Any, login: Any) -> None:
     response.close()
 
 
+def test_csv_cells_are_those_of_history_cells_whoever_writes_them(app: Any, login: Any) -> None:
+    """On PostgreSQL the database writes the CSV (COPY): cell for cell what history_cells()
+    writes, for every device type rule, delays that round on a tie, whole and fractional
+    seconds, empty and formula-like messages."""
+    from sqlalchemy import select
+
+    from app.database import db
+    from app.labels.device_types import _FAMILY_BY_PREFIX, TYPE_BY_IMC
+    from app.models.operations import Operation
+    from app.models.users import User
+    from app.services.exports import history_cells
+    from app.services.history import iter_history
+    from app.services.history_filters import HistoryFilter
+
+    tuids = [imc + "00000001" for imc in TYPE_BY_IMC]
+    tuids += [(prefix + "QQQQQQ")[:6] + "00000001" for prefix, _ in _FAMILY_BY_PREFIX]
+    tuids += ["QQQQ0100000001", "TSGW", "tspr0400000009", "TSPR04"]
+    delays = [0, 0.25, 0.35, 0.45, 0.75, 1.05, 2.5, 12345.65, -3.0, 86400 * 3 + 0.000001]
+    messages = [None, "", "=1+1", "-x", 'plain, with "quotes"\nand a line']
+    base = datetime(2026, 11, 2, 10, 0, 0, tzinfo=UTC)
+    api = login("supervisor")
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).limit(1))
+        rows = []
+        for i, tuid in enumerate(tuids):
+            device_time = base - timedelta(minutes=i, microseconds=(i % 3) * 250_000)
+            rows.append(
+                {
+                    "op_id": f"00000000-0000-4000-8000-{i:012d}",
+                    "kind": "install" if i % 2 else "replace",
+                    "tuid": tuid,
+                    "args": {"group_id": "prfi00north"} if i % 2 else {"new_tuid": "", "x": 1},
+                    "user_id": user_id,
+                    "device_time": device_time,
+                    "received_at": device_time + timedelta(seconds=delays[i % len(delays)]),
+                    "synced_at": None if i % 4 else device_time + timedelta(seconds=5),
+                    "updated_at": device_time,
+                    "seen_group": "" if i % 5 == 0 else "prfi00seen",
+                    "state": "failed" if i % 3 else "synced",
+                    "error_message": messages[i % len(messages)],
+                }
+            )
+        db.session.execute(Operation.__table__.insert(), rows)
+        db.session.commit()
+        expected = [
+            [str(cell) for cell in history_cells(row)]
+            for chunk in iter_history(HistoryFilter(), [])
+            for row in chunk
+        ]
+    text = api.get("/api/history.csv?bom=false").get_data(as_text=True)
+    written = list(csv.reader(io.StringIO(text, newline="")))
+    assert written[0] == list(HISTORY_HEADER)
+    assert len(written) == len(tuids) + 1
+    assert written[1:] == expected
+
+
 def test_device_timeline_has_operations_steps_attempts_and_audit_oldest_first(
     login: Any, history: dict[str, Any]
 ) -> None:

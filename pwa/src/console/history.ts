@@ -83,7 +83,7 @@ export class HistorySection implements Section {
     this.host.redraw();
     try {
       const cursor = this.cursor ?? undefined;
-      const data = await this.host.api.history({ ...this.query(), page: this.page, size: this.size, cursor });
+      const data = await this.host.api.history.list({ ...this.query(), page: this.page, size: this.size, cursor });
       if (seq !== this.seq) return;
       this.data = data;
       this.error = null;
@@ -142,7 +142,7 @@ export class HistorySection implements Section {
         </p>
         ${this.loading ? html`<span class="c-spinner" role="status" aria-label=${t('loading')}></span>` : nothing}
         <span class="spacer"></span>
-        <a class="btn btn-small" href=${this.host.api.historyCsvUrl(this.query())} download data-testid="export-csv"
+        <a class="btn btn-small" href=${this.host.api.history.csvUrl(this.query())} download data-testid="export-csv"
           title=${t('exportCsvHint')}>
           <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M11 3h2v9.2l3.3-3.3 1.4 1.4L12 16 6.3 10.3l1.4-1.4 3.3 3.3zM5 18h14v2H5z"/></svg>
           ${t('exportCsv')}

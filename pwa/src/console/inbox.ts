@@ -82,7 +82,7 @@ export class InboxSection implements Section {
     this.loading = true;
     this.host.redraw();
     try {
-      const data = await this.host.api.inbox({ ...filterToQuery(this.filter), page: this.page, size: PAGE_SIZE });
+      const data = await this.host.api.inbox.list({ ...filterToQuery(this.filter), page: this.page, size: PAGE_SIZE });
       if (seq !== this.seq) return;
       if (data.items.length === 0 && this.page > 0 && data.totalElements > 0) {
         // The last item of the last page was decided on: show the page before.
@@ -136,13 +136,13 @@ export class InboxSection implements Section {
       body: t('retryBody', { action, tuid: item.tuid }),
       confirmLabel: t('retryConfirm'),
       reason: 'optional',
-      run: (reason) => this.run(() => this.host.api.retry(item.op_id, reason), t('retried', { action, tuid: item.tuid })),
+      run: (reason) => this.run(() => this.host.api.inbox.retry(item.op_id, reason), t('retried', { action, tuid: item.tuid })),
     });
   }
 
   private tryNow(item: HistoryItem): void {
     const action = describeAction(item.kind, item.args);
-    void this.run(() => this.host.api.retry(item.op_id, null), t('triedNow', { action, tuid: item.tuid })).catch((error: unknown) => {
+    void this.run(() => this.host.api.inbox.retry(item.op_id, null), t('triedNow', { action, tuid: item.tuid })).catch((error: unknown) => {
       this.error = errorText(error);
       this.host.redraw();
     });
@@ -156,7 +156,7 @@ export class InboxSection implements Section {
       confirmLabel: t('discardConfirm'),
       danger: true,
       reason: 'required',
-      run: (reason) => this.run(() => this.host.api.discard(item.op_id, reason ?? ''), t('discarded', { action, tuid: item.tuid })),
+      run: (reason) => this.run(() => this.host.api.inbox.discard(item.op_id, reason ?? ''), t('discarded', { action, tuid: item.tuid })),
     });
   }
 
@@ -226,7 +226,7 @@ export class InboxSection implements Section {
       run: (reason) => {
         const next = cleaned();
         return this.run(
-          () => this.host.api.edit(item.op_id, next, reason),
+          () => this.host.api.inbox.edit(item.op_id, next, reason),
           t('edited', { action: describeAction(item.kind, next), tuid: item.tuid }),
         );
       },

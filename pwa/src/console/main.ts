@@ -122,7 +122,7 @@ class ConsoleApp implements Host {
 
   people(): Promise<Person[]> {
     if (!this.peopleList) {
-      this.peopleList = this.api.people().then(
+      this.peopleList = this.api.users.people().then(
         (r) => r.items,
         (error: unknown) => {
           this.peopleList = null; // try again next time
@@ -135,7 +135,7 @@ class ConsoleApp implements Host {
 
   refreshCounts(): void {
     if (this.screen !== 'console') return;
-    this.api.inbox({ size: 1 }).then(
+    this.api.inbox.list({ size: 1 }).then(
       (page) => {
         this.counts = page.counts;
         this.redraw();

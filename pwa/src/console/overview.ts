@@ -45,7 +45,7 @@ export class OverviewSection implements Section {
   private async load(): Promise<void> {
     const seq = ++this.seq;
     try {
-      const [data, phones] = await Promise.all([this.host.api.overview(), this.host.api.queueHealth()]);
+      const [data, phones] = await Promise.all([this.host.api.fleet.overview(), this.host.api.fleet.queueHealth()]);
       if (seq !== this.seq) return;
       this.data = data;
       this.phones = phones.items;

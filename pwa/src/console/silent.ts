@@ -42,7 +42,7 @@ export class SilentSection implements Section {
     const text = params.toString();
     this.host.replaceHash(`#/silent${text ? `?${text}` : ''}`);
     try {
-      const data = await this.host.api.silentDevices({ ...this.query(), page: this.page, size: this.size });
+      const data = await this.host.api.fleet.silentDevices({ ...this.query(), page: this.page, size: this.size });
       if (seq !== this.seq) return;
       this.data = data;
       this.error = null;
@@ -76,7 +76,7 @@ export class SilentSection implements Section {
       <div class="c-toolbar">
         <p class="c-total" aria-live="polite" data-testid="silent-total">${data ? t('silentCount', { count: num(data.totalElements) }) : nothing}</p>
         <span class="spacer"></span>
-        <a class="btn btn-small" href=${this.host.api.silentCsvUrl(this.query())} download data-testid="silent-csv">${t('exportCsv')}</a>
+        <a class="btn btn-small" href=${this.host.api.fleet.silentCsvUrl(this.query())} download data-testid="silent-csv">${t('exportCsv')}</a>
       </div>
       ${notice('error', this.error)}
       ${!data

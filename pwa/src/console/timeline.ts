@@ -111,7 +111,7 @@ export function showTimeline(host: Host, tuid: string): void {
         ${error ? notice('error', error) : data ? timelineBody(data) : busy(t('loading'))}
       </div>`,
   });
-  host.api.timeline(tuid).then(
+  host.api.history.timeline(tuid).then(
     (answer) => {
       data = answer;
       host.redraw();

@@ -82,8 +82,8 @@ export class BulkForm {
     try {
       const answer =
         this.source === 'csv' && this.file
-          ? await this.host.api.previewUpload(this.action, request.targetGroup, this.file)
-          : await this.host.api.preview(this.action, request.targetGroup, request.targets ?? { text: this.text });
+          ? await this.host.api.bulk.previewUpload(this.action, request.targetGroup, this.file)
+          : await this.host.api.bulk.preview(this.action, request.targetGroup, request.targets ?? { text: this.text });
       this.text = '';
       this.file = null;
       this.fileLines = null;

@@ -79,7 +79,7 @@ export class BulkSection implements Section {
 
   private async loadJobs(): Promise<void> {
     try {
-      this.jobs = await this.host.api.jobs(this.jobsPage, JOBS_SIZE);
+      this.jobs = await this.host.api.bulk.jobs(this.jobsPage, JOBS_SIZE);
       this.jobsError = null;
     } catch (error) {
       this.jobsError = errorText(error);
@@ -100,7 +100,7 @@ export class BulkSection implements Section {
     this.loadError = null;
     this.host.redraw();
     try {
-      const job = await this.host.api.job(id);
+      const job = await this.host.api.bulk.job(id);
       if (this.jobId !== id) return;
       this.view_ = freshView(job, null);
       void this.loadItems();
@@ -129,7 +129,7 @@ export class BulkSection implements Section {
   private async pollOnce(v: JobView): Promise<boolean> {
     if (this.view_ !== v || !this.active) return false;
     try {
-      const job = await this.host.api.job(v.job.id);
+      const job = await this.host.api.bulk.job(v.job.id);
       if (this.view_ !== v) return false;
       const was = v.job.state;
       v.job = job;
@@ -157,7 +157,7 @@ export class BulkSection implements Section {
     const v = this.view_;
     if (!v) return;
     try {
-      v.items = await this.host.api.jobItems(v.job.id, v.verdict, page, ITEMS_SIZE);
+      v.items = await this.host.api.bulk.items(v.job.id, v.verdict, page, ITEMS_SIZE);
       v.itemsError = null;
     } catch (error) {
       v.itemsError = errorText(error);
@@ -169,7 +169,7 @@ export class BulkSection implements Section {
     const v = this.view_;
     if (!v) return;
     try {
-      const results = await this.host.api.history({
+      const results = await this.host.api.history.list({
         bulk_job_id: v.job.id,
         state: v.resultsState,
         sort: ['tuid,asc'],
@@ -200,14 +200,14 @@ export class BulkSection implements Section {
     this.host.redraw();
     this.startPolling(); // creating many operations takes a while: show it as it happens
     try {
-      v.job = await this.host.api.confirm(v.job.id, expected);
+      v.job = await this.host.api.bulk.confirm(v.job.id, expected);
       void this.loadResults();
       this.follow();
     } catch (error) {
       v.confirmError = errorText(error);
       // The job may have started anyway (a second tab): read it again.
       try {
-        v.job = await this.host.api.job(v.job.id);
+        v.job = await this.host.api.bulk.job(v.job.id);
         this.follow();
       } catch {
         // keep what we have
@@ -231,7 +231,7 @@ export class BulkSection implements Section {
       danger: true,
       run: async () => {
         const checking = v.job.state === 'checking';
-        v.job = await this.host.api.cancel(v.job.id);
+        v.job = await this.host.api.bulk.cancel(v.job.id);
         if (checking) {
           v.message = t('checkCancelledMsg');
           return;

@@ -303,7 +303,7 @@ export class BulkViews {
           <h2 id="progress-title">${t('progressTitle')}</h2>
           <span class="spacer"></span>
           ${resultsReady(job)
-            ? html`<a class="btn btn-small" href=${this.host.api.resultsCsvUrl(job.id)} download data-testid="results-csv">
+            ? html`<a class="btn btn-small" href=${this.host.api.bulk.resultsCsvUrl(job.id)} download data-testid="results-csv">
                 <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M11 3h2v9.2l3.3-3.3 1.4 1.4L12 16 6.3 10.3l1.4-1.4 3.3 3.3zM5 18h14v2H5z"/></svg>
                 ${t('downloadResults')}
               </a>`

@@ -359,6 +359,15 @@ export const en = {
 
   // accounts (admins)
   navUsers: 'Users',
+  settingsTitle: 'Settings',
+  settingGroupsLabel: 'Technicians may create deployment groups on site (from the phone)',
+  settingGroupsOn: 'Technicians can now create deployment groups.',
+  settingGroupsOff: 'Only supervisors and admins can create deployment groups now.',
+  settingChangedBy: 'Set by {who}, {when}.',
+  settingSomeone: 'an admin',
+  settingDefault: 'The server’s default ({value}); no admin has changed it.',
+  settingOn: 'on',
+  settingOff: 'off',
   usersTitle: 'Users',
   usersLead: 'Everyone who can sign in, and on how many devices they are signed in now.',
   colUser: 'User',
