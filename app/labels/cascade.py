@@ -19,7 +19,8 @@ from app.labels.prepare import (
     threshold,
     upright,
 )
-from app.labels.views import LOOSE, WIDE, View, frame, joined, spots, turns
+from app.labels.readers import Reader, zbar
+from app.labels.views import LOOSE, WIDE, View, frame, spots, turns
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Step:
     name: str
     views: Callable[[Photo], Iterator[View]]  # (key, image): a key is scanned once per photo
     whole_frame: bool = False  # looks at the whole photo, not only at the likeliest spots
-    reader: str = "zbar"  # the name of its QR reader in readers.READERS
+    read: Reader = zbar  # the QR reader its views go to
 
 
 # Glare: the darkest channel (the lamp's tint leaves one below full scale), the light taken out,
@@ -45,36 +46,11 @@ class Step:
 GLARE_NORMALISE = chained(normalise(50), upright())
 GLARE_FLATTEN = chained(flatten(50), deblur(6), upright())
 
-# ZXing-C++ after zbar's cheap attempts, on the crops the costlier zbar steps prepare: as they
-# are, sharpened, the least channel normalised or deblurred (glare), the small spots normalised
-# or enlarged (far codes). It reads a 400 px crop in 1-3 ms. On the tuning seed, of the 88
-# photos the zbar cascade missed, these views read 10 (glare 6, far 4, blur 4, low contrast 3;
-# no single view more than 3); placed here it also reads earlier some photos zbar only read in
-# its costly steps. The whole cascade on the tuning seed's first 150 photos, this step at four
-# places: without it 104 read; after step 3 or here 109 (glare 18 -> 22 of 53, far 7 -> 8,
-# blur 37 -> 38, low contrast 31 -> 33); before the 500 px steps 105; last 104 (the budget or
-# the early stop has ended the search by then). 12 MP median of photos read 93 ms either way;
-# non-label photos 336 -> 344 ms median. Here rather than after step 3, as the cheap zbar
-# steps read most photos and ZXing does not need to run on them.
-ZXING_SPOTS = Step(
-    "zxing spots",
-    joined(
-        spots(400, {"grey": None, "sharpen": sharpen}, margin=LOOSE),
-        spots(
-            400,
-            {"normalise": normalise(50), "deblur": deblur(6)},
-            margin=LOOSE,
-            least_channel=True,
-        ),
-        spots(
-            400,
-            {"normalise": normalise(50), "enlarge": enlarge_sharpen},
-            margin=LOOSE,
-            locate_px=2000,
-        ),
-    ),
-    reader="zxing",
-)
+# zbar reads every view. A ZXing-C++ step after "spots 400 deblur" (on its own and on prepared
+# crops: sharpened, least channel normalised or deblurred, small spots normalised or enlarged)
+# read 5 more of the tuning seed's first 150 photos but only 2 more of 300 held-out ones
+# (70.3 -> 71.0 %, one far code lost), at the same time: not enough to ship a second decoder
+# for. bench/qr_decode.py --zxing measures it again (see its `with_zxing`).
 
 # The cascade: cheap and often successful first, the costly sweeps last (they only run on
 # photos nothing else could read). Chosen by measurement with bench/qr_decode.py (its `--steps`
@@ -100,7 +76,6 @@ STEPS: tuple[Step, ...] = (
     Step("spots 200 upright sharpen", spots(200, {"upright+sharpen": upright(sharpen)})),
     Step("spots 320 threshold", spots(320, {"threshold": threshold})),
     Step("spots 400 deblur", spots(400, {"deblur": deblur(6)}, margin=LOOSE)),
-    ZXING_SPOTS,
     Step(
         "spots 400 upright sharpen hard",
         spots(400, {"upright+sharpen_hard": upright(sharpen_hard)}, margin=LOOSE),

@@ -21,7 +21,7 @@ from app.labels.photo import (
     Photo,
     release_memory,
 )
-from app.labels.readers import READERS, zbar
+from app.labels.readers import Reader, zbar
 from app.labels.results import DecodedCode, DecodeResult, LabelReader, NotADeviceLabel
 
 __all__ = ["DEFAULT_BUDGET_S", "DecodeResult", "DecodedCode", "NotADeviceLabel", "decode_image"]
@@ -72,7 +72,7 @@ def _decode(
     photo = Photo(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
     result = DecodeResult()
     seen: dict[str, DecodedCode] = {}
-    scanned: set[tuple[str, str]] = set()  # (reader, view key)
+    scanned: set[tuple[Reader, str]] = set()  # (reader, view key): each scanned once
     several = False  # more than one code: a label sheet, or a label beside another code
     other_code = False  # a code that is not a label was found: the deadline came closer
 
@@ -85,13 +85,12 @@ def _decode(
         if several and not step.whole_frame:
             continue
         result.steps_tried.append(step.name)
-        read = READERS[step.reader]
         before = len(seen)
         for key, view in step.views(photo):
-            if (step.reader, key) in scanned:
+            if (step.read, key) in scanned:
                 continue
-            scanned.add((step.reader, key))
-            texts = read(view)
+            scanned.add((step.read, key))
+            texts = step.read(view)
             for text in texts:
                 if text not in seen:
                     seen[text] = _read(text, parse)
@@ -115,7 +114,7 @@ def run_step(data: bytes, step: Step) -> list[str]:
     photo = Photo(data)
     texts: list[str] = []
     for _key, view in step.views(photo):
-        texts.extend(READERS[step.reader](view))
+        texts.extend(step.read(view))
     return texts
 
 

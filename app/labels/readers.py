@@ -1,22 +1,18 @@
-"""The QR readers a cascade step can hand its views to: zbar first, ZXing-C++ for what it misses.
+"""The QR reader a cascade step hands its views to: zbar (pyzbar), the user's choice.
 
-zbar (pyzbar) is the decoder the cheap steps use. ZXing-C++ (the `zxing-cpp` package) samples a
-code by its finder patterns and alignment grid rather than along scan lines, so it reads some
-prepared crops of glare-broken, far or blurred codes that zbar gives up on, at a few
-milliseconds a 400 px crop; bench/qr_decode.py measures what it adds.
+A step names its reader (`Step.read`), so a second decoder can be measured as a later step
+without touching the others: bench/qr_decode.py --zxing does that with ZXing-C++.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import zxingcpp
 from PIL import Image
 from pyzbar import pyzbar
 from pyzbar.pyzbar import ZBarSymbol
 
-Reader = Callable[[Image.Image], list[str]]
-_QR_CODES = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+Reader = Callable[[Image.Image], list[str]]  # a greyscale view -> the texts of its QR codes
 
 
 def zbar(image: Image.Image) -> list[str]:
@@ -25,15 +21,3 @@ def zbar(image: Image.Image) -> list[str]:
         symbol.data.decode("utf-8", errors="replace")
         for symbol in pyzbar.decode(image, symbols=[ZBarSymbol.QRCODE])
     ]
-
-
-def zxing(image: Image.Image) -> list[str]:
-    """Return the text of every QR code ZXing-C++ finds in a greyscale image.
-
-    Only QR codes, no downscaled retries (the views are already at the size that reads best).
-    """
-    found = zxingcpp.read_barcodes(image, formats=_QR_CODES, try_downscale=False)
-    return [code.text for code in found if code.valid]
-
-
-READERS: dict[str, Reader] = {"zbar": zbar, "zxing": zxing}
