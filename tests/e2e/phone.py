@@ -68,6 +68,18 @@ def install_from_card(page: Page) -> None:
     expect(page.locator("#scan-title")).to_be_visible()
 
 
+def install_offline(
+    phone: BrowserContext, page: Page, network: SwitchableNetwork, tuids: list[str]
+) -> None:
+    """Switch the network off and install each device from its card: all of them wait."""
+    go_offline(phone, network)
+    expect(page.locator(".conn-off")).to_be_visible()
+    for tuid in tuids:
+        open_device(page, tuid)
+        install_from_card(page)
+    expect_waiting(page, len(tuids))
+
+
 def label_texts(tuids: list[str]) -> list[str]:
     """The TUIDs as printed on labels, in every format the parser accepts."""
     forms = [

@@ -143,12 +143,7 @@ def test_session_expired_offline_keeps_the_queue_and_sends_it_after_signing_in_a
     tuids = live_server.emulator.state.add_devices(count=3)
     phone, page = visit()
 
-    on_phone.go_offline(phone, network)
-    expect(page.locator(".conn-off")).to_be_visible()
-    for tuid in tuids:
-        on_phone.open_device(page, tuid)
-        on_phone.install_from_card(page)
-    on_phone.expect_waiting(page, 3)
+    on_phone.install_offline(phone, page, network, tuids)
 
     # The session ends while the phone is away: its cookies are gone, or an admin signed the
     # technician out everywhere (the phone still holds cookies the server no longer accepts).

@@ -84,12 +84,7 @@ def test_update_mid_shift_keeps_the_offline_queue_and_reloads_the_old_tab(
     other_tab.goto(network.url + "/#/queue")
     expect(other_tab.locator("#queue-title")).to_be_visible()
 
-    on_phone.go_offline(phone, network)
-    expect(page.locator(".conn-off")).to_be_visible()
-    for tuid in tuids:
-        on_phone.open_device(page, tuid)
-        on_phone.install_from_card(page)
-    on_phone.expect_waiting(page, 3)
+    on_phone.install_offline(phone, page, network, tuids)
 
     deploy(newer_build, served)
     # The connection returns, but the server refuses to take operations for now: the queue
