@@ -80,7 +80,7 @@ def test_a_verified_and_a_silent_device_on_the_phone_and_in_the_console(
     context = browser.new_context(**DESKTOP)
     context.set_default_timeout(20_000)
     console: Page = context.new_page()
-    on_phone.sign_in(console, live_server.url, supervisor)
+    sign_in(console, live_server.url, supervisor)
     console.goto(live_server.url + "/console.html#/history")
     rows = console.locator("[data-testid=history-table] tbody tr")
     expect(rows).to_have_count(2)
