@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
-from flask import Flask, Response, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from werkzeug.routing import PathConverter
 
 from app.errors import error_response
@@ -12,6 +13,25 @@ from app.errors import error_response
 DEFAULT_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
 # Pages and files that name the current build's assets: always revalidated.
 NO_CACHE = {"sw.js", "index.html", "console.html", "manifest.webmanifest"}
+
+
+# The build writes these beside each text and WebAssembly file (pwa/scripts/precompress.mjs).
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+
+
+def _send(dist: Path, path: str) -> Response:
+    """Send a file of the build, its precompressed copy when the browser accepts one."""
+    accepted = request.accept_encodings
+    for encoding, suffix in ENCODINGS:
+        if accepted[encoding] and (dist / (path + suffix)).is_file():
+            mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            response = send_from_directory(dist, path + suffix, mimetype=mimetype)
+            response.headers["Content-Encoding"] = encoding
+            break
+    else:
+        response = send_from_directory(dist, path)
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 class PwaPath(PathConverter):
@@ -33,13 +53,13 @@ def init_app(app: Flask) -> None:
             path = "console.html"
         target = dist / path
         if path and target.is_file():
-            response = send_from_directory(dist, path)
+            response = _send(dist, path)
             if path in NO_CACHE:
                 response.headers["Cache-Control"] = "no-cache"
             elif path.startswith("assets/"):
                 response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
             return response
-        response = send_from_directory(dist, "index.html")
+        response = _send(dist, "index.html")
         response.headers["Cache-Control"] = "no-cache"
         return response
 

@@ -6,6 +6,7 @@ from flask_openapi3 import OpenAPI
 
 from app.api import (
     access,
+    admin_settings,
     auth,
     bulk,
     devices,
@@ -34,6 +35,7 @@ def init_app(app: OpenAPI) -> None:
         health,
         auth,
         users,
+        admin_settings,
         operations,
         devices,
         groups,

@@ -23,6 +23,14 @@ class LoginBody(BaseModel):
     remember: bool = True
 
 
+class MeQuery(BaseModel):
+    optional: bool = Field(
+        default=False,
+        description="Answer 200 with user null instead of 401 when no one is signed in "
+        "(the phone asking whether the browser's cookie carries a sign-in).",
+    )
+
+
 class PasswordBody(BaseModel):
     current_password: str = Field(min_length=1, max_length=256)
     new_password: str = Field(min_length=1, max_length=256)
@@ -107,8 +115,12 @@ def sign_out_everywhere() -> Response:
 
 
 @bp.get("/me", responses={"401": ErrorBody})
-def me() -> Response:
+def me(query: MeQuery) -> Response:
     """Return the signed-in user and a fresh CSRF token, or 401."""
     if not current_user.is_authenticated:
+        if query.optional:
+            response = jsonify({"user": None, "csrf_token": None})
+            response.headers["Cache-Control"] = "no-store"
+            return response
         return unauthenticated()
     return _session_payload(current_user)

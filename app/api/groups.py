@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify
+from flask import Response, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
@@ -12,6 +12,7 @@ from app.api.serializers import iso
 from app.errors import Forbidden
 from app.models.devices import DeploymentGroup
 from app.platform.provider import current_platform
+from app.services import admin_settings
 from app.services import groups as groups_service
 
 bp = APIBlueprint("groups", __name__, url_prefix="/api/groups", abp_tags=[Tag(name="groups")])
@@ -40,7 +41,7 @@ def group_json(group: DeploymentGroup) -> dict[str, object]:
 
 
 def _may_create() -> bool:
-    technicians = bool(current_app.config["TECHNICIANS_CREATE_GROUPS"])
+    technicians = admin_settings.technicians_create_groups()
     return groups_service.may_create_groups(current_account().role, technicians)
 
 
@@ -49,7 +50,7 @@ def _may_create() -> bool:
 def list_groups() -> Response:
     """List deployment groups; from the local cache when the platform is unreachable."""
     result = groups_service.list_groups(current_platform())
-    technicians = bool(current_app.config["TECHNICIANS_CREATE_GROUPS"])
+    technicians = admin_settings.technicians_create_groups()
     return jsonify(
         {
             "items": [group_json(g) for g in result.groups],
@@ -71,7 +72,7 @@ def create_group(body: GroupBody) -> tuple[Response, int]:
     if not _may_create():
         raise Forbidden(
             "Only supervisors and admins may create deployment groups; an admin can let "
-            "technicians create them (FIELDHAND_TECHNICIANS_CREATE_GROUPS)."
+            "technicians create them in the console (Users)."
         )
     group = groups_service.create_group(current_platform(), body.group_id, body.description)
     return jsonify(group_json(group)), 201

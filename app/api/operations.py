@@ -14,7 +14,7 @@ from app.api.serializers import operation_json
 from app.errors import Conflict, DomainError
 from app.input_bounds import QueryInstant
 from app.services import operations as operations_service
-from app.services.undo import UndoRefused
+from app.services.undo import UndoBeforeSync, UndoRefused, UndoStateUnknown
 
 bp = APIBlueprint(
     "operations", __name__, url_prefix="/api/operations", abp_tags=[Tag(name="operations")]
@@ -22,7 +22,14 @@ bp = APIBlueprint(
 
 
 class UndoNotAllowed(Conflict):
-    code = UndoRefused.code
+    """A refused undo, with the refusal's own code (the phone explains each in its words)."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message, details)
+        self.code = code
+
+
+UNDO_REFUSALS = {UndoRefused.code, UndoBeforeSync.code, UndoStateUnknown.code}
 
 
 class OperationsBatch(BaseModel):
@@ -53,9 +60,12 @@ def ingest(body: OperationsBatch) -> Response:
             {"limit": limit},
         )
     results = operations_service.ingest(body.operations, current_account())
-    if len(results) == 1 and results[0].error_code == UndoRefused.code:
-        # One undo on its own (the phone sends a refused batch again one by one): a plain 409.
-        raise UndoNotAllowed(results[0].error_message or "", {"op_id": results[0].op_id})
+    if len(results) == 1 and results[0].error_code in UNDO_REFUSALS:
+        # One undo on its own (the phone sends a refused batch again one by one): a plain 409
+        # with the refusal's own code.
+        raise UndoNotAllowed(
+            results[0].error_code, results[0].error_message or "", {"op_id": results[0].op_id}
+        )
     return jsonify(
         {
             "results": [

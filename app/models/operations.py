@@ -60,6 +60,7 @@ class Operation(db.Model):  # type: ignore[name-defined]
         Index("ix_operations_kind_time", "kind", "device_time", "id"),
         Index("ix_operations_bulk_job_time", "bulk_job_id", "device_time", "id"),
         Index("ix_operations_seen_group_time", "seen_group", "device_time", "id"),
+        Index("ix_operations_user_time", "user_id", "device_time", "id"),  # a technician's
         # The inbox's counts by error (few operations have one).
         Index("ix_operations_error_code", "error_code", **_only_where("error_code IS NOT NULL")),
     )
@@ -113,6 +114,7 @@ class OutboxStep(db.Model):  # type: ignore[name-defined]
             **_only_where("action = 'copy_group'"),
         ),
         # The history's TUID filter: replacement devices (a copy_group step runs on the new one).
+        # On PostgreSQL the migration also adds a trigram index on their tuid (pg_trgm).
         Index(
             "ix_outbox_copy_group_tuid",
             "tuid",
@@ -141,6 +143,9 @@ class OutboxStep(db.Model):  # type: ignore[name-defined]
     retry_kind: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(String(64))
+    # The platform's value just before this step wrote, when the phone did not know it
+    # (app.sync.overwritten): what an undo of the operation restores.
+    overwrote: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None]
 
     operation: Mapped[Operation] = relationship(back_populates="steps")

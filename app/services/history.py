@@ -22,8 +22,16 @@ from app.labels.device_types import device_type_for
 from app.models.operations import Operation, OutboxStep, SyncAttempt
 from app.models.users import User
 from app.models.verifications import InstallVerification
-from app.services.history_filters import HistoryFilter, count_matching, matching, narrowed
+from app.services import paging
+from app.services.history_filters import (
+    HistoryFilter,
+    count_matching,
+    matching,
+    matching_counted,
+    narrowed,
+)
 from app.services.paging import (
+    Cursor,
     Page,
     SortKey,
     beyond,
@@ -228,27 +236,29 @@ def history_page(
     for key in sort or DEFAULT_SORT:
         if all(k.field != key.field for k in keys):  # a second mention changes no order
             keys.append(key)
-    total, exact = count_matching(flt)
-    ids = matching(
-        [Operation.id.label("id"), *(SORT_COLUMNS[k.field].label(k.field) for k in keys)],
-        flt,
-        with_users=any(k.field == "technician" for k in keys),
-        many=not exact,
-    )
-    columns = {k.field: _column(ids, k.field) for k in keys}
-    tiebreak = _column(ids, "id")
-    position = decode_cursor(cursor, keys, columns, tiebreak) if cursor else None
-    if position is None:
-        query = order_by(ids, keys, columns, tiebreak).offset(page * size)
-    else:
-        query = order_by(
-            ids.where(beyond(position, keys, columns, tiebreak)),
-            keys,
-            columns,
-            tiebreak,
-            reverse=position.before,
-        )
-    found: list[Any] = list(db.session.execute(query.limit(size + 1)))
+    columns_wanted = [
+        Operation.id.label("id"),
+        *(SORT_COLUMNS[k.field].label(k.field) for k in keys),
+    ]
+    with_users = any(k.field == "technician" for k in keys)
+    found: list[Any] | None = None
+    rows: list[Any] = []
+    position = None
+    counted = matching_counted(columns_wanted, flt, with_users=with_users)
+    if counted is not None:  # count and page in one reading of the ways of matching
+        query, position = _page_query(counted, keys, page, size, cursor)
+        rows = list(db.session.execute(query.limit(size + 1)))
+        if rows and rows[0].ways_rows <= paging.COUNT_EXACT_UP_TO:
+            total, exact = int(rows[0].matched), True
+            found = [row[: 1 + len(keys)] for row in rows]
+        elif not rows and page == 0 and position is None:
+            total, exact, found = 0, True, []  # nothing matches
+    if found is None:
+        past_bound = int(rows[0].matched) if rows else None
+        total, exact = count_matching(flt, past_bound)
+        ids = matching(columns_wanted, flt, with_users=with_users, many=not exact)
+        query, position = _page_query(ids, keys, page, size, cursor)
+        found = list(db.session.execute(query.limit(size + 1)))
     more = len(found) > size
     found = found[:size]
     backward = position is not None and position.before
@@ -272,6 +282,25 @@ def history_page(
         result.prev_cursor = encode_cursor(keys, first, before=True) if has_prev else None
         result.next_cursor = encode_cursor(keys, last, before=False) if has_next else None
     return result
+
+
+def _page_query(
+    ids: Select[Any], keys: Sequence[SortKey], page: int, size: int, cursor: str | None
+) -> tuple[Select[Any], Cursor | None]:
+    """Order the matching ids for page `page`, or for the page beside a cursor."""
+    columns = {k.field: _column(ids, k.field) for k in keys}
+    tiebreak = _column(ids, "id")
+    position = decode_cursor(cursor, keys, columns, tiebreak) if cursor else None
+    if position is None:
+        return order_by(ids, keys, columns, tiebreak).offset(page * size), None
+    query = order_by(
+        ids.where(beyond(position, keys, columns, tiebreak)),
+        keys,
+        columns,
+        tiebreak,
+        reverse=position.before,
+    )
+    return query, position
 
 
 def _rows_by_id(ids: Sequence[int]) -> list[HistoryRow]:

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from app.models.operations import DRIFT_REPAIRED, STEP_PENDING, SYNCING, Operation, OutboxStep
 from app.models.users import User
 from app.models.verifications import InstallVerification
+from app.services import paging
 from app.services.paging import bounded_count
 
 # One 429 or a short outage is retried away unnoticed; this many failed tries in a row is worth
@@ -153,16 +154,21 @@ def _branches(base: Select[Any], flt: HistoryFilter) -> list[Select[Any]]:
     return [base.where(*ways) for ways in product(*_alternatives(flt))]
 
 
-def count_matching(flt: HistoryFilter) -> tuple[int, bool]:
+def count_matching(flt: HistoryFilter, past_bound: int | None = None) -> tuple[int, bool]:
     """Return how many operations the filter matches, and whether that is exact.
 
     Exact up to paging.COUNT_EXACT_UP_TO, else an estimate. The ways of matching are counted
     as a UNION ALL, which stops once past the bound, where a UNION would collect every match.
+    `past_bound`: the filter is already known to match more, at least this many.
     """
     branches = _branches(select(Operation.id.label("id")), flt)
     if len(branches) == 1:
-        return bounded_count(branches[0])
-    return bounded_count(select(union_all(*branches).subquery("ways").c.id), distinct=True)
+        query, distinct = branches[0], False
+    else:
+        query, distinct = select(union_all(*branches).subquery("ways").c.id), True
+    if past_bound is not None:
+        return paging.past_the_bound(query, past_bound, distinct=distinct)
+    return bounded_count(query, distinct=distinct)
 
 
 def matching(
@@ -190,6 +196,34 @@ def matching(
     if len(branches) == 1:
         return branches[0]
     return select(*union(*branches).subquery("matching").c)
+
+
+def matching_counted(
+    columns: Sequence[Any], flt: HistoryFilter, *, with_users: bool = False
+) -> Select[Any] | None:
+    """matching() and count_matching() in one statement, for a filter with several ways of
+    matching (None for the others): the SELECT of the columns of every operation it matches,
+    each once, followed by two columns counting the ways' rows and the operations matched.
+
+    Counting and paging read the same branches; apart, the group filter read its 9,000 rows
+    twice (bench/scale.py). The ways' rows are collected up to COUNT_EXACT_UP_TO + 1: when the
+    first count is past that, the rows are not all there and the caller pages the usual way.
+    """
+    base = select(*columns).select_from(Operation)
+    if with_users:
+        base = base.join(User, User.id == Operation.user_id)
+    branches = _branches(base, flt)
+    if len(branches) == 1:
+        return None
+    found = (
+        select(*union_all(*branches).subquery("ways").c)
+        .limit(paging.COUNT_EXACT_UP_TO + 1)
+        .cte("found")
+    )
+    rows = select(func.count()).select_from(found).scalar_subquery()
+    matched = select(func.count(found.c[0].distinct())).scalar_subquery()
+    each_once = select(*found.c).distinct().subquery("matching")
+    return select(*each_once.c, rows.label("ways_rows"), matched.label("matched"))
 
 
 def narrowed(query: Select[Any], flt: HistoryFilter) -> Select[Any]:

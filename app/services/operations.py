@@ -218,7 +218,7 @@ def _plan_undos(
                 UndoRequest(parsed.tuid, parsed.args, parsed.device_time), user, batch
             )
         except UndoRefused as exc:
-            results[index] = _rejected(str(parsed.op_id), str(exc), UndoRefused.code)
+            results[index] = _rejected(str(parsed.op_id), str(exc), exc.code)
             continue
         except InvalidOperation as exc:
             results[index] = _rejected(str(parsed.op_id), str(exc))

@@ -2,9 +2,11 @@
 
 An undo names the operation it undoes (`args.undoes`); the server decides what it restores
 from what it recorded: the status and group the original's technician saw before acting (the
-operation's `seen`), or, where the phone did not know them, what the device's previous action
-made them. Only the values the original changed are restored, so undoing a move does not write
-the installation status again (each status write is an entry in the platform's history).
+operation's `seen`), or, where the phone did not know them, the values its steps overwrote on
+the platform (read by the sync worker just before writing, app.sync.overwritten), or what the
+device's previous action made them. Only the values the original changed are restored, so
+undoing a move does not write the installation status again (each status write is an entry in
+the platform's history).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.database import db
-from app.models.operations import DISCARDED, Operation
+from app.models.operations import DISCARDED, SENT_STEP_STATES, Operation
 from app.models.users import User
 from app.platform.interface import UNASSIGNED
 from app.services.operation_rules import InvalidOperation, PlannedStep, intended_values
@@ -32,6 +34,23 @@ class UndoRefused(InvalidOperation):
     code = "undo_refused"
 
 
+class UndoBeforeSync(UndoRefused):
+    """The phone did not know the device's earlier state and the action has not reached the
+    platform yet: the worker learns that state when it sends the action."""
+
+    code = "undo_before_sync"
+
+
+class UndoStateUnknown(UndoRefused):
+    """Nothing recorded the device's state before the action: there is nothing to restore."""
+
+    code = "undo_state_unknown"
+
+
+# The column a step writes, as undo args name it.
+_COLUMN = {"set_status": "status", "set_group": "group_id"}
+
+
 @dataclass(frozen=True)
 class UndoTarget:
     """What an undo needs to know about the operation it undoes."""
@@ -44,6 +63,10 @@ class UndoTarget:
     seen_status: str | None
     seen_group: str | None
     steps: tuple[PlannedStep, ...]
+    # Per column: the platform's value just before the action's step wrote it (when read).
+    overwrote: tuple[tuple[str, str], ...] = ()
+    # The columns whose steps have not reached the platform yet.
+    unsent: frozenset[str] = frozenset(_COLUMN.values())
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,7 @@ class UndoRequest:
 
 
 def _target_of(op: Operation) -> UndoTarget:
+    own = [s for s in op.steps if s.tuid == op.tuid and s.action in _COLUMN]
     return UndoTarget(
         op_id=op.op_id,
         kind=op.kind,
@@ -63,6 +87,8 @@ def _target_of(op: Operation) -> UndoTarget:
         seen_status=op.seen_status,
         seen_group=op.seen_group,
         steps=tuple(PlannedStep(s.tuid, s.action, s.value or "") for s in op.steps),
+        overwrote=tuple((_COLUMN[s.action], s.overwrote) for s in own if s.overwrote is not None),
+        unsent=frozenset(_COLUMN[s.action] for s in own if s.state not in SENT_STEP_STATES),
     )
 
 
@@ -89,8 +115,11 @@ def _result_of(action: UndoTarget, tuid: str) -> dict[str, str | None]:
 
 
 def _before(target: UndoTarget, earlier: list[UndoTarget]) -> dict[str, str | None]:
-    """The device's status and group before the target, as recorded."""
-    status, group = target.seen_status, target.seen_group
+    """The device's status and group before the target, as recorded: what its technician saw,
+    else what its steps overwrote on the platform, else what the previous actions made them."""
+    overwrote = dict(target.overwrote)
+    status = target.seen_status if target.seen_status is not None else overwrote.get("status")
+    group = target.seen_group if target.seen_group is not None else overwrote.get("group_id")
     for action in reversed(earlier):
         if status is not None and group is not None:
             break
@@ -143,10 +172,16 @@ def plan_undo(
     before = _before(target, actions[:index])
     unknown = [key for key in changed if before[key] is None]
     if unknown:
-        raise UndoRefused(
-            "Fieldhand did not record this device's "
-            + " and ".join("status" if k == "status" else "group" for k in unknown)
-            + " before the action, so it cannot restore them; choose the action it needs."
+        what = " and ".join("status" if k == "status" else "group" for k in unknown)
+        if any(key in target.unsent for key in unknown):
+            raise UndoBeforeSync(
+                f"The phone did not know this device's {what} before the action; Fieldhand "
+                "reads it from the platform when it sends the action. Undo again once the "
+                "action is synced."
+            )
+        raise UndoStateUnknown(
+            f"Fieldhand did not record this device's {what} before the action, so it cannot "
+            "restore it; choose the action it needs."
         )
     args: dict[str, Any] = {"undoes": undoes}
     steps: list[PlannedStep] = []

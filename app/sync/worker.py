@@ -40,6 +40,12 @@ from app.sync.backoff import Backoff
 from app.sync.breaker import Breaker
 from app.sync.checks import checks_waiting, claim_checks, release_outage_waits
 from app.sync.outbox import claim_steps
+from app.sync.overwritten import (
+    NotedOutcome,
+    record_overwritten,
+    run_step_noting_overwritten,
+    steps_to_note,
+)
 from app.sync.pacing import GovernedPlatform, RateGovernor
 from app.sync.readback import CheckOutcome, run_check
 from app.sync.reconcile import CheckRecorder
@@ -139,6 +145,7 @@ class SyncWorker:
         self._steps: list[StepOutcome] = []
         self._checks: list[CheckOutcome] = []
         self._looks: list[LookOutcome] = []
+        self._overwritten: dict[int, str] = {}  # step id -> the platform's value before its write
         self._release_waits = False
         self._last_flush = 0.0
 
@@ -232,11 +239,14 @@ class SyncWorker:
             lease,
             self.watch_policy,
         )
+        # Steps whose phone did not see the value they overwrite read it first (for undo).
+        noting = steps_to_note(session, steps)
         session.commit()
         for check in checks:
             self._running[pool.submit(run_check, self.platform, check)] = "check"
         for step in steps:
-            self._running[pool.submit(run_step, self.platform, step)] = "step"
+            run = run_step_noting_overwritten if step.id in noting else run_step
+            self._running[pool.submit(run, self.platform, step)] = "step"
         for look in looks:
             self._running[pool.submit(run_look, self.platform, look)] = "look"
 
@@ -248,6 +258,10 @@ class SyncWorker:
                 self.breaker.probe_failed()
             return
         if kind == "step":
+            if isinstance(result, NotedOutcome):
+                if result.overwrote is not None and result.outcome.kind == "applied":
+                    self._overwritten[result.outcome.step.id] = result.overwrote
+                result = result.outcome
             self._steps.append(result)
             tuid = result.step.tuid
         elif kind == "look":
@@ -265,6 +279,7 @@ class SyncWorker:
         session = db.session()
         now = utcnow()
         self.recorder.record(session, self._steps, now)
+        record_overwritten(session, self._overwritten)
         self.check_recorder.record(session, self._checks, now)
         self.look_recorder.record(session, self._looks, self.settings.verify_clock())
         if self._release_waits:
@@ -274,6 +289,7 @@ class SyncWorker:
         self.read_backs += sum(1 for o in self._checks if o.kind != "retry")
         self.looks += len(self._looks)
         self._steps, self._checks, self._looks = [], [], []
+        self._overwritten = {}
         self._release_waits = False
         self._last_flush = time.monotonic()
 
@@ -297,6 +313,7 @@ class SyncWorker:
             dropped = len(self._steps) + len(self._checks) + len(self._looks)
             log.error("dropping %d unrecordable outcomes", dropped)
             self._steps, self._checks, self._looks = [], [], []
+            self._overwritten = {}
         self.stop_event.wait(pause)
 
     def _has_waiting(self) -> bool:

@@ -7,7 +7,7 @@ import { Api } from './core/api';
 import { subscribe, type ChangeTopic } from './core/changes';
 import { cachedGroups, selectedGroup } from './core/groups';
 import * as outbox from './core/outbox';
-import { csrfToken, loadSession, refreshSession } from './core/session';
+import { adoptBrowserSession, csrfToken, refreshSession } from './core/session';
 import { loadPlatform } from './core/platform';
 import { loadSettings } from './core/settings';
 import { loadBatchList } from './core/batch-list';
@@ -32,14 +32,19 @@ async function boot(): Promise<void> {
   const controller = new Controller(api, sync);
 
   await loadPlatform();
-  const [session, settings, group, groups, ops, counts, batchItems] = await Promise.all([
-    loadSession(),
+  // The storage answer comes before the first paint when the browser gives it at once (Chrome
+  // does): its banner then never pushes the screen down under the technician's thumb.
+  const persistence = requestPersistentStorage();
+  const persistenceSoon = Promise.race([persistence, new Promise<null>((resolve) => window.setTimeout(() => resolve(null), 300))]);
+  const [session, settings, group, groups, ops, counts, batchItems, persistenceAtStart] = await Promise.all([
+    adoptBrowserSession(api),
     loadSettings(),
     selectedGroup(),
     cachedGroups(),
     outbox.all(),
     outbox.counts(),
     loadBatchList(),
+    persistenceSoon,
   ]);
   // The camera comes back as the technician left it (a reload, a reopened app).
   controller.cameraWanted = settings.cameraOn;
@@ -60,7 +65,7 @@ async function boot(): Promise<void> {
     updateReady: null,
     outdated: false,
     updated: (await noteRunningBuild()) === 'updated',
-    persistence: null,
+    persistence: persistenceAtStart,
     toast: null,
     dialog: null,
     device: null,
@@ -195,9 +200,11 @@ async function boot(): Promise<void> {
     onReplaced: () => update({ outdated: true }),
     onSyncRequested: () => void sync.trigger('background-sync'),
   });
-  void requestPersistentStorage().then((persistence) => {
-    update({ persistence }); // a refusal is explained in a banner until the technician dismisses it
-  });
+  if (persistenceAtStart === null) {
+    void persistence.then((answer) => {
+      update({ persistence: answer }); // a refusal is explained in a banner until the technician dismisses it
+    });
+  }
 
   await sync.trigger('start');
   if (session.user && !session.expired && sync.status.online) await refreshSession(api);

@@ -45,6 +45,9 @@ export class FakeBackend {
     if (this.mode === 'offline') throw new TypeError('Failed to fetch');
     if (url.pathname === '/api/health') return json(200, { status: 'ok', time: new Date().toISOString() });
     if (this.mode === 'error500') return error(500, 'internal', 'Boom');
+    if (url.pathname === '/api/auth/me' && url.searchParams.get('optional') === 'true' && (this.mode === 'unauthorized' || !this.sessionValid)) {
+      return json(200, { user: null, csrf_token: null });
+    }
     if (this.mode === 'unauthorized' || !this.sessionValid) return error(401, 'unauthenticated', 'Sign in again.');
     if (url.pathname === '/api/auth/me') {
       this.csrf = `csrf-${this.calls.length}`;

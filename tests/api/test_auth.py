@@ -27,6 +27,20 @@ def test_login_me_logout_round_trip(app: Any, make_user: Any) -> None:
     assert "kept" in after.json["error"]["message"]
 
 
+def test_me_optional_says_no_one_without_a_401_for_a_phone_that_asks(
+    app: Any, make_user: Any
+) -> None:
+    make_user("anna", "technician")
+    api = ApiClient(app.test_client())
+    nobody = api.get("/api/auth/me?optional=true")
+    assert nobody.status_code == 200
+    assert nobody.json == {"user": None, "csrf_token": None}
+    api.login("anna", PASSWORD)
+    someone = api.get("/api/auth/me?optional=true")
+    assert someone.status_code == 200 and someone.json["user"]["username"] == "anna"
+    assert someone.json["csrf_token"]
+
+
 def test_wrong_password_and_unknown_user_look_the_same(app: Any, make_user: Any) -> None:
     make_user("ben", "technician")
     api = ApiClient(app.test_client())

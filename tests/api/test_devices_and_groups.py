@@ -150,7 +150,45 @@ def technicians_create_groups(app_config: dict[str, Any]) -> None:
     app_config["TECHNICIANS_CREATE_GROUPS"] = True
 
 
-def test_an_admin_setting_lets_technicians_create_groups(
+def test_an_admin_lets_technicians_create_groups_in_the_console_setting(
+    login: Any, emulator: Any
+) -> None:
+    admin, supervisor, technician = login("admin"), login("supervisor"), login("technician")
+    before = supervisor.get("/api/settings")
+    assert before.status_code == 200
+    assert before.json["technicians_create_groups"] is False
+    assert before.json["defaults"]["technicians_create_groups"] is False
+    assert before.json["changed"]["technicians_create_groups"] is None
+    assert technician.get("/api/settings").status_code == 403
+    refused = supervisor.put("/api/settings", json={"technicians_create_groups": True})
+    assert refused.status_code == 403
+    assert technician.post("/api/groups", json={"group_id": "prfi00site"}).status_code == 403
+
+    allowed = admin.put("/api/settings", json={"technicians_create_groups": True})
+    assert allowed.status_code == 200
+    assert allowed.json["technicians_create_groups"] is True
+    assert allowed.json["changed"]["technicians_create_groups"]["by"]
+    listed = technician.get("/api/groups").json
+    assert listed["can_create"] is True and "technician" in listed["creators"]
+    assert technician.post("/api/groups", json={"group_id": "prfi00site"}).status_code == 201
+
+    assert admin.put("/api/settings", json={"technicians_create_groups": False}).status_code == 200
+    assert technician.get("/api/groups").json["can_create"] is False
+    assert technician.post("/api/groups", json={"group_id": "prfi00other"}).status_code == 403
+
+
+def test_the_environment_only_sets_the_default_until_an_admin_chooses(
+    technicians_create_groups: None, login: Any, emulator: Any
+) -> None:
+    admin, technician = login("admin"), login("technician")
+    assert technician.get("/api/groups").json["can_create"] is True
+    settings = admin.put("/api/settings", json={"technicians_create_groups": False}).json
+    assert settings["defaults"]["technicians_create_groups"] is True
+    assert settings["technicians_create_groups"] is False
+    assert technician.get("/api/groups").json["can_create"] is False
+
+
+def test_an_environment_default_lets_technicians_create_groups(
     technicians_create_groups: None, login: Any, emulator: Any
 ) -> None:
     api = login("technician")
@@ -170,3 +208,4 @@ def test_a_technician_refused_a_group_is_told_who_can(login: Any) -> None:
     assert refused.status_code == 403
     assert refused.json["error"]["code"] == "forbidden"
     assert "supervisors and admins" in refused.json["error"]["message"]
+    assert "console" in refused.json["error"]["message"]

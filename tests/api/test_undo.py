@@ -124,18 +124,90 @@ def test_undo_queued_offline_with_its_action_is_planned_from_the_same_batch(
     assert platform_statuses(emulator, tuid)[-2:] == ["retired", "installed"]
 
 
-def test_undo_is_refused_when_the_state_before_is_unknown_or_it_was_a_replacement(
-    login: Any, emulator: Any
+def test_undo_of_an_action_the_phone_acted_on_blind_waits_for_its_sync_then_restores(
+    login: Any, emulator: Any, run_worker: Any, app: Any
 ) -> None:
+    """Scanned offline in batch mode, the phone never saw the device: the worker reads what the
+    install overwrites before writing it, and the undo restores that."""
+    emulator.state.create_group(GROUP)
+    emulator.state.create_group("prfi00before")
+    (tuid,) = emulator.state.add_devices(count=1)
+    emulator.state.assign_group(tuid, "prfi00before")
+    emulator.state.set_installation_status(tuid, "quarantine", "earlier")
+    status_before = "quarantine"
+    tech = login("technician")
+    blind = op("install", tuid, at=T, group_id=GROUP)  # seen: {} (nothing loaded)
+    tech.post("/api/operations", json={"operations": [blind]})
+
+    early = op("undo", tuid, at=T, minutes=1, undoes=blind["op_id"])
+    refused = tech.post("/api/operations", json={"operations": [early]})
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "undo_before_sync"
+    assert "once the action is synced" in refused.json["error"]["message"]
+
+    run_worker()
+    assert emulator.state.group_of(tuid) == GROUP
+    undo = op("undo", tuid, at=T, minutes=2, undoes=blind["op_id"])
+    (result,) = tech.post("/api/operations", json={"operations": [undo]}).json["results"]
+    assert result["result"] == "accepted", result
+    assert result["operation"]["args"] == {
+        "undoes": blind["op_id"],
+        "status": status_before,
+        "group_id": "prfi00before",
+    }
+    run_worker()
+    assert platform_statuses(emulator, tuid)[-1] == status_before
+    assert emulator.state.group_of(tuid) == "prfi00before"
+
+
+def test_the_worker_reads_before_writing_only_what_the_phone_did_not_see(
+    login: Any, emulator: Any, run_worker: Any, app: Any
+) -> None:
+    from sqlalchemy import select
+
+    from app.database import db
+    from app.models.operations import OutboxStep
+
+    emulator.state.create_group(GROUP)
+    seen_tuid, blind_tuid = emulator.state.add_devices(count=2)
+    emulator.state.set_installation_status(blind_tuid, "uninstalled", "earlier")
+    tech = login("technician")
+    seen = _seen(op("install", seen_tuid, at=T, group_id=GROUP), "uninstalled", None)
+    blind = op("install", blind_tuid, at=T, group_id=GROUP)
+    tech.post("/api/operations", json={"operations": [seen, blind]})
+    run_worker()
+    with app.app_context():
+        noted = {(s.tuid, s.action): s.overwrote for s in db.session.scalars(select(OutboxStep))}
+    # The status the phone saw is not read again; the group it did not see is.
+    assert noted[(seen_tuid, "set_status")] is None
+    assert noted[(seen_tuid, "set_group")] == "unassigned"
+    assert noted[(blind_tuid, "set_status")] == "uninstalled"
+    assert noted[(blind_tuid, "set_group")] == "unassigned"
+
+
+def test_undo_is_refused_when_the_state_before_is_unknown_or_it_was_a_replacement(
+    login: Any, emulator: Any, run_worker: Any, app: Any
+) -> None:
+    from sqlalchemy import update
+
+    from app.database import db
+    from app.models.operations import OutboxStep
+
     (tuid, new) = emulator.state.add_devices(count=2)
     tech = login("technician")
     blind = op("set_status", tuid, at=T, status="quarantine")  # the phone saw nothing
     tech.post("/api/operations", json={"operations": [blind]})
+    run_worker()
+    with app.app_context():  # synced before the worker noted overwritten values (or a read failed)
+        db.session.execute(update(OutboxStep).values(overwrote=None))
+        db.session.commit()
     refused = tech.post(
         "/api/operations",
         json={"operations": [op("undo", tuid, at=T, minutes=1, undoes=blind["op_id"])]},
     )
-    assert refused.status_code == 409 and "did not record" in refused.json["error"]["message"]
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "undo_state_unknown"
+    assert "did not record" in refused.json["error"]["message"]
 
     swap = _seen(op("replace", tuid, at=T, minutes=2, new_tuid=new), "quarantine", None)
     tech.post("/api/operations", json={"operations": [swap]})

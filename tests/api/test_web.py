@@ -47,6 +47,36 @@ def test_hashed_assets_are_immutable_and_pages_are_revalidated(dist: Path, app: 
         assert fetch(app, page).headers["Cache-Control"] == "no-cache"
 
 
+def test_a_precompressed_copy_goes_to_a_browser_that_accepts_it(dist: Path, app: Flask):
+    (dist / "assets" / "index-abc.js.br").write_bytes(b"brotli bytes")
+    (dist / "assets" / "index-abc.js.gz").write_bytes(b"gzip bytes")
+    (dist / "index.html.gz").write_bytes(b"gzip page")
+    client = app.test_client()
+
+    def get(path: str, accept: str | None) -> TestResponse:
+        headers = {"Accept-Encoding": accept} if accept is not None else {}
+        response = client.get(path, headers=headers)
+        response.get_data()
+        response.close()
+        return response
+
+    brotli = get("/assets/index-abc.js", "gzip, deflate, br")
+    assert brotli.data == b"brotli bytes"
+    assert brotli.headers["Content-Encoding"] == "br"
+    assert brotli.mimetype == "text/javascript"
+    assert "immutable" in brotli.headers["Cache-Control"]
+    assert "Accept-Encoding" in brotli.headers["Vary"]
+    gzip = get("/assets/index-abc.js", "gzip")
+    assert (gzip.data, gzip.headers["Content-Encoding"]) == (b"gzip bytes", "gzip")
+    plain = get("/assets/index-abc.js", None)
+    assert plain.data == b"// app" and "Content-Encoding" not in plain.headers
+    # The SPA fallback is the page too; a file with no copy goes as it is.
+    page = get("/queue", "br, gzip")
+    assert (page.data, page.headers["Content-Encoding"]) == (b"gzip page", "gzip")
+    assert page.headers["Cache-Control"] == "no-cache"
+    assert get("/sw.js", "br").data == b"// sw"
+
+
 def test_unknown_paths_fall_back_to_the_technician_app_but_not_under_api(dist: Path, app: Flask):
     assert b"<title>technician</title>" in fetch(app, "/scan/TSPR04ABC").data
     missing = fetch(app, "/api/no-such-thing")

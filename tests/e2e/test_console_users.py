@@ -1,5 +1,6 @@
 """The console's Users section (admins): "sign out everywhere" ends a technician's sign-ins at
-once, and a supervisor does not get the section."""
+once, the setting that lets technicians create groups, and a supervisor does not get the
+section."""
 
 from __future__ import annotations
 
@@ -49,6 +50,32 @@ def test_admin_signs_a_technician_out_everywhere(
     expect(row.locator("[data-testid=sign-ins]")).to_have_text("0")
     for phone in phones:
         assert phone.get("/api/auth/me").status_code == 401
+    context.close()
+
+
+def test_admin_lets_technicians_create_groups_from_the_users_section(
+    live_server: LiveServer, browser: Any, technician: tuple[str, str]
+) -> None:
+    _account(live_server, "aila", "administering 2026", "admin")
+    phone = live_server.app.test_client()
+    login = {"username": technician[0], "password": technician[1]}
+    assert phone.post("/api/auth/login", json=login).status_code == 200
+    assert phone.get("/api/groups").json["can_create"] is False
+
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    _sign_in(page, live_server.url, "aila", "administering 2026")
+    page.click("[data-testid=tab-users]")
+    switch = page.locator("[data-testid=technicians-create-groups]")
+    expect(switch).not_to_be_checked()
+    expect(page.locator("[data-testid=admin-settings]")).to_contain_text("server’s default")
+    switch.check()
+    expect(page.get_by_text("Technicians can now create deployment groups.")).to_be_visible()
+    expect(page.locator("[data-testid=admin-settings]")).to_contain_text("Set by Aila")
+    assert phone.get("/api/groups").json["can_create"] is True
+    page.reload()
+    expect(page.locator("[data-testid=technicians-create-groups]")).to_be_checked()
     context.close()
 
 

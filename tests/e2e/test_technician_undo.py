@@ -1,7 +1,8 @@
 """The technician's first hour (issue #14 items 1-3) in a real Chromium against the live app:
-undo (cancel while queued, undo once sent, linked in the history), single mode not reopening
-the card of the label just acted on, and a reload that keeps the batch list and the camera and
-calls the technician's own earlier scans "already done by you", not a warning.
+undo (cancel while queued, undo once sent, linked in the history, also of a device the phone
+never looked up), single mode not reopening the card of the label just acted on, and a reload
+that keeps the batch list and the camera and calls the technician's own earlier scans "already
+done by you", not a warning.
 """
 
 from __future__ import annotations
@@ -159,3 +160,52 @@ def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
     expect(page.locator("[data-testid=done-by-you]")).to_contain_text(
         "Already done by you: Install into " + site_group
     )
+
+
+def test_undo_of_a_device_scanned_offline_restores_what_the_worker_read_before_writing(
+    live_server: LiveServer,
+    site_group: str,
+    open_phone: Callable[..., BrowserContext],
+    visit: Callable[[BrowserContext], Page],
+    network: SwitchableNetwork,
+    tmp_path: Path,
+) -> None:
+    """Scanned offline in batch mode, the phone never knew what the device was: once synced,
+    Undo still puts it back, from what the sync worker read on the platform before installing."""
+    (tuid,) = live_server.emulator.state.add_devices(count=1)
+    before = platform_statuses(live_server.emulator, tuid)[-1]
+    camera = write_label_video(tmp_path / "one.y4m", [tuid])
+    phone = open_phone("phone", camera)
+    page = visit(phone)
+    go_offline(phone, network)
+    expect(page.locator(".conn-off")).to_be_visible()
+    page.check("[data-testid=batch-mode]")
+    page.click("[data-testid=start-camera]")
+    expect(page.locator("[data-testid=batch-item]")).to_have_count(1, timeout=60_000)
+    page.click("button:has-text('Stop camera')")
+    go_online(phone, network)
+    wait_until(
+        lambda: [op.state for op in server_operations(live_server)] == ["synced"], 60, "synced"
+    )
+    (install,) = server_operations(live_server)
+    assert install.seen_status is None  # the phone did not know
+
+    page.goto(network.url + "/#/queue")
+    item = page.locator(
+        "[data-testid=today-list] [data-testid=op]",
+        has_text=tuid,
+        has_not=page.locator("[data-testid=undo-of]"),
+    )
+    expect(item.locator("[data-state=synced]")).to_be_visible(timeout=30_000)
+    item.locator("[data-testid=undo]").click()
+    page.click("dialog[open] [data-testid=confirm]")
+    expect(page.locator("[data-testid=toast]")).to_contain_text("Undo of")
+
+    def undone() -> bool:
+        undos = [op for op in server_operations(live_server) if op.kind == "undo"]
+        return len(undos) == 1 and undos[0].state == "synced"
+
+    wait_until(undone, 60, "the undo of a blind install synced")
+    assert platform_statuses(live_server.emulator, tuid)[-1] == before
+    assert live_server.emulator.state.group_of(tuid) == "unassigned"
+    expect(item.locator("[data-testid=undone]")).to_be_visible()

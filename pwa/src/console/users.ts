@@ -3,14 +3,16 @@
 // user stops working at once; their phone keeps its queued actions for the next sign-in).
 
 import { html, nothing, type TemplateResult } from 'lit-html';
-import type { Account } from './api';
-import { errorText, num } from './format';
+import type { Account, AdminSettings } from './api';
+import { dateTime, errorText, num } from './format';
 import { t } from './i18n';
 import type { Host, Section } from './section';
 import { busy, notice } from './widgets';
 
 export class UsersSection implements Section {
   private accounts: Account[] | null = null;
+  private settings: AdminSettings | null = null;
+  private saving = false;
   private error: string | null = null;
   private result: string | null = null;
   private seq = 0;
@@ -29,9 +31,10 @@ export class UsersSection implements Section {
   private async load(): Promise<void> {
     const seq = ++this.seq;
     try {
-      const accounts = (await this.host.api.users.list()).items;
+      const [accounts, settings] = await Promise.all([this.host.api.users.list(), this.host.api.users.settings()]);
       if (seq !== this.seq) return;
-      this.accounts = accounts;
+      this.accounts = accounts.items;
+      this.settings = settings;
       this.error = null;
     } catch (error) {
       if (seq !== this.seq) return;
@@ -55,6 +58,38 @@ export class UsersSection implements Section {
     });
   }
 
+  private async setTechniciansCreateGroups(allowed: boolean): Promise<void> {
+    this.saving = true;
+    this.host.redraw();
+    try {
+      this.settings = await this.host.api.users.saveSettings({ technicians_create_groups: allowed });
+      this.result = allowed ? t('settingGroupsOn') : t('settingGroupsOff');
+      this.error = null;
+    } catch (error) {
+      this.error = errorText(error);
+    }
+    this.saving = false;
+    this.host.redraw();
+  }
+
+  /** The group-creation switch: who may create deployment groups from the phone. */
+  private settingsPanel(): TemplateResult | typeof nothing {
+    const settings = this.settings;
+    if (!settings) return nothing;
+    const changed = settings.changed.technicians_create_groups;
+    return html`<section class="c-panel" aria-labelledby="settings-title" data-testid="admin-settings">
+      <h2 id="settings-title">${t('settingsTitle')}</h2>
+      <label class="c-check">
+        <input type="checkbox" data-testid="technicians-create-groups" .checked=${settings.technicians_create_groups}
+          ?disabled=${this.saving} @change=${(e: Event) => void this.setTechniciansCreateGroups((e.target as HTMLInputElement).checked)} />
+        <span>${t('settingGroupsLabel')}</span>
+      </label>
+      <p class="sub">${changed
+        ? t('settingChangedBy', { who: changed.by ?? t('settingSomeone'), when: dateTime(changed.at) })
+        : t('settingDefault', { value: settings.defaults.technicians_create_groups ? t('settingOn') : t('settingOff') })}</p>
+    </section>`;
+  }
+
   view(): TemplateResult {
     const accounts = this.accounts;
     return html`<div class="c-head">
@@ -66,6 +101,7 @@ export class UsersSection implements Section {
         this.host.redraw();
       })}
       ${notice('error', this.error)}
+      ${this.settingsPanel()}
       ${accounts === null
         ? this.error
           ? nothing

@@ -176,6 +176,11 @@ export class Api {
     return this.request('GET', '/api/auth/me', { timeoutMs: 10_000 });
   }
 
+  /** Who the browser's cookie signs in, if anyone (no 401 for no one). */
+  cookieSession(timeoutMs: number): Promise<SessionResponse | { user: null; csrf_token: null }> {
+    return this.request('GET', '/api/auth/me', { timeoutMs, query: { optional: 'true' } });
+  }
+
   postOperations(operations: OperationIn[]): Promise<{ results: IngestResult[] }> {
     return this.request('POST', '/api/operations', { json: { operations }, timeoutMs: 30_000 });
   }

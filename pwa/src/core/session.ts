@@ -71,6 +71,23 @@ export async function signOut(api: Api): Promise<void> {
 }
 
 /**
+ * On a phone that holds no session record at all (first start, or the browser cleared this
+ * app's storage but kept its cookie), take over the sign-in the browser's cookie still carries.
+ * After an explicit sign-out the record says so, and nothing is taken over. Quiet when offline.
+ */
+export async function adoptBrowserSession(api: Api, timeoutMs = 3_000): Promise<SessionState> {
+  const stored = await loadSession();
+  if (stored.user || (await getMeta<SessionState>(KEY))) return stored;
+  try {
+    const answer = await api.cookieSession(timeoutMs);
+    if (answer.user) await rememberSession(answer);
+  } catch {
+    // no answer (offline, an older backend's 401): the sign-in screen, as before
+  }
+  return current;
+}
+
+/**
  * Ask the backend who we are, to confirm the session and get a fresh CSRF token. Returns the
  * user, or null when the session expired (marked) or the backend could not be reached (unchanged).
  */

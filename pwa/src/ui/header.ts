@@ -26,15 +26,16 @@ function connection(s: AppState): TemplateResult {
 
 function queueBadge(s: AppState, c: Controller): TemplateResult {
   const { waiting, failed } = s.counts;
+  // The accessible name is the visible "3 waiting" (+ "· 1 failed"): what a voice user says.
   return html`<a class="badge ${waiting ? 'badge-waiting' : ''} ${failed ? 'badge-failed' : ''}" href="#/queue" data-testid="queue-badge"
-    aria-label=${t('waitingBadgeLabel', { count: waiting }) + (failed ? ` · ${t('failedBadgeLabel', { count: failed })}` : '')}
     @click=${(e: Event) => {
       e.preventDefault();
       c.go({ name: 'queue' });
     }}>
-    ${icon('queue')}<span class="badge-count" data-testid="waiting-count">${waiting}</span><span class="badge-word" aria-hidden="true"
+    ${icon('queue')}<span class="badge-count" data-testid="waiting-count">${waiting}</span> <span class="badge-word"
       >${t('waitingWord', { count: waiting })}</span>${failed
-      ? html`<span class="badge-failed-count" aria-hidden="true" title=${t('failedBadgeLabel', { count: failed })}>!${failed}</span>`
+      ? html`<span class="visually-hidden"> · ${t('failedBadgeLabel', { count: failed })}</span><span class="badge-failed-count"
+          aria-hidden="true" title=${t('failedBadgeLabel', { count: failed })}>!${failed}</span>`
       : nothing}
   </a>`;
 }
@@ -44,7 +45,7 @@ function groupChip(s: AppState, c: Controller): TemplateResult {
   return html`<a class="chip ${group ? '' : 'chip-empty'}" href="#/group" @click=${(e: Event) => {
     e.preventDefault();
     c.go({ name: 'group' });
-  }} aria-label=${group ? t('groupCurrent', { group }) : t('groupNone')}>${icon('group')}<span>${group ?? t('groupPickShort')}</span></a>`;
+  }} aria-label=${group ? t('groupCurrent', { group }) : nothing}>${icon('group')}<span>${group ?? t('groupPickShort')}</span></a>`;
 }
 
 function menu(s: AppState, c: Controller): TemplateResult {

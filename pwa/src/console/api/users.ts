@@ -24,6 +24,18 @@ export interface PersonRef {
   display_name: string;
 }
 
+/** The admin settings (/api/settings): read by supervisors, changed by admins. */
+export interface AdminSettings {
+  /** Technicians may create deployment groups on site. */
+  technicians_create_groups: boolean;
+  /** What FIELDHAND_TECHNICIANS_CREATE_GROUPS says: the value until an admin chooses. */
+  defaults: { technicians_create_groups: boolean };
+  /** Who chose the current value, and when (null: still the environment's default). */
+  changed: { technicians_create_groups: { by: string | null; at: string | null } | null };
+}
+
+export type SettingsChange = Partial<Pick<AdminSettings, 'technicians_create_groups'>>;
+
 export class UsersClient {
   constructor(private readonly session: Caller) {}
 
@@ -39,5 +51,15 @@ export class UsersClient {
   /** End every sign-in of this user: all their cookies stop working at once. */
   signOut(id: number): Promise<{ ended: number }> {
     return this.session.call('POST', `/api/users/${id}/sign-out-everywhere`);
+  }
+
+  /** The admin settings, each with its environment default. */
+  settings(): Promise<AdminSettings> {
+    return this.session.call('GET', '/api/settings');
+  }
+
+  /** Change admin settings (admins); resolves with every setting as now stored. */
+  saveSettings(change: SettingsChange): Promise<AdminSettings> {
+    return this.session.call('PUT', '/api/settings', { json: change });
   }
 }

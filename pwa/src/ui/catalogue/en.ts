@@ -245,6 +245,8 @@ export const en = {
   'err.drift_repaired': 'The device changed after your action; Fieldhand applied your action again. Nothing to do.',
   'err.discarded': 'This action was discarded and will not be sent. Nothing to do.',
   'err.conflict': 'The device changed since you looked. Open it again and check before acting.',
+  'err.undo_before_sync': 'The phone did not know this device’s status or group before the action. Fieldhand learns it when the action is sent: try Undo again once it shows Synced.',
+  'err.undo_state_unknown': 'Fieldhand has no record of this device’s status or group before the action, so Undo cannot put it back. Scan the device and choose the action it needs.',
   'err.undo_refused': 'This action can no longer be undone: a newer action exists, or it was someone else’s.',
   'err.not_found': 'Not found. Check the ID and try again.',
   'err.forbidden': 'Your role may not do this. Ask a supervisor.',

@@ -237,6 +237,8 @@ export const fi: Record<MessageKey, string> = {
   'err.drift_repaired': 'Laite muuttui toimenpiteesi jälkeen; Fieldhand teki toimenpiteesi uudelleen. Ei tehtävää.',
   'err.discarded': 'Toimenpide hylättiin eikä sitä lähetetä. Ei tehtävää.',
   'err.conflict': 'Laite on muuttunut katsomisesi jälkeen. Avaa se uudelleen ja tarkista ennen toimenpidettä.',
+  'err.undo_before_sync': 'Puhelin ei tiennyt laitteen tilaa tai ryhmää ennen toimenpidettä. Fieldhand saa sen selville, kun toimenpide lähetetään: yritä perumista uudelleen, kun siinä lukee Synkronoitu.',
+  'err.undo_state_unknown': 'Fieldhandilla ei ole tietoa laitteen tilasta tai ryhmästä ennen toimenpidettä, joten perumalla sitä ei voi palauttaa. Skannaa laite ja valitse sille oikea toimenpide.',
   'err.undo_refused': 'Tätä toimenpidettä ei voi enää perua: uudempi toimenpide on jo tehty, tai se on toisen tekemä.',
   'err.not_found': 'Ei löytynyt. Tarkista tunnus ja yritä uudelleen.',
   'err.forbidden': 'Roolisi ei salli tätä. Pyydä esimiestä.',
