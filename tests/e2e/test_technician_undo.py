@@ -165,8 +165,7 @@ def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
 def test_undo_of_a_device_scanned_offline_restores_what_the_worker_read_before_writing(
     live_server: LiveServer,
     site_group: str,
-    open_phone: Callable[..., BrowserContext],
-    visit: Callable[[BrowserContext], Page],
+    visit: Callable[..., tuple[BrowserContext, Page]],
     network: SwitchableNetwork,
     tmp_path: Path,
 ) -> None:
@@ -175,19 +174,16 @@ def test_undo_of_a_device_scanned_offline_restores_what_the_worker_read_before_w
     (tuid,) = live_server.emulator.state.add_devices(count=1)
     before = platform_statuses(live_server.emulator, tuid)[-1]
     camera = write_label_video(tmp_path / "one.y4m", [tuid])
-    phone = open_phone("phone", camera)
-    page = visit(phone)
-    go_offline(phone, network)
+    phone, page = visit(camera)
+    on_phone.go_offline(phone, network)
     expect(page.locator(".conn-off")).to_be_visible()
     page.check("[data-testid=batch-mode]")
     page.click("[data-testid=start-camera]")
     expect(page.locator("[data-testid=batch-item]")).to_have_count(1, timeout=60_000)
     page.click("button:has-text('Stop camera')")
-    go_online(phone, network)
-    wait_until(
-        lambda: [op.state for op in server_operations(live_server)] == ["synced"], 60, "synced"
-    )
-    (install,) = server_operations(live_server)
+    on_phone.go_online(phone, network)
+    wait_until(lambda: [op.state for op in live_server.operations()] == ["synced"], 60, "synced")
+    (install,) = live_server.operations()
     assert install.seen_status is None  # the phone did not know
 
     page.goto(network.url + "/#/queue")
@@ -202,7 +198,7 @@ def test_undo_of_a_device_scanned_offline_restores_what_the_worker_read_before_w
     expect(page.locator("[data-testid=toast]")).to_contain_text("Undo of")
 
     def undone() -> bool:
-        undos = [op for op in server_operations(live_server) if op.kind == "undo"]
+        undos = [op for op in live_server.operations() if op.kind == "undo"]
         return len(undos) == 1 and undos[0].state == "synced"
 
     wait_until(undone, 60, "the undo of a blind install synced")
