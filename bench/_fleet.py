@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 BATCH = 500  # operations per ingest call, as a phone's large upload
 
 
-def fleet_arguments(doc: str | None, *, devices: int, latency_ms: float) -> argparse.ArgumentParser:
+def arguments(doc: str | None, *, devices: int, latency_ms: float) -> argparse.ArgumentParser:
     """Return the parser with the options every fleet bench takes; the bench adds its own."""
     parser = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -40,11 +40,11 @@ def platform_settings(emu: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def fleet_app(database_url: str, emu: dict[str, Any], **settings: Any) -> Flask:
+def create_app(database_url: str, emu: dict[str, Any], **settings: Any) -> Flask:
     """Create the app on this database and emulator, with any further settings."""
-    from app import create_app
+    from app import create_app as create
 
-    return create_app({"DATABASE_URL": database_url, **platform_settings(emu), **settings})
+    return create({"DATABASE_URL": database_url, **platform_settings(emu), **settings})
 
 
 def unassigned_tuids(emu: dict[str, Any], count: int) -> list[str]:
@@ -81,7 +81,7 @@ def ingest_as_technician(app: Flask, operations: list[dict[str, object]]) -> Non
         db.session.remove()
 
 
-def bench_worker(app: Flask, concurrency: int, **settings: Any) -> SyncWorker:
+def worker(app: Flask, concurrency: int, **settings: Any) -> SyncWorker:
     """Return a worker set up as `flask sync run` sets one up, polling every 50 ms."""
     from app.sync.worker import SyncWorker, WorkerSettings, favour_io_threads
 

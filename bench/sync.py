@@ -29,14 +29,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._fleet import (  # noqa: E402
-    add_group,
-    bench_worker,
-    fleet_app,
-    fleet_arguments,
-    ingest_as_technician,
-    unassigned_tuids,
-)
+from bench import _fleet as fleet  # noqa: E402
 from bench._support import emulator_process, fresh_database, load_average, peak_rss_mb  # noqa: E402
 
 
@@ -62,7 +55,7 @@ def _operations(tuids: list[str], group: str) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    parser = fleet_arguments(__doc__, devices=5000, latency_ms=50.0)
+    parser = fleet.arguments(__doc__, devices=5000, latency_ms=50.0)
     parser.add_argument("--rate-limit", type=float, default=0.0, help="emulator requests/s")
     parser.add_argument("--profile", default=None, help="write a cProfile of the worker here")
     args = parser.parse_args()
@@ -73,11 +66,11 @@ def main() -> None:
         emulator_process("--devices", str(args.devices), "--seed", "11") as emu,
     ):
         url = fresh_database(args.database_url, Path(tmp))
-        tuids = unassigned_tuids(emu, args.devices)
-        add_group(emu, "prfi00bench")
-        app = fleet_app(url, emu)
+        tuids = fleet.unassigned_tuids(emu, args.devices)
+        fleet.add_group(emu, "prfi00bench")
+        app = fleet.create_app(url, emu)
         ops = _operations(tuids, "prfi00bench")
-        ingest_as_technician(app, ops)
+        fleet.ingest_as_technician(app, ops)
         httpx.post(
             emu["control_url"] + "settings",
             json={"latency_ms": args.latency_ms, "rate_limit": args.rate_limit},
@@ -86,7 +79,7 @@ def main() -> None:
         emulator_proc = psutil.Process(emu["pid"])
         emulator_cpu_before = sum(emulator_proc.cpu_times()[:2])
 
-        worker = bench_worker(app, args.concurrency)
+        worker = fleet.worker(app, args.concurrency)
         profiler = cProfile.Profile() if args.profile else None
         cpu_before = time.process_time()
         started = time.perf_counter()

@@ -31,13 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._fleet import (  # noqa: E402
-    add_group,
-    bench_worker,
-    fleet_app,
-    fleet_arguments,
-    ingest_as_technician,
-)
+from bench import _fleet as fleet  # noqa: E402
 from bench._support import emulator_process, fresh_database, load_average  # noqa: E402
 
 PROMPT, LATE, NEVER = "prompt", "late", "never"
@@ -60,7 +54,7 @@ def _plan(tuids: list[str], rng: random.Random) -> dict[str, tuple[str, float | 
 
 
 def main() -> None:
-    parser = fleet_arguments(__doc__, devices=5000, latency_ms=10.0)
+    parser = fleet.arguments(__doc__, devices=5000, latency_ms=10.0)
     parser.add_argument("--step", type=float, default=30.0, help="largest clock move, seconds")
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
@@ -89,8 +83,8 @@ def main() -> None:
         url = fresh_database(args.database_url, Path(tmp))
         control = httpx.Client(base_url=emu["control_url"], timeout=120)
         control.post("devices", json={"tuids": tuids}).raise_for_status()
-        add_group(emu, "prfi00bench")
-        app = fleet_app(url, emu, PLATFORM_RATE_LIMIT=0)
+        fleet.add_group(emu, "prfi00bench")
+        app = fleet.create_app(url, emu, PLATFORM_RATE_LIMIT=0)
         installed_at = datetime.now(UTC)
         power = control.post(
             "power-plan", json={"devices": {t: after for t, (_, after) in plan.items()}}
@@ -106,10 +100,10 @@ def main() -> None:
             }
             for tuid in tuids
         ]
-        ingest_as_technician(app, ops)
+        fleet.ingest_as_technician(app, ops)
         control.post("settings", json={"latency_ms": args.latency_ms})
 
-        worker = bench_worker(app, args.concurrency, verify_clock=verify_now)
+        worker = fleet.worker(app, args.concurrency, verify_clock=verify_now)
         thread = threading.Thread(target=worker.run, name="bench-worker")
         sync_started = time.perf_counter()
         thread.start()

@@ -242,6 +242,7 @@ def history_page(
     ]
     with_users = any(k.field == "technician" for k in keys)
     found: list[Any] | None = None
+    rows: list[Any] = []
     position = None
     counted = matching_counted(columns_wanted, flt, with_users=with_users)
     if counted is not None:  # count and page in one reading of the ways of matching
@@ -250,8 +251,11 @@ def history_page(
         if rows and rows[0].ways_rows <= paging.COUNT_EXACT_UP_TO:
             total, exact = int(rows[0].matched), True
             found = [row[: 1 + len(keys)] for row in rows]
+        elif not rows and page == 0 and position is None:
+            total, exact, found = 0, True, []  # nothing matches
     if found is None:
-        total, exact = count_matching(flt)
+        past_bound = int(rows[0].matched) if rows else None
+        total, exact = count_matching(flt, past_bound)
         ids = matching(columns_wanted, flt, with_users=with_users, many=not exact)
         query, position = _page_query(ids, keys, page, size, cursor)
         found = list(db.session.execute(query.limit(size + 1)))

@@ -154,16 +154,21 @@ def _branches(base: Select[Any], flt: HistoryFilter) -> list[Select[Any]]:
     return [base.where(*ways) for ways in product(*_alternatives(flt))]
 
 
-def count_matching(flt: HistoryFilter) -> tuple[int, bool]:
+def count_matching(flt: HistoryFilter, past_bound: int | None = None) -> tuple[int, bool]:
     """Return how many operations the filter matches, and whether that is exact.
 
     Exact up to paging.COUNT_EXACT_UP_TO, else an estimate. The ways of matching are counted
     as a UNION ALL, which stops once past the bound, where a UNION would collect every match.
+    `past_bound`: the filter is already known to match more, at least this many.
     """
     branches = _branches(select(Operation.id.label("id")), flt)
     if len(branches) == 1:
-        return bounded_count(branches[0])
-    return bounded_count(select(union_all(*branches).subquery("ways").c.id), distinct=True)
+        query, distinct = branches[0], False
+    else:
+        query, distinct = select(union_all(*branches).subquery("ways").c.id), True
+    if past_bound is not None:
+        return paging.past_the_bound(query, past_bound, distinct=distinct)
+    return bounded_count(query, distinct=distinct)
 
 
 def matching(

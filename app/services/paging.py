@@ -167,12 +167,19 @@ def bounded_count(query: Select[Any], *, distinct: bool = False) -> tuple[int, b
     rows, found = db.session.execute(select(func.count(), counted).select_from(limited)).one()
     if rows <= cap:
         return int(found), True
+    return past_the_bound(query, int(found), distinct=distinct)
+
+
+def past_the_bound(query: Select[Any], found: int, *, distinct: bool = False) -> tuple[int, bool]:
+    """bounded_count() for a query already seen to select more than COUNT_EXACT_UP_TO rows,
+    `found` of them distinct: PostgreSQL's estimate, or SQLite's exact count."""
+    query = query.order_by(None)
     estimate = planner_estimate(query)
     if estimate is None:
         every = query.subquery()
         counted = func.count(every.c[0].distinct()) if distinct else func.count()
         return int(db.session.scalar(select(counted).select_from(every)) or 0), True
-    return max(estimate, int(found)), False
+    return max(estimate, found), False
 
 
 def planner_estimate(query: Select[Any]) -> int | None:

@@ -3,8 +3,9 @@
 Runs the real app (SQLite in a temporary folder, the Thingsee emulator, an in-process sync
 worker) with a day's worth of demo data: four technicians' installs, removals and replacements,
 a few the platform refused, a bulk retire dry run and a bulk job under way. Then takes 1280x800
-pictures of the history, a device timeline, the sync-failure inbox, the dry run reading the
-devices and its verdicts, and the progress, and 360x640 pictures of the history and the inbox.
+pictures of the fleet overview (where the console opens), the history, a device timeline, the
+sync-failure inbox, the dry run reading the devices and its verdicts, and the progress, and
+360x640 pictures of the history and the inbox.
 Run from the repository root after building the PWA (`cd pwa && npm run build`):
 
     .venv/bin/python pwa/scripts/console-screenshots.py [--lang fi] [--serve]
@@ -287,6 +288,14 @@ def screenshots(url: str, emulator: Any, spare: list[str], tmp: Path, lang: str)
         page.fill("#username", SUPERVISOR[0])
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
+        # The console opens on the fleet overview (its charts draw once their data is in).
+        expect(page.locator("main h1")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(500)
+        page.mouse.move(0, 0)
+        shoot(page, f"overview{suffix}")
+
+        page.click("[data-testid=tab-history]")
         expect(page.locator("[data-testid=history-table]")).to_be_visible()
         page.mouse.move(0, 0)
         shoot(page, f"history{suffix}")
@@ -340,6 +349,8 @@ def screenshots(url: str, emulator: Any, spare: list[str], tmp: Path, lang: str)
         mobile.fill("#username", SUPERVISOR[0])
         mobile.fill("#password", PASSWORD)
         mobile.click("button[type=submit]")
+        expect(mobile.locator("main h1")).to_be_visible()
+        mobile.click("[data-testid=tab-history]")
         expect(mobile.locator("[data-testid=history-table]")).to_be_visible()
         scroll_to(mobile, "[data-testid=history-total]")
         shoot(mobile, f"history-360{suffix}")

@@ -70,6 +70,7 @@ class FakeApi:
         self.operations: dict[str, dict[str, Any]] = {}
         self.expired = False
         self.offline = False
+        self.signed_in = False  # the browser has no session cookie until the sign-in
         self.reject_tuids = {"TSGW05ZQW95463057"}
 
     def __call__(self, route: Route) -> None:
@@ -84,7 +85,10 @@ class FakeApi:
             return self.json(
                 route, 401, {"error": {"code": "unauthenticated", "message": "Sign in."}}
             )
+        if path == "api/auth/me" and "optional=true" in request.url and not self.signed_in:
+            return self.json(route, 200, {"user": None, "csrf_token": None})
         if path == "api/auth/login" or path == "api/auth/me":
+            self.signed_in = True
             self.expired = False
             return self.json(route, 200, {"user": USER, "csrf_token": "csrf"})
         if path == "api/groups":

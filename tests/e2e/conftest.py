@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app.sync.worker import SyncWorker
@@ -57,6 +58,24 @@ class LiveServer:
     app: Flask
     emulator: EmulatorServer
     worker: SyncWorker
+
+    def operations(self) -> list[Any]:
+        """Every operation the server stored, detached from the session."""
+        from app.database import db
+        from app.models.operations import Operation
+
+        with self.app.app_context():
+            ops = list(db.session.scalars(select(Operation)))
+            db.session.expunge_all()
+            return ops
+
+    def installed_records(self, tuid: str) -> list[dict[str, Any]]:
+        """The platform's installation records that say `installed` for this device."""
+        return [
+            r
+            for r in self.emulator.state.installations(tuid)
+            if r["installation_status"] == "installed"
+        ]
 
 
 @pytest.fixture
@@ -171,14 +190,19 @@ def open_phone(playwright_instance: Any, tmp_path: Path) -> Iterator[Callable[..
 
 @pytest.fixture
 def visit(
-    technician: tuple[str, str], site_group: str, network: SwitchableNetwork
-) -> Callable[[BrowserContext], Page]:
-    """Start the technician's visit on an opened phone: signed in, at the site, SW in control."""
+    open_phone: Callable[..., BrowserContext],
+    technician: tuple[str, str],
+    site_group: str,
+    network: SwitchableNetwork,
+) -> Callable[..., tuple[BrowserContext, Page]]:
+    """Open the phone (filming this label video, if any) and start the technician's visit:
+    signed in through the switchable network, at the site, the service worker in control."""
     from tests.e2e.phone import first_page, start_visit
 
-    def _visit(phone: BrowserContext) -> Page:
+    def _visit(camera: Path | None = None) -> tuple[BrowserContext, Page]:
+        phone = open_phone("phone", camera)
         page = first_page(phone)
         start_visit(page, network.url, technician, site_group)
-        return page
+        return phone, page
 
     return _visit

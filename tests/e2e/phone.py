@@ -1,22 +1,16 @@
 """The technician's phone in browser tests: what a test does with it (sign in, switch the network
-off, open a device, install) and what it reads back (the waiting count, what reached the server).
+off, open a device, install) and what it reads on the screen (the waiting count).
 
 The fixtures that open a phone and start a visit (`open_phone`, `visit`, `network`,
-`site_group`) are in tests/e2e/conftest.py.
+`site_group`) are in tests/e2e/conftest.py; what reached the server, `LiveServer` reads.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from playwright.sync_api import BrowserContext, Page, expect
-from sqlalchemy import select
 
 from tests.e2e.network import SwitchableNetwork
 from tests.waiting import wait_until
-
-if TYPE_CHECKING:
-    from tests.e2e.conftest import LiveServer
 
 
 def go_offline(phone: BrowserContext, network: SwitchableNetwork) -> None:
@@ -74,22 +68,16 @@ def install_from_card(page: Page) -> None:
     expect(page.locator("#scan-title")).to_be_visible()
 
 
-def server_operations(live: LiveServer) -> list[Any]:
-    from app.database import db
-    from app.models.operations import Operation
-
-    with live.app.app_context():
-        ops = list(db.session.scalars(select(Operation)))
-        db.session.expunge_all()
-        return ops
-
-
-def installed_records(live: LiveServer, tuid: str) -> list[dict[str, Any]]:
-    return [
-        r
-        for r in live.emulator.state.installations(tuid)
-        if r["installation_status"] == "installed"
-    ]
+def install_offline(
+    phone: BrowserContext, page: Page, network: SwitchableNetwork, tuids: list[str]
+) -> None:
+    """Switch the network off and install each device from its card: all of them wait."""
+    go_offline(phone, network)
+    expect(page.locator(".conn-off")).to_be_visible()
+    for tuid in tuids:
+        open_device(page, tuid)
+        install_from_card(page)
+    expect_waiting(page, len(tuids))
 
 
 def label_texts(tuids: list[str]) -> list[str]:

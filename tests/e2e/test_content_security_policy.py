@@ -14,10 +14,10 @@ from typing import Any
 from playwright.sync_api import BrowserContext, Page, expect
 
 from app.security_headers import CONTENT_SECURITY_POLICY
+from tests.e2e import phone as on_phone
 from tests.e2e.conftest import LiveServer
 from tests.e2e.media import write_label_video
 from tests.e2e.network import SwitchableNetwork
-from tests.e2e.phone import expect_waiting, label_texts, server_operations
 from tests.waiting import wait_until
 
 # Runs before any page script, outside the page's CSP: records what the policy blocked.
@@ -62,16 +62,18 @@ class Watch:
 
 def test_pwa_signed_in_scanning_has_no_csp_violation(
     live_server: LiveServer,
+    technician: tuple[str, str],
+    site_group: str,
     open_phone: Callable[..., BrowserContext],
-    visit: Callable[[BrowserContext], Page],
     network: SwitchableNetwork,
     tmp_path: Path,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=2)
-    camera = write_label_video(tmp_path / "labels.y4m", label_texts(tuids))
+    camera = write_label_video(tmp_path / "labels.y4m", on_phone.label_texts(tuids))
     phone = open_phone("phone", camera)
-    watch = Watch(phone)
-    page = visit(phone)
+    watch = Watch(phone)  # before the first page loads, so sign-in is watched too
+    page = on_phone.first_page(phone)
+    on_phone.start_visit(page, network.url, technician, site_group)
     assert page.evaluate("window.__cspViolations") == []  # the recorder is in place
 
     response = page.request.get(network.url + "/")
@@ -80,8 +82,8 @@ def test_pwa_signed_in_scanning_has_no_csp_violation(
     page.check("[data-testid=batch-mode]")
     page.click("[data-testid=start-camera]")
     # Scanned (the decoder ran) and sent (the API calls pass the policy too).
-    wait_until(lambda: len(server_operations(live_server)) == 2, 60, "2 scans on the server")
-    expect_waiting(page, 0, timeout=30_000)
+    wait_until(lambda: len(live_server.operations()) == 2, 60, "2 scans on the server")
+    on_phone.expect_waiting(page, 0, timeout=30_000)
     page.reload()
     expect(page.locator("#scan-title")).to_be_visible()
     assert watch.problems(page) == []

@@ -134,3 +134,18 @@ def test_no_english_sentence_in_finnish_mode(
         desk.wait_for_load_state("networkidle")
         expect(desk.locator("main h1")).to_be_visible()
         assert english_on_screen(desk, console_words) == [], tab
+
+    # The inbox and the device timeline explain the refusal in Finnish by its code; the
+    # platform's English words are only under "Lisätiedot".
+    desk.click("[data-testid=tab-inbox]")
+    message = desk.locator("[data-testid=platform-message]").first
+    expect(message.locator("[data-testid=error-explained]")).to_contain_text("Alusta hylkäsi")
+    expect(message.locator("details summary")).to_have_text("Lisätiedot")
+    expect(message.locator("[data-testid=raw-message]")).to_contain_text("Injected failure")
+    desk.locator(".c-failure-tuid").first.click()
+    timeline = desk.locator("[data-testid=timeline]")
+    expect(timeline.locator("[data-testid=error-explained]").first).to_contain_text(
+        "Alusta hylkäsi"
+    )
+    assert english_on_screen(desk, console_words) == [], "timeline"
+    assert "Injected failure" not in timeline.inner_text()  # folded away until asked for

@@ -12,19 +12,10 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.e2e import phone as on_phone
 from tests.e2e.conftest import LiveServer
 from tests.e2e.media import write_label_video
 from tests.e2e.network import SwitchableNetwork
-from tests.e2e.phone import (
-    expect_waiting,
-    go_offline,
-    go_online,
-    install_from_card,
-    installed_records,
-    open_device,
-    server_operations,
-    waiting,
-)
 from tests.factories import platform_statuses
 from tests.waiting import wait_until
 
@@ -32,21 +23,17 @@ from tests.waiting import wait_until
 def test_undo_cancels_a_queued_action_and_undoes_a_sent_one_in_two_taps(
     live_server: LiveServer,
     site_group: str,
-    open_phone: Callable[..., BrowserContext],
-    visit: Callable[[BrowserContext], Page],
+    visit: Callable[..., tuple[BrowserContext, Page]],
     network: SwitchableNetwork,
 ) -> None:
     sent, kept_home = live_server.emulator.state.add_devices(count=2)
     before = platform_statuses(live_server.emulator, sent)
-    phone = open_phone()
-    page = visit(phone)
+    phone, page = visit()
 
     # Online: the install is synced within seconds, so Undo queues the inverse action.
-    open_device(page, sent)
-    install_from_card(page)
-    wait_until(
-        lambda: [op.state for op in server_operations(live_server)] == ["synced"], 30, "synced"
-    )
+    on_phone.open_device(page, sent)
+    on_phone.install_from_card(page)
+    wait_until(lambda: [op.state for op in live_server.operations()] == ["synced"], 30, "synced")
     page.goto(network.url + "/#/queue")
     install_item = page.locator("[data-testid=today-list] [data-testid=op]", has_text=sent)
     expect(install_item.locator("[data-state=synced]")).to_be_visible(timeout=30_000)
@@ -55,11 +42,11 @@ def test_undo_cancels_a_queued_action_and_undoes_a_sent_one_in_two_taps(
     expect(page.locator("[data-testid=toast]")).to_contain_text("Undo of")
 
     def undone() -> bool:
-        ops = {op.kind: op for op in server_operations(live_server)}
+        ops = {op.kind: op for op in live_server.operations()}
         return "undo" in ops and ops["undo"].state == "synced"
 
     wait_until(undone, 30, "the undo synced")
-    ops = {op.kind: op for op in server_operations(live_server)}
+    ops = {op.kind: op for op in live_server.operations()}
     assert ops["undo"].args["undoes"] == ops["install"].op_id
     assert ops["undo"].tuid == sent
     assert platform_statuses(live_server.emulator, sent)[-1] == before[-1]
@@ -74,75 +61,71 @@ def test_undo_cancels_a_queued_action_and_undoes_a_sent_one_in_two_taps(
 
     # Offline: Undo right after the action cancels it on the phone in one tap; it never leaves.
     page.goto(network.url + "/#/scan")
-    go_offline(phone, network)
+    on_phone.go_offline(phone, network)
     expect(page.locator(".conn-off")).to_be_visible()
-    open_device(page, kept_home)
-    install_from_card(page)
-    expect_waiting(page, 1)
+    on_phone.open_device(page, kept_home)
+    on_phone.install_from_card(page)
+    on_phone.expect_waiting(page, 1)
     page.click("[data-testid=toast-undo]")  # tap 1
     expect(page.locator("[data-testid=toast]")).to_contain_text("Cancelled")
-    expect_waiting(page, 0)
-    go_online(phone, network)
+    on_phone.expect_waiting(page, 0)
+    on_phone.go_online(phone, network)
     page.goto(network.url + "/#/queue")
     expect(page.locator("[data-testid=today-list] [data-state=cancelled]")).to_have_count(1)
     page.wait_for_timeout(2_000)
-    assert kept_home not in {op.tuid for op in server_operations(live_server)}
-    assert installed_records(live_server, kept_home) == []
+    assert kept_home not in {op.tuid for op in live_server.operations()}
+    assert live_server.installed_records(kept_home) == []
 
 
 def test_single_mode_does_not_reopen_the_card_of_the_label_just_installed(
     live_server: LiveServer,
-    open_phone: Callable[..., BrowserContext],
-    visit: Callable[[BrowserContext], Page],
+    visit: Callable[..., tuple[BrowserContext, Page]],
     tmp_path: Path,
 ) -> None:
     (tuid,) = live_server.emulator.state.add_devices(count=1)
     # The label stays in view the whole time (the video loops on it).
     camera = write_label_video(tmp_path / "one.y4m", [tuid], seconds_each=5.0, gap=0.1)
-    phone = open_phone("phone", camera)
-    page = visit(phone)
+    _, page = visit(camera)
     page.click("[data-testid=start-camera]")
     expect(page.locator("[data-testid=device-tuid]")).to_have_text(tuid, timeout=30_000)
-    install_from_card(page)
+    on_phone.install_from_card(page)
     # Back on the scan screen, the camera is on again with the same label in view.
     expect(page.locator("[data-testid=start-camera]")).to_have_count(0)
     page.wait_for_timeout(3_000)
     expect(page.locator("#scan-title")).to_be_visible()
     expect(page.locator("[data-testid=device-tuid]")).to_have_count(0)
-    wait_until(lambda: len(server_operations(live_server)) == 1, 30, "one operation")
-    assert len(installed_records(live_server, tuid)) <= 1
+    wait_until(lambda: len(live_server.operations()) == 1, 30, "one operation")
+    assert len(live_server.installed_records(tuid)) <= 1
 
 
 def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
     live_server: LiveServer,
     technician: tuple[str, str],
     site_group: str,
-    open_phone: Callable[..., BrowserContext],
-    visit: Callable[[BrowserContext], Page],
+    visit: Callable[..., tuple[BrowserContext, Page]],
     network: SwitchableNetwork,
     tmp_path: Path,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=3)
     camera = write_label_video(tmp_path / "three.y4m", tuids)
-    phone = open_phone("phone", camera)
-    page = visit(phone)
-    go_offline(phone, network)
+    phone, page = visit(camera)
+    on_phone.go_offline(phone, network)
     expect(page.locator(".conn-off")).to_be_visible()
     page.check("[data-testid=batch-mode]")
     page.click("[data-testid=start-camera]")
     items = page.locator("[data-testid=batch-item]")
     expect(items).to_have_count(3, timeout=60_000)
-    expect_waiting(page, 3)
+    on_phone.expect_waiting(page, 3)
 
     # A wrong scan is taken out of the batch with one tap; its label coming round again does
     # not put it back.
     wrong = tuids[0]
     page.locator(f"[data-testid=batch-item][data-tuid={wrong}] [data-testid=batch-remove]").click()
-    expect_waiting(page, 2)
+    on_phone.expect_waiting(page, 2)
     expect(items).to_have_count(2)
     page.wait_for_timeout(3_000)
     expect(items).to_have_count(2)
-    assert waiting(page) == 2
+    assert on_phone.waiting(page) == 2
 
     page.reload()
     expect(page.locator("#scan-title")).to_be_visible()
@@ -154,26 +137,26 @@ def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
     expect(page.locator(".batch-already")).to_have_count(2, timeout=60_000)
     expect(page.locator(".batch-already").first).to_contain_text("Already done by you")
     expect(page.locator(".batch-needs-look")).to_have_count(0)
-    assert waiting(page) >= 2
+    assert on_phone.waiting(page) >= 2
 
-    go_online(phone, network)
-    expect_waiting(page, 0, timeout=60_000)
+    on_phone.go_online(phone, network)
+    on_phone.expect_waiting(page, 0, timeout=60_000)
     wait_until(
         lambda: (
-            all(op.state == "synced" for op in server_operations(live_server))
-            and len(server_operations(live_server)) >= 2
+            all(op.state == "synced" for op in live_server.operations())
+            and len(live_server.operations()) >= 2
         ),
         60,
         "synced",
     )
-    ops = server_operations(live_server)
+    ops = live_server.operations()
     for tuid in tuids[1:]:
         assert [op.tuid for op in ops].count(tuid) == 1, tuid
-        assert len(installed_records(live_server, tuid)) == 1, tuid
+        assert len(live_server.installed_records(tuid)) == 1, tuid
 
     # Its card says so too, rather than only "Installed".
     page.click("button:has-text('Stop camera')")
-    open_device(page, tuids[1])
+    on_phone.open_device(page, tuids[1])
     expect(page.locator("[data-testid=done-by-you]")).to_contain_text(
         "Already done by you: Install into " + site_group
     )
@@ -182,8 +165,7 @@ def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
 def test_undo_of_a_device_scanned_offline_restores_what_the_worker_read_before_writing(
     live_server: LiveServer,
     site_group: str,
-    open_phone: Callable[..., BrowserContext],
-    visit: Callable[[BrowserContext], Page],
+    visit: Callable[..., tuple[BrowserContext, Page]],
     network: SwitchableNetwork,
     tmp_path: Path,
 ) -> None:
@@ -192,19 +174,16 @@ def test_undo_of_a_device_scanned_offline_restores_what_the_worker_read_before_w
     (tuid,) = live_server.emulator.state.add_devices(count=1)
     before = platform_statuses(live_server.emulator, tuid)[-1]
     camera = write_label_video(tmp_path / "one.y4m", [tuid])
-    phone = open_phone("phone", camera)
-    page = visit(phone)
-    go_offline(phone, network)
+    phone, page = visit(camera)
+    on_phone.go_offline(phone, network)
     expect(page.locator(".conn-off")).to_be_visible()
     page.check("[data-testid=batch-mode]")
     page.click("[data-testid=start-camera]")
     expect(page.locator("[data-testid=batch-item]")).to_have_count(1, timeout=60_000)
     page.click("button:has-text('Stop camera')")
-    go_online(phone, network)
-    wait_until(
-        lambda: [op.state for op in server_operations(live_server)] == ["synced"], 60, "synced"
-    )
-    (install,) = server_operations(live_server)
+    on_phone.go_online(phone, network)
+    wait_until(lambda: [op.state for op in live_server.operations()] == ["synced"], 60, "synced")
+    (install,) = live_server.operations()
     assert install.seen_status is None  # the phone did not know
 
     page.goto(network.url + "/#/queue")
@@ -219,7 +198,7 @@ def test_undo_of_a_device_scanned_offline_restores_what_the_worker_read_before_w
     expect(page.locator("[data-testid=toast]")).to_contain_text("Undo of")
 
     def undone() -> bool:
-        undos = [op for op in server_operations(live_server) if op.kind == "undo"]
+        undos = [op for op in live_server.operations() if op.kind == "undo"]
         return len(undos) == 1 and undos[0].state == "synced"
 
     wait_until(undone, 60, "the undo of a blind install synced")

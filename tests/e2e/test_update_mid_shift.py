@@ -20,17 +20,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
+from tests.e2e import phone as on_phone
 from tests.e2e.conftest import PWA_DIST, ROOT, LiveServer
 from tests.e2e.network import SwitchableNetwork
-from tests.e2e.phone import (
-    expect_waiting,
-    go_offline,
-    go_online,
-    install_from_card,
-    installed_records,
-    open_device,
-    server_operations,
-)
 from tests.waiting import wait_until
 
 DB_VERSION_JS = """() => new Promise((resolve) => {
@@ -80,26 +72,19 @@ def deploy(build: Path, served: Path) -> None:
 
 def test_update_mid_shift_keeps_the_offline_queue_and_reloads_the_old_tab(
     live_server: LiveServer,
-    open_phone: Callable[..., BrowserContext],
-    visit: Callable[[BrowserContext], Page],
+    visit: Callable[..., tuple[BrowserContext, Page]],
     network: SwitchableNetwork,
     newer_build: Path,
     served: Path,
 ) -> None:
     tuids = live_server.emulator.state.add_devices(count=3)
-    phone = open_phone()
-    page = visit(phone)
+    phone, page = visit()
     assert page.evaluate(DB_VERSION_JS) == 1
     other_tab = phone.new_page()
     other_tab.goto(network.url + "/#/queue")
     expect(other_tab.locator("#queue-title")).to_be_visible()
 
-    go_offline(phone, network)
-    expect(page.locator(".conn-off")).to_be_visible()
-    for tuid in tuids:
-        open_device(page, tuid)
-        install_from_card(page)
-    expect_waiting(page, 3)
+    on_phone.install_offline(phone, page, network, tuids)
 
     deploy(newer_build, served)
     # The connection returns, but the server refuses to take operations for now: the queue
@@ -111,11 +96,11 @@ def test_update_mid_shift_keeps_the_offline_queue_and_reloads_the_old_tab(
         route.abort()
 
     phone.route("**/api/operations**", refuse)
-    go_online(phone, network)
+    on_phone.go_online(phone, network)
     banner = page.locator("[data-testid=update-ready]")
     expect(banner).to_be_visible(timeout=60_000)
     expect(banner).to_contain_text("3 waiting actions are sent")
-    expect_waiting(page, 3)
+    on_phone.expect_waiting(page, 3)
     assert page.evaluate(DB_VERSION_JS) == 1  # still the old version: nothing was applied
 
     banner.locator("button").click()  # the technician chooses to reload now
@@ -123,7 +108,7 @@ def test_update_mid_shift_keeps_the_offline_queue_and_reloads_the_old_tab(
         "updated to a new version", timeout=30_000
     )
     assert page.evaluate(DB_VERSION_JS) == 2
-    expect_waiting(page, 3)  # the queue went through the schema upgrade intact
+    on_phone.expect_waiting(page, 3)  # the queue went through the schema upgrade intact
 
     # The tab left on the old version reloaded itself: no raw VersionError, the same queue.
     expect(other_tab.locator("[data-testid=waiting-list] [data-testid=op]")).to_have_count(
@@ -131,20 +116,20 @@ def test_update_mid_shift_keeps_the_offline_queue_and_reloads_the_old_tab(
     )
     expect(other_tab.locator("body")).not_to_contain_text("requested version")
     assert refused, "the sync was tried while the server refused"
-    assert server_operations(live_server) == []
+    assert live_server.operations() == []
 
     phone.unroute("**/api/operations**")
     page.goto(network.url + "/#/queue")
     page.click("[data-testid=send-now]")
-    expect_waiting(page, 0, timeout=60_000)
-    expect_waiting(other_tab, 0, timeout=30_000)
+    on_phone.expect_waiting(page, 0, timeout=60_000)
+    on_phone.expect_waiting(other_tab, 0, timeout=30_000)
 
     def all_synced() -> bool:
-        ops = server_operations(live_server)
+        ops = live_server.operations()
         return len(ops) == 3 and all(op.state == "synced" for op in ops)
 
     wait_until(all_synced, 60, "3 operations synced")
-    assert sorted(op.tuid for op in server_operations(live_server)) == sorted(tuids)
+    assert sorted(op.tuid for op in live_server.operations()) == sorted(tuids)
     for tuid in tuids:
-        assert len(installed_records(live_server, tuid)) == 1, tuid
+        assert len(live_server.installed_records(tuid)) == 1, tuid
     expect(other_tab.locator("[data-testid=offline-strip]")).to_have_count(0)

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.e2e import phone as on_phone
 from tests.e2e.conftest import LiveServer
 from tests.e2e.network import SwitchableNetwork
-from tests.e2e.phone import install_from_card, open_device
 from tests.e2e.test_supervisor_console import (  # noqa: F401
     DESKTOP,
     sign_in,
@@ -44,25 +44,23 @@ def _states(live: LiveServer) -> dict[str, str]:
 def test_a_verified_and_a_silent_device_on_the_phone_and_in_the_console(
     live_server: LiveServer,
     supervisor: tuple[str, str],  # noqa: F811
-    open_phone: Callable[..., BrowserContext],
-    visit: Callable[[BrowserContext], Page],
+    visit: Callable[..., tuple[BrowserContext, Page]],
     network: SwitchableNetwork,
     browser: Any,
 ) -> None:
     emulator = live_server.emulator.state
     alive, quiet = emulator.add_devices(count=2)
     emulator.power_plan({alive: None, quiet: None})  # both in their boxes, silent
-    phone = open_phone()
-    page = visit(phone)
+    phone, page = visit()
     for tuid in (alive, quiet):
-        open_device(page, tuid)
-        install_from_card(page)
+        on_phone.open_device(page, tuid)
+        on_phone.install_from_card(page)
     wait_until(lambda: len(_states(live_server)) == 2, timeout=30)
     emulator.power_on(alive)  # mounted and powered: it reports after its install
     wait_until(lambda: _states(live_server) == {alive: "verified", quiet: "silent"}, timeout=30)
 
     # The phone: each card says it, with the next step for the silent one; the queue sums up.
-    open_device(page, alive)
+    on_phone.open_device(page, alive)
     card = page.locator("[data-testid=device-verification]")
     expect(card).to_have_attribute("data-state", "verified")
     expect(page.locator("[data-testid=device-last-seen]")).not_to_have_text("never")

@@ -7,7 +7,7 @@ import { dateTime, dateTimeLong, describeAction, duration, errorText, statusName
 import { t, tMaybe } from './i18n';
 import type { Host } from './section';
 import { verificationFacts } from './verification';
-import { busy, notice, stateChip } from './widgets';
+import { busy, explainedError, notice, stateChip } from './widgets';
 
 function stepLabel(step: TimelineStep): string {
   if (step.action === 'set_status') return t('step.status', { value: statusName(step.value) });
@@ -41,7 +41,7 @@ function operationEvent(op: TimelineOperation, at: string): TemplateResult {
       ${op.seen.status || op.seen.group
         ? html`<p class="sub">${t('timelineSeen', { status: statusName(op.seen.status), group: op.seen.group ?? t('unknownValue') })}</p>`
         : nothing}
-      ${op.error ? html`<p class="c-refused">${op.error.message}</p>` : nothing}
+      ${op.error ? html`<div class="c-op-error">${explainedError(op.error.code, op.error.message)}</div>` : nothing}
       ${op.steps.length
         ? html`<ul class="c-steps" aria-label=${t('timelineSteps')}>
             ${op.steps.map(
@@ -50,7 +50,9 @@ function operationEvent(op: TimelineOperation, at: string): TemplateResult {
                 <span class="c-step-state c-step-${step.state}">${tMaybe(`stepState.${step.state}`, {}, step.state)}</span>
                 ${step.attempts > 1 ? html`<span class="sub">${t('timelineAttempts', { count: step.attempts })}</span>` : nothing}
                 ${step.completed_at ? html`<span class="sub">${dateTime(step.completed_at)}</span>` : nothing}
-                ${step.last_error && step.state !== 'done' ? html`<span class="c-refused c-block">${step.last_error}</span>` : nothing}
+                ${step.last_error && step.state !== 'done'
+                  ? html`<div class="c-block">${explainedError(step.state === 'failed' ? 'platform_rejected' : 'retrying', step.last_error)}</div>`
+                  : nothing}
               </li>`,
             )}
           </ul>`

@@ -102,12 +102,26 @@ export function empty(text: string, action?: TemplateResult): TemplateResult {
 
 /** The platform's answer in a few words: the refusal, or what the last attempt did. */
 export function platformAnswer(item: Pick<HistoryItem, 'error' | 'platform' | 'state'>): TemplateResult | string {
-  if (item.error) {
-    return html`<span class="c-refused">${item.error.message}</span>`;
-  }
+  if (item.error) return explainedError(item.error.code, item.error.message);
   const p = item.platform;
   if (!p) return t('none');
   const outcome = tMaybe(`outcome.${p.outcome}`, {}, p.outcome);
   const status = p.http_status ? ` (${p.http_status})` : '';
-  return p.message ? `${outcome}${status}: ${p.message}` : `${outcome}${status}`;
+  return p.message ? html`${outcome}${status}${rawDetails(p.message)}` : `${outcome}${status}`;
+}
+
+/** The platform's or server's own words, folded under "Details" (they are in its language). */
+export function rawDetails(raw: string | null | undefined): TemplateResult | typeof nothing {
+  const text = raw?.trim();
+  if (!text) return nothing;
+  return html`<details class="c-raw"><summary>${t('errorDetails')}</summary><span class="mono c-small" data-testid="raw-message">${text}</span></details>`;
+}
+
+/**
+ * An operation's error in the supervisor's language: a sentence chosen by its code (what
+ * happened, what to do), with the raw platform or server text under "Details".
+ */
+export function explainedError(code: string | null | undefined, raw: string | null | undefined): TemplateResult {
+  const sentence = tMaybe(`opError.${code ?? 'unknown'}`, {}, t('opError.unknown'));
+  return html`<span class="c-refused c-explained" data-testid="error-explained">${sentence}</span>${rawDetails(raw)}`;
 }
