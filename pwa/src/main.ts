@@ -10,7 +10,7 @@ import * as outbox from './core/outbox';
 import { adoptBrowserSession, csrfToken, refreshSession } from './core/session';
 import { loadPlatform } from './core/platform';
 import { loadSettings } from './core/settings';
-import { loadBatchList } from './core/batch-list';
+import { loadBatchList, loadBatchRemoved } from './core/batch-list';
 import { OutboxSync } from './core/sync';
 import { queueReportHeader, refreshQueueReport } from './core/queue-report';
 import { checkForUpdate, registerServiceWorker } from './browser/sw-bridge';
@@ -36,7 +36,7 @@ async function boot(): Promise<void> {
   // does): its banner then never pushes the screen down under the technician's thumb.
   const persistence = requestPersistentStorage();
   const persistenceSoon = Promise.race([persistence, new Promise<null>((resolve) => window.setTimeout(() => resolve(null), 300))]);
-  const [session, settings, group, groups, ops, counts, batchItems, persistenceAtStart] = await Promise.all([
+  const [session, settings, group, groups, ops, counts, batchItems, batchRemoved, persistenceAtStart] = await Promise.all([
     adoptBrowserSession(api),
     loadSettings(),
     selectedGroup(),
@@ -44,8 +44,10 @@ async function boot(): Promise<void> {
     outbox.all(),
     outbox.counts(),
     loadBatchList(),
+    loadBatchRemoved(),
     persistenceSoon,
   ]);
+  controller.undoFlow.restoreRemoved(batchRemoved);
   // The camera comes back as the technician left it (a reload, a reopened app).
   controller.cameraWanted = settings.cameraOn;
   const lang = chooseLanguage(settings.language, navigator.languages?.length ? navigator.languages : [navigator.language]);

@@ -131,6 +131,10 @@ def test_reload_keeps_the_batch_and_camera_and_own_scans_are_done_not_warnings(
     expect(page.locator("#scan-title")).to_be_visible()
     expect(items).to_have_count(2)  # the batch list survived
     expect(page.locator("[data-testid=start-camera]")).to_have_count(0)  # so did the camera
+    # ... and so did the removal: the camera, back on, reads the wrong label again.
+    page.wait_for_timeout(3_000)
+    expect(items).to_have_count(2)
+    assert on_phone.waiting(page) == 2
 
     # A new list: the technician's own earlier scans come back as done, not as warnings.
     page.get_by_role("button", name="Clear").click()

@@ -33,6 +33,18 @@ export async function saveBatchList(items: readonly BatchEntry[]): Promise<void>
   await setMeta(KEY, items.slice(0, BATCH_LIST_MAX));
 }
 
+const REMOVED_KEY = 'batch_removed';
+
+/** Return the devices taken out of the current batch (kept across reloads: see UndoFlow). */
+export async function loadBatchRemoved(): Promise<string[]> {
+  return (await getMeta<string[]>(REMOVED_KEY)) ?? [];
+}
+
+/** Store the devices taken out of the current batch. */
+export async function saveBatchRemoved(tuids: readonly string[]): Promise<void> {
+  await setMeta(REMOVED_KEY, tuids.slice(-BATCH_LIST_MAX));
+}
+
 const GONE: ReadonlySet<string> = new Set(['cancelled', 'discarded']);
 
 /** The device's newest action on this phone that still counts, if it is this user's. */

@@ -4,7 +4,7 @@
 
 import * as outbox from '../core/outbox';
 import { undoAction, undoable, type UndoRefusal } from '../core/undo';
-import { saveBatchList } from '../core/batch-list';
+import { saveBatchList, saveBatchRemoved } from '../core/batch-list';
 import { t } from './i18n';
 import { describeOp } from './format';
 import { getState, update, type MessageAction } from './state';
@@ -27,7 +27,10 @@ const REFUSAL_KEYS: Record<UndoRefusal, Parameters<typeof t>[0]> = {
 };
 
 export class UndoFlow {
-  /** Devices taken out of this batch: the camera reading their label again does not re-add them. */
+  /**
+   * Devices taken out of this batch: the camera reading their label again does not re-add them.
+   * Stored, because after a reload the camera comes back on with the same labels in view.
+   */
   private readonly removed = new Set<string>();
 
   constructor(private readonly host: UndoHost) {}
@@ -37,9 +40,20 @@ export class UndoFlow {
     return this.removed.has(tuid);
   }
 
+  /** The removed devices stored by an earlier page (a reload, a reopened app). */
+  restoreRemoved(tuids: readonly string[]): void {
+    for (const tuid of tuids) this.removed.add(tuid);
+  }
+
   /** A new batch: nothing is removed from it yet. */
   newBatch(): void {
     this.removed.clear();
+    void saveBatchRemoved([]);
+  }
+
+  private async markRemoved(tuid: string): Promise<void> {
+    this.removed.add(tuid);
+    await saveBatchRemoved([...this.removed]);
   }
 
   /** The "Undo" button for an action just queued (toast, batch list). */
@@ -80,10 +94,10 @@ export class UndoFlow {
     const item = getState().scan.items.find((i) => i.tuid === tuid);
     if (!item) return;
     if (item.opId && item.outcome === 'queued') {
-      if (await this.undo(item.opId)) this.removed.add(tuid);
+      if (await this.undo(item.opId)) await this.markRemoved(tuid);
       return;
     }
-    this.removed.add(tuid);
+    await this.markRemoved(tuid);
     await this.setItems(getState().scan.items.filter((i) => i.tuid !== tuid));
   }
 
