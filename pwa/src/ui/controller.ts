@@ -52,13 +52,22 @@ export class Controller {
 
   // ---- data refresh -------------------------------------------------------------------------
 
-  /** Re-read what the views show from the core. */
-  async refresh(topics: ReadonlySet<string> = new Set(['outbox', 'session', 'settings', 'groups'])): Promise<void> {
+  private refreshing: Promise<void> = Promise.resolve();
+
+  /**
+   * Re-read what the views show from the core. One re-read at a time, in the order asked: two
+   * running side by side could finish out of order, and a slow one (settings, groups) would then
+   * put back the queue as it was before a faster one read it, e.g. "accepted" over "synced",
+   * with no later change to correct it.
+   */
+  refresh(topics: ReadonlySet<string> = new Set(['outbox', 'session', 'settings', 'groups'])): Promise<void> {
+    const run = this.refreshing.then(() => this.reread(topics));
+    this.refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reread(topics: ReadonlySet<string>): Promise<void> {
     const patch: Partial<ReturnType<typeof getState>> = {};
-    if (topics.has('outbox')) {
-      patch.ops = await outbox.all();
-      patch.counts = await outbox.counts();
-    }
     if (topics.has('session')) patch.session = await loadSession();
     if (topics.has('settings')) {
       await loadPlatform();
@@ -66,6 +75,11 @@ export class Controller {
       patch.selectedGroup = await selectedGroup();
     }
     if (topics.has('groups')) patch.groups = await cachedGroups();
+    if (topics.has('outbox')) {
+      // Last, so what is shown is as fresh as this re-read can make it.
+      patch.ops = await outbox.all();
+      patch.counts = await outbox.counts();
+    }
     update(patch);
   }
 
