@@ -98,6 +98,20 @@ class Phone:
         return str(items[0]["state"]) if items else None
 
 
+def three_synced_installs(live: LiveServer, technician: tuple[str, str]) -> list[str]:
+    """Three devices a technician installed into prfi00e2esite, synced; their TUIDs."""
+    from app.platform.provider import current_platform
+    from app.services.groups import create_group
+
+    with live.app.app_context():
+        create_group(current_platform(), "prfi00e2esite", "E2E site")
+    tuids = live.emulator.state.add_devices(count=3)
+    phone = Phone(live, technician)
+    ops = [phone.send("install", tuid, group_id="prfi00e2esite") for tuid in tuids]
+    wait_until(lambda: all(phone.state(op) == "synced" for op in ops), what="installs synced")
+    return tuids
+
+
 def statuses(live: LiveServer, tuid: str) -> list[str]:
     return [r["installation_status"] for r in live.emulator.state.installation_history(tuid)]
 
@@ -214,15 +228,7 @@ def test_history_filters_and_csv_link(
     technician: tuple[str, str],
     console: Page,
 ) -> None:
-    from app.platform.provider import current_platform
-    from app.services.groups import create_group
-
-    with live_server.app.app_context():
-        create_group(current_platform(), "prfi00e2esite", "E2E site")
-    tuids = live_server.emulator.state.add_devices(count=3)
-    phone = Phone(live_server, technician)
-    ops = [phone.send("install", tuid, group_id="prfi00e2esite") for tuid in tuids]
-    wait_until(lambda: all(phone.state(op) == "synced" for op in ops), what="installs synced")
+    tuids = three_synced_installs(live_server, technician)
     page = console
 
     sign_in(page, live_server.url, supervisor)
@@ -454,15 +460,7 @@ def test_the_overview_reads_on_a_360_px_phone(
     technician: tuple[str, str],
     browser: Any,
 ) -> None:
-    from app.platform.provider import current_platform
-    from app.services.groups import create_group
-
-    with live_server.app.app_context():
-        create_group(current_platform(), "prfi00e2esite", "E2E site")
-    tuids = live_server.emulator.state.add_devices(count=3)
-    phone = Phone(live_server, technician)
-    ops = [phone.send("install", tuid, group_id="prfi00e2esite") for tuid in tuids]
-    wait_until(lambda: all(phone.state(op) == "synced" for op in ops), what="installs synced")
+    three_synced_installs(live_server, technician)
 
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-GB")
     context.set_default_timeout(20_000)
