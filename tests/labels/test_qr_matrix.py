@@ -329,6 +329,32 @@ def test_weak_flips_beyond_error_capacity_decode_through_chase_retries(
     assert read_grid(grid) == "TSPR03"
 
 
+@pytest.mark.parametrize(
+    ("version", "level", "erased"), [(2, "Q", 0), (2, "Q", 9), (3, "H", 6), (1, "M", 0)]
+)
+def test_decodes_that_leave_less_than_the_margin_unused_are_refused(
+    version: int, level: str, erased: int
+) -> None:
+    """Reed-Solomon alone would correct these; the margin check must refuse the tight ones."""
+    code = make("TSPR03", version, LEVELS[level], 2)
+    for members, nsym in blocks(version, LEVELS[level]):
+        rng = random.Random(nsym * 100 + erased)
+        chosen = rng.sample(members, len(members))
+        gone = {codeword_modules(version, 2, i)[0] for i in chosen[:erased]}
+        errors = (capacity(nsym) - erased) // 2
+        assert 2 * (errors + 1) + erased <= nsym  # still within what RS itself can correct
+        for count, expected in ((errors, "TSPR03"), (errors + 1, None)):
+            wrong = set()
+            for i in chosen[erased : erased + count]:
+                wrong.update(codeword_modules(version, 2, i))
+            grid = erase(soft(code), gone)
+            grid = [
+                [-v if (r, c) in wrong else v for c, v in enumerate(row)]
+                for r, row in enumerate(grid)
+            ]
+            assert read_grid(grid, max_tries=1) == expected, (nsym, erased, count)
+
+
 def test_sure_flips_beyond_capacity_never_give_a_wrong_text() -> None:
     codes = [
         ("TSPR03", 1, "L", 0),
@@ -402,3 +428,8 @@ def test_transposed_and_mirrored_grids_do_not_crash() -> None:
         ]
         for variant in variants:
             assert read_grid(variant) in (None, text)
+
+
+def test_the_margin_keeps_miscorrection_negligible() -> None:
+    # a hopeless block passes one attempt with odds of about 256 ** -margin (see the module doc)
+    assert qr_matrix._RS_MARGIN >= 3
