@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from app.labels import grid
 from app.labels.photo import Photo
 from app.labels.prepare import (
     chained,
@@ -20,7 +21,7 @@ from app.labels.prepare import (
     upright,
 )
 from app.labels.readers import Reader, zbar
-from app.labels.views import LOOSE, WIDE, View, frame, spots, turns
+from app.labels.views import LOOSE, WIDE, View, frame, joined, leading, spots, turns
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,15 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("spots 500 wide deblur", spots(500, {"deblur": deblur(6)}, margin=WIDE)),
     Step("frame 1000 threshold", frame(1000, threshold, "threshold"), whole_frame=True),
+    Step(
+        "grid: spots 400, small, least channel",
+        joined(
+            leading(2, spots(400, {"grey": None}, margin=LOOSE)),
+            leading(2, spots(400, {"grey": None}, margin=LOOSE, locate_px=2000)),
+            leading(2, spots(400, {"grey": None}, margin=LOOSE, least_channel=True)),
+        ),
+        read=grid.read,
+    ),
     Step(
         "small spots 250",
         spots(250, {"grey": None, "sharpen": sharpen}, margin=LOOSE, locate_px=2000),

@@ -9,13 +9,15 @@ Orientation: soft[0][0] is the top-left module of the top-left finder pattern, r
 columns go right (the code as printed, not mirrored); the caller fixes rotation and mirroring.
 
 Safety over reach: a false read is far worse than no read. A block decode is accepted only if
-`2 * errors + erasures <= nsym - _RS_MARGIN` and the corrected block is a codeword; the data
-must then parse exactly, including the terminator, the zero bits and the 0xEC/0x11 pad bytes.
-With a margin of 3 check symbols, a block that is really beyond repair passes one decode
-attempt with probability about 256**-3 (6e-8; the pure-erasure case dominates, every corrected
-error adds another factor of about n/256), so even 12 Chase attempts for each of 3 format
-candidates stay near 2e-6 per hopeless block before the data checks. A margin of 2 would be
-1.5e-5 per attempt and 5e-4 per hopeless block, too high for a camera loop reading many frames.
+the corrected block is a codeword and `2 * errors + erasures <= nsym - margin`; the data must
+then parse exactly, including the terminator, the zero bits and the 0xEC/0x11 pad bytes.
+The margin is 3 check symbols, less one for each pad byte the block's data ends in (a short
+label text in a level-M code leaves several): a block that is really beyond repair passes one
+decode attempt with odds of about 256**-3 (6e-8; every corrected error adds another factor of
+about n/256), and a pad byte it must also reproduce exactly is worth the same 256**-1 as a
+check symbol held back. So even 12 Chase attempts for each of 3 format candidates stay near
+2e-6 per hopeless block before the other data checks. A margin of 2 would be 1.5e-5 per
+attempt and 5e-4 per hopeless block, too high for a camera loop reading many frames.
 """
 
 import math
@@ -27,7 +29,7 @@ import qrcode.util
 import reedsolo
 
 _MIN_VERSION, _MAX_VERSION = 1, 10
-_RS_MARGIN = 3  # check symbols kept unused by every accepted block decode (see module doc)
+_RS_MARGIN = 3  # check symbols (or verified pad bytes) an accepted block keeps (see module doc)
 _FORMAT_MIN_SCORE = 0.2  # normalised correlation the best format word needs at least
 _FORMAT_CLOSE = 0.25  # further candidates must score within this of the best one
 _FORMAT_CANDIDATES = 3
@@ -238,29 +240,40 @@ def _read_with_format(
         confidence.append(lowest)
         erased.append(lowest == 0.0)
     data = bytearray()
+    spares: list[tuple[int, int]] = []  # per block: (check symbols left unused, data end)
     for indexes, data_count in _blocks(version, level):
-        block = _decode_block(
+        decoded = _decode_block(
             [values[i] for i in indexes],
             [confidence[i] for i in indexes],
             [erased[i] for i in indexes],
             len(indexes) - data_count,
             max_tries,
         )
-        if block is None:
+        if decoded is None:
             return None
+        block, spare = decoded
         data += block[:data_count]
+        spares.append((spare, len(data)))
     try:
-        return _decode_data(bytes(data), version)
+        text, pads_from = _decode_data(bytes(data), version)
     except _Malformed:
         return None
+    start = 0
+    for spare, end in spares:
+        pads = max(0, end - max(start, pads_from))  # pad bytes this block's data ends in
+        if spare + pads < _RS_MARGIN:
+            return None
+        start = end
+    return text
 
 
 def _decode_block(
     word: list[int], confidence: list[float], erased: list[bool], nsym: int, max_tries: int
-) -> bytes | None:
+) -> tuple[bytes, int] | None:
     """Errors-and-erasures decode with Chase retries: erase the least confident codewords too,
-    a growing number of them per attempt, never beyond what the safety margin allows."""
-    limit = nsym - _RS_MARGIN
+    a growing number of them per attempt. Returns the block and the check symbols it left
+    unused (the caller holds that against the margin, with the pad bytes it verified)."""
+    limit = nsym
     known = [i for i, gone in enumerate(erased) if gone]
     if len(known) > limit:
         return None
@@ -283,7 +296,7 @@ def _decode_block(
             continue
         if not all(codec.check(full)):
             continue
-        return bytes(full)
+        return bytes(full), limit - 2 * errors - len(erase)
     return None
 
 
@@ -306,7 +319,8 @@ class _Bits:
         return (self.value >> (self.size - self.pos)) & ((1 << count) - 1)
 
 
-def _decode_data(data: bytes, version: int) -> str:
+def _decode_data(data: bytes, version: int) -> tuple[str, int]:
+    """The text, and where its pad bytes start."""
     bits = _Bits(data)
     size_class = 0 if version <= 9 else 1 if version <= 26 else 2
     parts: list[str] = []
@@ -345,7 +359,7 @@ def _decode_data(data: bytes, version: int) -> str:
     for i, byte in enumerate(data[bits.pos // 8 :]):
         if byte != _PAD[i % 2]:
             raise _Malformed("bad pad byte")
-    return "".join(parts)
+    return "".join(parts), bits.pos // 8
 
 
 def _flush(pending: bytearray, parts: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from PIL import Image
 
@@ -141,6 +142,15 @@ def spot_crops(
 def turns(prepare: Prepare) -> dict[str, Prepare | None]:
     """The preparation, then every quarter turn's worth of angles 15 degrees apart."""
     return {f"{prepare.__name__}+turn{angle}": turned(angle, prepare) for angle in range(0, 90, 15)}
+
+
+def leading(count: int, part: Views) -> Views:
+    """Only the first `count` views of a views function (the likeliest spots)."""
+
+    def views(photo: Photo) -> Iterator[View]:
+        yield from islice(part(photo), count)
+
+    return views
 
 
 def joined(*parts: Views) -> Views:

@@ -44,9 +44,39 @@ def soft(code: qrcode.QRCode) -> Grid:
     return [[1.0 if dark else -1.0 for dark in row] for row in code.modules]
 
 
-def capacity(nsym: int) -> int:
-    """Erasures a block may have and still be accepted: all check symbols but the margin."""
-    return nsym - qr_matrix._RS_MARGIN
+def pads_per_block(code: qrcode.QRCode, version: int, level: int) -> list[int]:
+    """How many 0xEC/0x11 pad bytes end each block's data, worked out as qrcode writes them."""
+    buffer = qrcode.util.BitBuffer()
+    for data in code.data_list:
+        buffer.put(data.mode, 4)
+        buffer.put(len(data), qrcode.util.length_in_bits(data.mode, version))
+        data.write(buffer)
+    spec = qrcode.base.rs_blocks(version, level)
+    limit = sum(b.data_count for b in spec) * 8
+    pads_from = math.ceil((len(buffer) + min(4, limit - len(buffer))) / 8)
+    pads, start = [], 0
+    for block in spec:
+        end = start + block.data_count
+        pads.append(max(0, end - max(start, pads_from)))
+        start = end
+    return pads
+
+
+def capacities(code: qrcode.QRCode, version: int, level: int) -> list[int]:
+    """Erasures each block may have and still be accepted: all its check symbols but the
+    margin, which each pad byte the block's data ends in lowers by one."""
+    return [
+        nsym - max(0, qr_matrix._RS_MARGIN - pads)
+        for (_, nsym), pads in zip(
+            blocks(version, level), pads_per_block(code, version, level), strict=True
+        )
+    ]
+
+
+def filling(version: int, level: int) -> str:
+    """A byte-mode text that fills the code's data exactly: no pad bytes, the whole margin."""
+    data = sum(b.data_count for b in qrcode.base.rs_blocks(version, level))
+    return ("tspr03kurzq909lb7" * 10)[: data - 2]
 
 
 @cache
@@ -263,7 +293,7 @@ def test_glare_disc_up_to_the_erasure_capacity_decodes_and_beyond_it_does_not(
     code = make(text, version, LEVELS[level], mask)
     n = len(code.modules)
     row, col = centre[0] * (n - 1), centre[1] * (n - 1)
-    caps = [capacity(nsym) for _, nsym in blocks(version, LEVELS[level])]
+    caps = capacities(code, version, LEVELS[level])
     within = beyond = None
     radius = 0.5
     while beyond is None:
@@ -291,7 +321,7 @@ def test_a_fifth_of_the_codewords_erased_decodes_where_hard_decisions_cannot(see
     [(members, nsym)] = blocks(version, level)  # one block: 44 data + 26 check codewords
     rng = random.Random(seed)
     chosen = rng.sample(members, round(0.2 * len(members)))
-    assert nsym // 2 < len(chosen) <= capacity(nsym)
+    assert nsym // 2 < len(chosen) <= capacities(code, version, level)[0]
     glare = {m for i in chosen for m in rng.sample(codeword_modules(version, mask, i), 3)}
     assert read_grid(erase(soft(code), glare)) == TEXTS[1]
     # the same codewords read as sure but wrong values: beyond what error correction can fix
@@ -319,8 +349,9 @@ def test_weak_flips_beyond_error_capacity_decode_through_chase_retries(
     code = make("TSPR03", version, LEVELS[level], mask)
     rng = random.Random(version * 10 + mask)
     flips = set()
-    for members, nsym in blocks(version, LEVELS[level]):
-        count = min(nsym // 2 + 1, capacity(nsym))  # more than plain decoding can correct
+    caps = capacities(code, version, LEVELS[level])
+    for (members, nsym), cap in zip(blocks(version, LEVELS[level]), caps, strict=True):
+        count = min(nsym // 2 + 1, cap)  # more than plain decoding can correct
         assert 2 * count > nsym - qr_matrix._RS_MARGIN
         for index in rng.sample(members, count):
             flips.add(rng.choice(codeword_modules(version, mask, index)))
@@ -335,15 +366,18 @@ def test_weak_flips_beyond_error_capacity_decode_through_chase_retries(
 def test_decodes_that_leave_less_than_the_margin_unused_are_refused(
     version: int, level: str, erased: int
 ) -> None:
-    """Reed-Solomon alone would correct these; the margin check must refuse the tight ones."""
-    code = make("TSPR03", version, LEVELS[level], 2)
+    """Reed-Solomon alone would correct these; the margin check must refuse the tight ones.
+    The text fills the code, so no pad byte lowers the margin."""
+    text = filling(version, LEVELS[level])
+    code = make(text, version, LEVELS[level], 2)
+    assert set(pads_per_block(code, version, LEVELS[level])) == {0}
     for members, nsym in blocks(version, LEVELS[level]):
         rng = random.Random(nsym * 100 + erased)
         chosen = rng.sample(members, len(members))
         gone = {codeword_modules(version, 2, i)[0] for i in chosen[:erased]}
-        errors = (capacity(nsym) - erased) // 2
+        errors = (nsym - qr_matrix._RS_MARGIN - erased) // 2
         assert 2 * (errors + 1) + erased <= nsym  # still within what RS itself can correct
-        for count, expected in ((errors, "TSPR03"), (errors + 1, None)):
+        for count, expected in ((errors, text), (errors + 1, None)):
             wrong = set()
             for i in chosen[erased : erased + count]:
                 wrong.update(codeword_modules(version, 2, i))
@@ -381,7 +415,7 @@ def test_sure_flips_beyond_capacity_never_give_a_wrong_text() -> None:
         result = read_grid(grid)
         assert result in (None, text), (trial, result)
         hits = damaged_per_block(version, LEVELS[level], mask, flips)
-        caps = [capacity(nsym) for _, nsym in blocks(version, LEVELS[level])]
+        caps = capacities(code, version, LEVELS[level])
         if any(h > cap for h, cap in zip(hits, caps, strict=True)):
             assert result is None, (trial, hits)
             outcomes["beyond"] += 1
@@ -433,3 +467,22 @@ def test_transposed_and_mirrored_grids_do_not_crash() -> None:
 def test_the_margin_keeps_miscorrection_negligible() -> None:
     # a hopeless block passes one attempt with odds of about 256 ** -margin (see the module doc)
     assert qr_matrix._RS_MARGIN >= 3
+
+
+def test_pad_bytes_stand_in_for_the_margin() -> None:
+    """A short label text leaves pad bytes the decode must reproduce exactly, so its block may
+    spend every check symbol; a text that fills the code keeps the whole margin back."""
+    version, level, mask = 2, ERROR_CORRECT_M, 5
+    [(members, nsym)] = blocks(version, level)  # one block: 28 data + 16 check codewords
+    short = make(TEXTS[0], version, level, mask)
+    assert pads_per_block(short, version, level) == [8]
+    full = make(filling(version, level), version, level, mask)
+    assert pads_per_block(full, version, level) == [0]
+    rng = random.Random(5)
+    for _ in range(5):
+        chosen = rng.sample(members, nsym)
+        glare = {codeword_modules(version, mask, i)[0] for i in chosen}
+        assert read_grid(erase(soft(short), glare)) == TEXTS[0]
+        assert read_grid(erase(soft(full), glare)) is None
+        fewer = {codeword_modules(version, mask, i)[0] for i in chosen[: nsym - 3]}
+        assert read_grid(erase(soft(full), fewer)) == filling(version, level)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
+from app.labels import grid
 from app.labels.cascade import STEPS, Step
 from app.labels.decoder import decode_image
 from app.labels.photo import Photo
@@ -20,8 +21,11 @@ def test_zbar_reads_a_clean_code_and_nothing_from_a_blank() -> None:
     assert zbar(Image.new("L", (300, 300), 255)) == []
 
 
-def test_every_shipped_step_reads_with_zbar() -> None:
-    assert {step.read for step in STEPS} == {zbar}
+def test_shipped_steps_read_with_zbar_and_one_with_the_grid_reader() -> None:
+    readers = [step.read for step in STEPS]
+    assert set(readers) == {zbar, grid.read}
+    assert readers.count(grid.read) == 1
+    assert readers.index(grid.read) > 5  # after the cheap zbar steps: it is for what they miss
 
 
 def test_a_view_is_scanned_once_per_reader_not_once() -> None:

@@ -1,0 +1,418 @@
+"""Our own QR sampler, for the codes zbar gives up on: find the finder patterns, map the module
+grid, and hand a soft value per module (with the modules glare has burnt out marked unknown) to
+qr_matrix.read_grid, whose Reed-Solomon decoding corrects erased codewords twice as well as
+errors.
+
+zbar turns every module black or white before correcting: a glare highlight saturating a fifth
+of a big, sharp code is then a fifth of wrong modules, past what level M corrects. Here the
+modules under the highlight are *unknown*, and the least certain ones (a washed-out halo, a
+blurred edge) are tried as unknown in turn.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from PIL import Image, ImageChops, ImageFilter
+
+from app.labels.qr_matrix import read_grid
+
+Point = tuple[float, float]
+
+_RUNS = re.compile(rb"\x00+|\xff+")
+SATURATED = 251  # a pixel this bright inside a code is taken as the sensor's full scale
+MAX_GRIDS = 16  # module grids read per view at most: bounds the time a view without a code costs
+_MIN_UNIT = 1.5  # px a module, at least, for a finder to be told from noise
+
+
+@dataclass
+class Finder:
+    """A finder pattern candidate: its centre, its module size, and how many scans crossed it."""
+
+    x: float
+    y: float
+    unit: float
+    hits: int = 1
+
+
+def read(image: Image.Image) -> list[str]:
+    """Return the text of the QR code in a greyscale crop, or nothing (a cascade Reader)."""
+    grey = image if image.mode == "L" else image.convert("L")
+    sets = list(_binarisations(grey))
+    triples = [t for finders in sets for t in _triples(finders)]
+    # glare can burn out a finder: guess it from the other two, after the found ones
+    triples += [t for finders in sets for t in _guessed_triples(finders)]
+    tries = 0
+    for triple in triples:
+        for soft in _grids(grey, *triple):
+            text = read_grid(soft)
+            if text is not None:
+                return [text]
+            tries += 1
+            if tries >= MAX_GRIDS:
+                return []
+    return []
+
+
+def _binarisations(grey: Image.Image) -> Iterator[list[Finder]]:
+    """Finder candidates in black/white copies against local means of three window sizes."""
+    seen: list[list[Finder]] = []
+    for divisor in (20, 10, 5):
+        radius = max(3, max(grey.size) // divisor)
+        mean = grey.filter(ImageFilter.BoxBlur(radius))
+        # dark where the pixel is below its neighbourhood's mean (a little margin against noise)
+        diff = ImageChops.subtract(mean, grey, 1.0, 0)
+        black = diff.point(lambda v: 0 if v > 6 else 255)
+        finders = _finders(black)
+        if len(finders) >= 2 and not any(_same(finders, other) for other in seen):
+            seen.append(finders)
+            yield finders
+
+
+def _same(a: list[Finder], b: list[Finder]) -> bool:
+    return len(a) == len(b) and all(
+        abs(p.x - q.x) < p.unit and abs(p.y - q.y) < p.unit for p, q in zip(a, b, strict=True)
+    )
+
+
+def _pattern(runs: Sequence[int]) -> float | None:
+    """The module size if five runs (dark, light, dark, light, dark) go 1:1:3:1:1, else None."""
+    total = sum(runs)
+    unit = total / 7
+    if unit < _MIN_UNIT:
+        return None
+    slack = unit * 0.7
+    if all(abs(runs[i] - unit) < slack for i in (0, 1, 3, 4)) and abs(runs[2] - 3 * unit) < (
+        2.2 * slack
+    ):
+        return unit
+    return None
+
+
+def _line_hits(line: bytes) -> Iterator[tuple[float, float]]:
+    """(centre, unit) of every 1:1:3:1:1 crossing along one row or column of a black/white copy."""
+    runs = [(m.start(), m.end() - m.start(), line[m.start()] == 0) for m in _RUNS.finditer(line)]
+    for i in range(len(runs) - 4):
+        if not runs[i][2]:
+            continue
+        five = [runs[i + k][1] for k in range(5)]
+        unit = _pattern(five)
+        if unit is not None:
+            start, length, _ = runs[i + 2]
+            yield start + length / 2, unit
+
+
+def _cross(column: bytes, y: int) -> tuple[float, float] | None:
+    """Check a row's crossing down its column: the centre and unit of the pattern around y."""
+    runs = [
+        (m.start(), m.end() - m.start(), column[m.start()] == 0) for m in _RUNS.finditer(column)
+    ]
+    for i, (start, length, dark) in enumerate(runs):
+        if start <= y < start + length:
+            if not dark or i < 2 or i + 2 >= len(runs):
+                return None
+            unit = _pattern([runs[i + k][1] for k in range(-2, 3)])
+            return None if unit is None else (start + length / 2, unit)
+    return None
+
+
+def _finders(black: Image.Image) -> list[Finder]:
+    """Candidates crossed both ways, merged; the most often crossed first."""
+    width, height = black.size
+    rows = black.tobytes()
+    columns = black.transpose(Image.Transpose.TRANSPOSE).tobytes()
+    found: list[Finder] = []
+    for y in range(0, height, 2):
+        for x, unit in _line_hits(rows[y * width : (y + 1) * width]):
+            column = columns[round(x) * height : (round(x) + 1) * height]
+            down = _cross(column, y)
+            if down is None or not 0.6 < down[1] / unit < 1.6:
+                continue
+            cy, unit_y = down
+            _merge(found, Finder(x, cy, (unit + unit_y) / 2))
+    found.sort(key=lambda f: f.hits, reverse=True)
+    return [f for f in found if f.hits >= 2][:8]
+
+
+def _merge(found: list[Finder], new: Finder) -> None:
+    for f in found:
+        if abs(f.x - new.x) < 2 * f.unit and abs(f.y - new.y) < 2 * f.unit:
+            n = f.hits
+            f.x = (f.x * n + new.x) / (n + 1)
+            f.y = (f.y * n + new.y) / (n + 1)
+            f.unit = (f.unit * n + new.unit) / (n + 1)
+            f.hits = n + 1
+            return
+    found.append(new)
+
+
+def _triples(finders: list[Finder]) -> Iterator[tuple[Finder, Finder, Finder]]:
+    """(top-left, top-right, bottom-left) triples that could be one code's finders, best first."""
+    scored: list[tuple[float, tuple[Finder, Finder, Finder]]] = []
+    n = len(finders)
+    for i in range(n):
+        for j in range(n):
+            for k in range(j + 1, n):
+                if i in (j, k):
+                    continue
+                a, b, c = finders[i], finders[j], finders[k]
+                ab = (b.x - a.x, b.y - a.y)
+                ac = (c.x - a.x, c.y - a.y)
+                la, lc = math.hypot(*ab), math.hypot(*ac)
+                if min(la, lc) < 7 * a.unit or not 0.7 < la / lc < 1.43:
+                    continue
+                cos = (ab[0] * ac[0] + ab[1] * ac[1]) / (la * lc)
+                if abs(cos) > 0.4:
+                    continue
+                units = (a.unit, b.unit, c.unit)
+                if max(units) / min(units) > 1.6:
+                    continue
+                a, b, c = _oriented(a, b, c)
+                score = a.hits + b.hits + c.hits - 20 * abs(cos) - 10 * abs(math.log(la / lc))
+                scored.append((score, (a, b, c)))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    for _, triple in scored[:4]:
+        yield triple
+
+
+def _oriented(a: Finder, b: Finder, c: Finder) -> tuple[Finder, Finder, Finder]:
+    """(corner, right, down): with y growing down, `right` is clockwise of `down` from a."""
+    if (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x) < 0:
+        return a, c, b
+    return a, b, c
+
+
+def _guessed_triples(finders: list[Finder]) -> Iterator[tuple[Finder, Finder, Finder]]:
+    """Triples with one finder guessed from two found ones: the two are a side of the code
+    (either one the corner, the third on either side) or its diagonal (the corner on either
+    side). Wrong guesses cost a read that fails its checks."""
+    for i, p in enumerate(finders[:4]):
+        for q in finders[i + 1 : 4]:
+            if not 0.7 < p.unit / q.unit < 1.43:
+                continue
+            dx, dy = q.x - p.x, q.y - p.y
+            if math.hypot(dx, dy) < 10 * p.unit:
+                continue
+            unit = (p.unit + q.unit) / 2
+            for corner, other, sign in ((p, q, 1), (p, q, -1), (q, p, 1), (q, p, -1)):
+                ox, oy = other.x - corner.x, other.y - corner.y
+                third = Finder(corner.x - sign * oy, corner.y + sign * ox, unit, 0)
+                yield _oriented(corner, other, third)
+            mx, my = (p.x + q.x) / 2, (p.y + q.y) / 2
+            for sign in (1, -1):
+                corner = Finder(mx - sign * dy / 2, my + sign * dx / 2, unit, 0)
+                yield _oriented(corner, p, q)
+
+
+def _grids(grey: Image.Image, a: Finder, b: Finder, c: Finder) -> Iterator[list[list[float]]]:
+    """Soft module grids for the versions the finders' spacing allows, and for each, the
+    bottom-right alignment pattern where it was found and where the parallelogram puts it."""
+    unit = (a.unit + b.unit + c.unit) / 3
+    span = (math.hypot(b.x - a.x, b.y - a.y) + math.hypot(c.x - a.x, c.y - a.y)) / 2
+    estimate = (span / unit + 7 - 17) / 4
+    # blur widens a finder's dark rings, so its module size is a guess: one version either side
+    centre = round(estimate)
+    versions = sorted(
+        (v for v in range(centre - 1, centre + 2) if 1 <= v <= 10), key=lambda v: abs(v - estimate)
+    )
+    for version in versions:
+        size = 17 + 4 * version
+        known = [
+            ((3.5, 3.5), (a.x, a.y)),
+            ((size - 3.5, 3.5), (b.x, b.y)),
+            ((3.5, size - 3.5), (c.x, c.y)),
+        ]
+        affine = _affine(known)
+        corner = _apply(affine, size - 6.5, size - 6.5)
+        guesses = [corner]
+        if version >= 2:
+            found = _alignment(grey, affine, size)
+            if found is not None:
+                guesses.insert(0, found)
+        for guess in guesses:
+            mapping = _homography([*known, ((size - 6.5, size - 6.5), guess)])
+            yield _soft(_module_values(grey, mapping, size), size)
+
+
+Mapping = tuple[float, float, float, float, float, float, float, float]  # module units -> pixels
+
+
+def _apply(h: Mapping, u: float, v: float) -> Point:
+    w = h[6] * u + h[7] * v + 1.0
+    return (h[0] * u + h[1] * v + h[2]) / w, (h[3] * u + h[4] * v + h[5]) / w
+
+
+def _affine(known: Sequence[tuple[Point, Point]]) -> Mapping:
+    """The affine map taking three grid points (module units) to their image points."""
+    (u0, v0), (x0, y0) = known[0]
+    (u1, _), (x1, y1) = known[1]
+    (_, v2), (x2, y2) = known[2]
+    du, dv = u1 - u0, v2 - v0
+    ax, ay = (x1 - x0) / du, (y1 - y0) / du
+    bx, by = (x2 - x0) / dv, (y2 - y0) / dv
+    return (ax, bx, x0 - ax * u0 - bx * v0, ay, by, y0 - ay * u0 - by * v0, 0.0, 0.0)
+
+
+def _homography(pairs: Sequence[tuple[Point, Point]]) -> Mapping:
+    """The projective map taking four grid points (module units) to their image points."""
+    rows: list[list[float]] = []
+    for (u, v), (x, y) in pairs:
+        rows.append([u, v, 1.0, 0.0, 0.0, 0.0, -u * x, -v * x, x])
+        rows.append([0.0, 0.0, 0.0, u, v, 1.0, -u * y, -v * y, y])
+    h = _solve(rows)
+    return (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+
+
+def _solve(rows: list[list[float]]) -> list[float]:
+    """Gaussian elimination with partial pivoting on an augmented n x (n + 1) system."""
+    n = len(rows)
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        lead = rows[col][col] or 1e-12
+        for r in range(n):
+            if r != col:
+                factor = rows[r][col] / lead
+                if factor:
+                    rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
+    return [rows[i][n] / (rows[i][i] or 1e-12) for i in range(n)]
+
+
+def _warp(grey: Image.Image, h: Mapping, origin: Point, modules: int, scale: int) -> Image.Image:
+    """The code's grid as an upright image, `scale` px a module, `modules` across from `origin`
+    (in module units): Pillow resamples in C what a Python loop would take 100 times longer."""
+    u0, v0 = origin
+    # output pixel x' (Pillow passes its centre) is module u = u0 + x' / scale
+    a, b, c, d, e, f, g, k = h
+    w0 = g * u0 + k * v0 + 1.0
+    coeffs = (
+        a / scale / w0,
+        b / scale / w0,
+        (a * u0 + b * v0 + c) / w0,
+        d / scale / w0,
+        e / scale / w0,
+        (d * u0 + e * v0 + f) / w0,
+        g / scale / w0,
+        k / scale / w0,
+    )
+    side = modules * scale
+    return grey.transform(
+        (side, side), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=128
+    )
+
+
+def _module_values(grey: Image.Image, h: Mapping, size: int) -> list[list[float]]:
+    """The brightness at each module's centre: the mean of its middle 3 x 3 of 5 x 5 pixels."""
+    warped = _warp(grey, h, (0.0, 0.0), size, 5).filter(ImageFilter.BoxBlur(1))
+    centres = warped.resize((size, size), Image.Resampling.NEAREST).tobytes()
+    return [[float(v) for v in centres[r * size : (r + 1) * size]] for r in range(size)]
+
+
+_LIGHT_RING = [(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1) if (i, j) != (0, 0)]
+_DARK_RING = [(i, j) for i in range(-2, 3) for j in range(-2, 3) if max(abs(i), abs(j)) == 2]
+
+
+def _alignment(grey: Image.Image, affine: Mapping, size: int) -> Point | None:
+    """Where the bottom-right alignment pattern is, searched within three modules of where
+    the three finders put it (perspective moves it); None if nothing there looks like one."""
+    scale, reach = 4, 3
+    span = 2 * (reach + 3) + 1  # modules warped: the pattern (5) anywhere within reach
+    origin = (size - 6.5 - span / 2, size - 6.5 - span / 2)
+    warped = _warp(grey, affine, origin, span, scale).filter(ImageFilter.BoxBlur(1))
+    side = span * scale
+    pixels = warped.tobytes()
+    low, high = sorted(pixels)[side * side // 20], sorted(pixels)[-side * side // 20]
+
+    def score(x: int, y: int) -> float:
+        light = sum(pixels[(y + j * scale) * side + x + i * scale] for i, j in _LIGHT_RING)
+        dark = pixels[y * side + x] + sum(
+            pixels[(y + j * scale) * side + x + i * scale] for i, j in _DARK_RING
+        )
+        return light / 8 - dark / 17
+
+    middle = side // 2
+    lo, hi = middle - reach * scale, middle + reach * scale
+    best = max(
+        ((score(x, y), x, y) for y in range(lo, hi + 1) for x in range(lo, hi + 1)),
+        key=lambda item: item[0],
+    )
+    if best[0] < 0.3 * (high - low):
+        return None
+    # pixel x holds module u = origin + (x + 0.5) / scale
+    u = origin[0] + (best[1] + 0.5) / scale
+    v = origin[1] + (best[2] + 0.5) / scale
+    return _apply(affine, u, v)
+
+
+def _soft(values: list[list[float]], size: int) -> list[list[float]]:
+    """A soft value per module: > 0 dark, < 0 light, 0.0 unknown (burnt out by glare).
+
+    Glare adds light as a screen blend: 255 - seen = (255 - printed) x (1 - glare), so on a log
+    scale of darkness (255 - seen) ink and paper stay the same distance apart however washed
+    out the halo is: a module is dark when it is half that distance darker than the paper
+    around it. Where the sensor saturated, nothing is left: those modules are unknown.
+    """
+    dark = [[math.log1p(max(0.0, 255.0 - value)) for value in row] for row in values]
+    burnt = [[value >= SATURATED for value in row] for row in values]
+    contrast = _finder_contrast(dark, size)
+    if contrast <= 0.05:
+        return [[0.0] * size for _ in range(size)]
+    half = contrast / 2
+    soft = [[0.0] * size for _ in range(size)]
+    for r in range(size):
+        for c in range(size):
+            if burnt[r][c] and _share(burnt, r, c, 2, size) >= 0.7:
+                continue  # inside a saturated patch: unknown
+            paper = _paper(dark, burnt, r, c, size)
+            if paper is None:
+                continue
+            value = (dark[r][c] - paper - half) / half
+            if _share(burnt, r, c, 1, size) > 0:
+                value /= 2  # at the rim of a saturated patch even the paper level is a guess
+            soft[r][c] = max(-2.0, min(2.0, value)) or 1e-3
+    return soft
+
+
+def _share(burnt: list[list[bool]], r: int, c: int, reach: int, size: int) -> float:
+    """The share of saturated modules within `reach` of (r, c)."""
+    cells = [
+        burnt[y][x]
+        for y in range(max(0, r - reach), min(size, r + reach + 1))
+        for x in range(max(0, c - reach), min(size, c + reach + 1))
+    ]
+    return sum(cells) / len(cells)
+
+
+def _paper(
+    dark: list[list[float]], burnt: list[list[bool]], r: int, c: int, size: int
+) -> float | None:
+    """The paper's darkness around (r, c): the lower quartile of the modules near it that are
+    not saturated, from a wider window where too few are left (a quartile of a handful could
+    be the module itself)."""
+    for reach in (2, 3, 4):
+        usable = sorted(
+            dark[y][x]
+            for y in range(max(0, r - reach), min(size, r + reach + 1))
+            for x in range(max(0, c - reach), min(size, c + reach + 1))
+            if not burnt[y][x]
+        )
+        if len(usable) >= 12:
+            return usable[len(usable) // 4]
+    return None
+
+
+def _finder_contrast(dark: list[list[float]], size: int) -> float:
+    """How much darker ink is than paper on the log scale, from the three finder patterns."""
+    inks: list[float] = []
+    papers: list[float] = []
+    for top, left in ((0, 0), (0, size - 7), (size - 7, 0)):
+        for i in range(7):
+            for j in range(7):
+                ring = max(abs(i - 3), abs(j - 3))
+                (papers if ring == 2 else inks).append(dark[top + i][left + j])
+    inks.sort()
+    papers.sort()
+    return inks[len(inks) // 2] - papers[len(papers) // 2]
