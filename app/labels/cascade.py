@@ -101,11 +101,6 @@ STEPS: tuple[Step, ...] = (
             least_channel=True,
         ),
     ),
-    Step(
-        "spots 500 upright deblur 8",
-        spots(500, {"upright+deblur8": upright(deblur(8))}, margin=LOOSE),
-    ),
-    Step("spots 500 wide deblur", spots(500, {"deblur": deblur(6)}, margin=WIDE)),
     Step("frame 1000 threshold", frame(1000, threshold, "threshold"), whole_frame=True),
     Step(
         "grid: spots 400, small, least channel",
@@ -116,6 +111,11 @@ STEPS: tuple[Step, ...] = (
         ),
         read=grid.read,
     ),
+    Step(
+        "spots 500 upright deblur 8",
+        spots(500, {"upright+deblur8": upright(deblur(8))}, margin=LOOSE),
+    ),
+    Step("spots 500 wide deblur", spots(500, {"deblur": deblur(6)}, margin=WIDE)),
     Step(
         "small spots 250",
         spots(250, {"grey": None, "sharpen": sharpen}, margin=LOOSE, locate_px=2000),

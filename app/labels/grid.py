@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from app.labels.qr_matrix import read_grid
 
@@ -24,7 +24,8 @@ Point = tuple[float, float]
 
 _RUNS = re.compile(rb"\x00+|\xff+")
 SATURATED = 251  # a pixel this bright inside a code is taken as the sensor's full scale
-MAX_GRIDS = 16  # module grids read per view at most: bounds the time a view without a code costs
+CHASE_TRIES = 6  # Reed-Solomon attempts a block, erasing more of the least sure codewords each
+MAX_GRIDS = 12  # module grids read per view at most: bounds the time a view without a code costs
 _MIN_UNIT = 1.5  # px a module, at least, for a finder to be told from noise
 
 
@@ -42,19 +43,47 @@ def read(image: Image.Image) -> list[str]:
     """Return the text of the QR code in a greyscale crop, or nothing (a cascade Reader)."""
     grey = image if image.mode == "L" else image.convert("L")
     sets = list(_binarisations(grey))
-    triples = [t for finders in sets for t in _triples(finders)]
+    found = _distinct([t for finders in sets for t in _triples(finders)])
     # glare can burn out a finder: guess it from the other two, after the found ones
-    triples += [t for finders in sets for t in _guessed_triples(finders)]
-    tries = 0
-    for triple in triples:
-        for soft in _grids(grey, *triple):
-            text = read_grid(soft)
+    guessed = _distinct([t for finders in sets for t in _guessed_triples(finders)], found)
+    # found before guessed, and every triple's likeliest version before any next likeliest
+    tries = sorted(
+        (
+            (kind, rank, order, version, triple)
+            for kind, triples in enumerate((found, guessed))
+            for order, triple in enumerate(triples)
+            for rank, version in enumerate(_versions(*triple))
+        ),
+        key=lambda item: item[:3],
+    )
+    reads = 0
+    for *_, version, triple in tries:
+        for soft in _grids(grey, triple, version):
+            text = read_grid(soft, max_tries=CHASE_TRIES)
             if text is not None:
                 return [text]
-            tries += 1
-            if tries >= MAX_GRIDS:
+            reads += 1
+            if reads >= MAX_GRIDS:
                 return []
     return []
+
+
+Triple = tuple["Finder", "Finder", "Finder"]
+
+
+def _distinct(triples: list[Triple], taken: Sequence[Triple] = ()) -> list[Triple]:
+    """The triples in order, less those another binarisation already found (same corners)."""
+    kept: list[Triple] = []
+    for triple in triples:
+        if not any(_close(triple, other) for other in [*taken, *kept]):
+            kept.append(triple)
+    return kept
+
+
+def _close(a: Triple, b: Triple) -> bool:
+    return all(
+        abs(p.x - q.x) < p.unit and abs(p.y - q.y) < p.unit for p, q in zip(a, b, strict=True)
+    )
 
 
 def _binarisations(grey: Image.Image) -> Iterator[list[Finder]]:
@@ -207,34 +236,78 @@ def _guessed_triples(finders: list[Finder]) -> Iterator[tuple[Finder, Finder, Fi
                 yield _oriented(corner, p, q)
 
 
-def _grids(grey: Image.Image, a: Finder, b: Finder, c: Finder) -> Iterator[list[list[float]]]:
-    """Soft module grids for the versions the finders' spacing allows, and for each, the
-    bottom-right alignment pattern where it was found and where the parallelogram puts it."""
-    unit = (a.unit + b.unit + c.unit) / 3
+def _versions(a: Finder, b: Finder, c: Finder) -> list[int]:
+    """The versions the finders' spacing allows, likeliest first: blur widens a finder's dark
+    rings, so its module size is a guess, and one version either side is tried too."""
+    # rows and columns cross a turned code's finders on a slant: the runs are longer by
+    # 1 / cos of the turn (folded into -45..45 degrees)
+    turn = math.atan2(b.y - a.y, b.x - a.x)
+    turn = (turn + math.pi / 4) % (math.pi / 2) - math.pi / 4
+    unit = (a.unit + b.unit + c.unit) / 3 * math.cos(turn)
     span = (math.hypot(b.x - a.x, b.y - a.y) + math.hypot(c.x - a.x, c.y - a.y)) / 2
     estimate = (span / unit + 7 - 17) / 4
-    # blur widens a finder's dark rings, so its module size is a guess: one version either side
     centre = round(estimate)
-    versions = sorted(
+    return sorted(
         (v for v in range(centre - 1, centre + 2) if 1 <= v <= 10), key=lambda v: abs(v - estimate)
     )
-    for version in versions:
-        size = 17 + 4 * version
-        known = [
-            ((3.5, 3.5), (a.x, a.y)),
-            ((size - 3.5, 3.5), (b.x, b.y)),
-            ((3.5, size - 3.5), (c.x, c.y)),
-        ]
-        affine = _affine(known)
-        corner = _apply(affine, size - 6.5, size - 6.5)
-        guesses = [corner]
-        if version >= 2:
-            found = _alignment(grey, affine, size)
-            if found is not None:
-                guesses.insert(0, found)
-        for guess in guesses:
-            mapping = _homography([*known, ((size - 6.5, size - 6.5), guess)])
-            yield _soft(_module_values(grey, mapping, size), size)
+
+
+def _grids(grey: Image.Image, triple: Triple, version: int) -> Iterator[list[list[float]]]:
+    """Soft module grids of one version: the bottom-right alignment pattern where it was found,
+    where the grid comes out sharpest, and where the parallelogram of the finders puts it."""
+    a, b, c = triple
+    size = 17 + 4 * version
+    known = [
+        ((3.5, 3.5), (a.x, a.y)),
+        ((size - 3.5, 3.5), (b.x, b.y)),
+        ((3.5, size - 3.5), (c.x, c.y)),
+    ]
+    affine = _affine(known)
+    corner = _apply(affine, size - 6.5, size - 6.5)
+    found = _alignment(grey, affine, size) if version >= 2 else None
+    guesses = [found] if found is not None else []
+    if version >= 2:  # glare can hide the pattern, or pass for one
+        guesses.append(_focus(grey, known, affine, size, corner))
+    guesses.append(corner)
+    unit = math.hypot(affine[0], affine[3])  # px a module
+    tried: list[Point] = []
+    for guess in guesses:
+        if any(math.dist(guess, other) < 0.3 * unit for other in tried):
+            continue
+        tried.append(guess)
+        mapping = _homography([*known, ((size - 6.5, size - 6.5), guess)])
+        yield _soft(_module_values(grey, mapping, size), size)
+
+
+def _focus(
+    grey: Image.Image,
+    known: Sequence[tuple[Point, Point]],
+    affine: Mapping,
+    size: int,
+    start: Point,
+) -> Point:
+    """Where the fourth point (the bottom-right alignment centre) makes the module grid
+    sharpest: sampled at their centres, modules differ most from their neighbours when the
+    grid sits right. Perspective moves that point by modules from the finders' parallelogram."""
+    ux, uy, vx, vy = affine[0], affine[3], affine[1], affine[4]
+
+    def sharpness(point: Point) -> float:
+        mapping = _homography([*known, ((size - 6.5, size - 6.5), point)])
+        centres = _warp(grey, mapping, (0.0, 0.0), size, 3).resize(
+            (size, size), Image.Resampling.NEAREST
+        )
+        local = centres.filter(ImageFilter.BoxBlur(1))
+        return ImageStat.Stat(ImageChops.difference(centres, local)).mean[0]
+
+    best = (sharpness(start), start)
+    for step, reach in ((1.0, 2), (0.25, 2)):
+        x0, y0 = best[1]
+        for i in range(-reach, reach + 1):
+            for j in range(-reach, reach + 1):
+                if i or j:
+                    point = (x0 + step * (i * ux + j * vx), y0 + step * (i * uy + j * vy))
+                    best = max(best, (sharpness(point), point))
+    return best[1]
 
 
 Mapping = tuple[float, float, float, float, float, float, float, float]  # module units -> pixels

@@ -110,3 +110,19 @@ def test_the_cascade_reads_glared_labels_with_the_grid_step() -> None:
         assert [label.tuid for label in result.labels] in ([], ["TSPR03KURZQ909LB7"])
         by_grid += bool(result.labels) and result.steps_tried[-1].startswith("grid")
     assert by_grid >= 2
+
+
+@pytest.mark.parametrize(("angle", "tilt"), [(0, 0.1), (60, 0.15), (200, 0.2)])
+def test_a_tilted_code_whose_alignment_pattern_glare_burnt_out(
+    angle: float, tilt: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the pattern the three finders give a parallelogram, off by modules at the far
+    corner of a tilted code; the corner where the grid comes out sharpest is right."""
+    text = "https://thingsee.com/d/TSTF02S1TZY1U2NCR"
+    image = code(text, 8)
+    start = (4 + 29 - 9) * 8  # the bottom-right alignment pattern of a 29-module code
+    ImageDraw.Draw(image).rectangle((start, start, start + 40, start + 40), 255)
+    view = on_backdrop(image, angle, tilt)
+    assert grid.read(view) == [text]
+    monkeypatch.setattr(grid, "_focus", lambda grey, known, affine, size, start: start)
+    assert grid.read(view) == []
