@@ -41,7 +41,7 @@ export class LabelError extends Error {
 
 export const UNKNOWN_TYPE = 'unknown';
 
-const TYPES_BY_IMC: Record<string, readonly string[]> = {
+const TYPES_BY_IMC = {
   'Gateway GLOBAL': ['XXXX00', 'TSGW01', 'TSGW02', 'XXXX08', 'TSGW03', 'XXXX11', 'TSGW04', 'XXXX21', 'TSGW06'],
   'Gateway LAN': ['XXXX16', 'TSGW05'],
   ENVIRONMENT: ['XXXX01', 'TSPD01', 'XXXX03', 'TSPD02', 'TSPD03', 'TSPD04', 'XXEN01', 'TSEN01'],
@@ -55,7 +55,10 @@ const TYPES_BY_IMC: Record<string, readonly string[]> = {
   COUNT: ['XXXX24', 'TSAP01'],
   ACTIVITY: ['XXXXSP', 'GOTG01'],
   'WhiffAway LooLight': ['WHLL01'],
-};
+} as const satisfies Record<string, readonly string[]>;
+
+/** A device type deviceTypeFor() can name: one of the table's, the bare "Gateway" of the family rules, or "unknown". */
+export type DeviceType = keyof typeof TYPES_BY_IMC | 'Gateway' | typeof UNKNOWN_TYPE;
 
 const TYPE_BY_IMC: ReadonlyMap<string, string> = new Map(
   Object.entries(TYPES_BY_IMC).flatMap(([name, imcs]) => imcs.map((imc) => [imc, name] as const)),
@@ -63,7 +66,7 @@ const TYPE_BY_IMC: ReadonlyMap<string, string> = new Map(
 
 // The 2021 app's family rules, only when the table has no exact match. An unlisted gateway could
 // be GLOBAL or LAN, so it is just "Gateway".
-const FAMILY_BY_PREFIX: readonly (readonly [string, string])[] = [
+const FAMILY_BY_PREFIX: readonly (readonly [string, DeviceType])[] = [
   ['TSGW', 'Gateway'],
   ['TSTF', 'DISTANCE'],
   ['TSPD', 'ENVIRONMENT'],
@@ -74,6 +77,15 @@ const FAMILY_BY_PREFIX: readonly (readonly [string, string])[] = [
   ['TSLK', 'LEAKAGE RUGGED'],
   ['LOLT01', 'WhiffAway LooLight'],
   ['XXLT01', 'WhiffAway LooLight'],
+];
+
+/** Every device type deviceTypeFor() can return, so each one can be given a name in every language. */
+export const DEVICE_TYPES: readonly DeviceType[] = [
+  ...new Set<DeviceType>([
+    ...(Object.keys(TYPES_BY_IMC) as (keyof typeof TYPES_BY_IMC)[]),
+    ...FAMILY_BY_PREFIX.map(([, name]) => name),
+    UNKNOWN_TYPE,
+  ]),
 ];
 
 const TRIM_CHARS = ' \t\n\r\v\f\u00a0\ufeff';
