@@ -1,6 +1,8 @@
 // The technician app's words in English: the keys every other catalogue must have.
 // `{name}` placeholders are filled from params (src/i18n/engine.ts).
 
+import { typeMessages } from '../../i18n/device-types';
+
 export const en = {
   appName: 'Fieldhand',
   skipToContent: 'Skip to content',
@@ -263,20 +265,7 @@ export const en = {
   'err.unprocessable': 'The server could not accept this. Check what you entered and try again.',
   'err.invalid_tuids': 'Some device IDs are not valid. Check them and try again.',
   'err.invalid_credentials': 'Wrong username or password.',
-  'type.unknown': 'Unknown type',
-  'type.Gateway': 'Gateway',
-  'type.Gateway GLOBAL': 'Gateway (global)',
-  'type.Gateway LAN': 'Gateway (LAN)',
-  'type.ENVIRONMENT': 'Environment sensor',
-  'type.ENVIRONMENT RUGGED': 'Environment sensor (rugged)',
-  'type.PRESENCE': 'Presence sensor',
-  'type.DISTANCE': 'Distance sensor',
-  'type.BEAM': 'Beam counter',
-  'type.ANGLE RUGGED': 'Angle sensor (rugged)',
-  'type.LEAKAGE RUGGED': 'Leak sensor (rugged)',
-  'type.AIR': 'Air quality sensor',
-  'type.COUNT': 'People counter',
-  'type.ACTIVITY': 'Activity sensor',
+  ...typeMessages('en'),
 
   // undo
   undo: 'Undo',

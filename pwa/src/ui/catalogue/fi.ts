@@ -1,6 +1,7 @@
 // The technician app's words in Finnish: every key of the English catalogue (the type checker
 // says so).
 
+import { typeMessages } from '../../i18n/device-types';
 import type { MessageKey } from './en';
 
 export const fi: Record<MessageKey, string> = {
@@ -255,20 +256,7 @@ export const fi: Record<MessageKey, string> = {
   'err.unprocessable': 'Palvelin ei voinut hyväksyä tätä. Tarkista syöttämäsi tiedot ja yritä uudelleen.',
   'err.invalid_tuids': 'Osa laitetunnuksista ei kelpaa. Tarkista ne ja yritä uudelleen.',
   'err.invalid_credentials': 'Väärä käyttäjätunnus tai salasana.',
-  'type.unknown': 'Tuntematon tyyppi',
-  'type.Gateway': 'Yhdyskäytävä',
-  'type.Gateway GLOBAL': 'Yhdyskäytävä (globaali)',
-  'type.Gateway LAN': 'Yhdyskäytävä (LAN)',
-  'type.ENVIRONMENT': 'Ympäristöanturi',
-  'type.ENVIRONMENT RUGGED': 'Ympäristöanturi (kestävä)',
-  'type.PRESENCE': 'Läsnäoloanturi',
-  'type.DISTANCE': 'Etäisyysanturi',
-  'type.BEAM': 'Ohituslaskuri',
-  'type.ANGLE RUGGED': 'Kallistusanturi (kestävä)',
-  'type.LEAKAGE RUGGED': 'Vuotoanturi (kestävä)',
-  'type.AIR': 'Ilmanlaatuanturi',
-  'type.COUNT': 'Ihmislaskuri',
-  'type.ACTIVITY': 'Aktiivisuusanturi',
+  ...typeMessages('fi'),
 
   // undo
   undo: 'Kumoa',
