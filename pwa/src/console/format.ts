@@ -1,5 +1,6 @@
 // Words, numbers and times for the console's views.
 
+import type { UNKNOWN_TYPE } from '../core/label';
 import { ApiError, NetworkError, type OpKind } from './api';
 import { locale, t, tMaybe } from './i18n';
 
@@ -64,6 +65,22 @@ export function duration(seconds: number | null | undefined): string {
 export function statusName(status: string | null | undefined): string {
   if (!status) return t('unknownValue');
   return tMaybe(`status.${status}`, {}, status);
+}
+
+/** Name a device type in the console's language ("DISTANCE" → "Distance sensor"); a type with no
+ * name yet as the platform gives it, and a missing one as "Unknown type". */
+export function deviceTypeName(type: string | null | undefined): string {
+  if (!type) return t('type.unknown');
+  return tMaybe(`type.${type}`, {}, type);
+}
+
+// The type the server gives a TUID it cannot place (checked against the parser's, without loading it).
+const UNKNOWN: typeof UNKNOWN_TYPE = 'unknown';
+
+/** Give the platform's own name for a device type, for a tooltip on the translated one (none
+ * when the type is missing or unknown: there is no platform name to match). */
+export function deviceTypeTitle(type: string | null | undefined): string | undefined {
+  return type && type !== UNKNOWN ? t('platformTypeName', { type }) : undefined;
 }
 
 /** Describe what an operation does in a few words ("Install into prfi00site"). */

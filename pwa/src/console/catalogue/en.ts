@@ -1,5 +1,8 @@
 // The supervisor console's words in English: the keys every other catalogue must have. Kept
-// apart from the technician app's, so neither page loads the other's words.
+// apart from the technician app's, so neither page loads the other's words; only the device type
+// names are shared (src/i18n/device-types.ts), so both pages name a device alike.
+
+import { typeMessages } from '../../i18n/device-types';
 
 export const en = {
   consoleName: 'Console',
@@ -129,6 +132,9 @@ export const en = {
   colTechnician: 'Technician',
   colTuid: 'TUID',
   colDeviceType: 'Device type',
+  // the platform's own name for a device type, shown as a tooltip on the translated one
+  platformTypeName: 'Platform name: {type}',
+  ...typeMessages('en'),
   colAction: 'Action',
   colGroup: 'Group',
   colServerTime: 'Server time',

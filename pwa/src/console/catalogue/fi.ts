@@ -1,6 +1,7 @@
 // The supervisor console's words in Finnish: every key of the English catalogue (the type
 // checker says so).
 
+import { typeMessages } from '../../i18n/device-types';
 import type { MessageKey } from './en';
 
 export const fi: Record<MessageKey, string> = {
@@ -125,6 +126,8 @@ export const fi: Record<MessageKey, string> = {
   colTechnician: 'Asentaja',
   colTuid: 'TUID',
   colDeviceType: 'Laitetyyppi',
+  platformTypeName: 'Nimi alustalla: {type}',
+  ...typeMessages('fi'),
   colAction: 'Toimenpide',
   colGroup: 'Ryhmä',
   colServerTime: 'Palvelimen aika',
