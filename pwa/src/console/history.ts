@@ -4,7 +4,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { OP_STATES, type Group, type HistoryItem, type Page, type Person } from './api';
 import { filterForm, filterFromParams, filterToParams, filterToQuery, isFiltered, NO_FILTER, type OpFilter } from './filters';
-import { dateTimeLong, dateTimeShort, describeAction, duration, errorText, num, timeAfter } from './format';
+import { dateTimeLong, dateTimeShort, describeAction, deviceTypeName, deviceTypeTitle, duration, errorText, num, timeAfter } from './format';
 import { t } from './i18n';
 import type { Host, Route, Section } from './section';
 import { busy, empty, notice, pager, parseSort, platformAnswer, sortParam, stateChip, th, type Sort } from './widgets';
@@ -214,7 +214,7 @@ export class HistorySection implements Section {
       <td data-label=${t('colTuid')} class="c-tuid-cell">
         <button type="button" class="c-link mono" data-testid="open-timeline" @click=${open}
           aria-label=${t('openTimeline', { tuid: item.tuid })}>${item.tuid}</button>
-        <span class="sub c-block c-type">${item.device_type}</span>
+        <span class="sub c-block c-type" title=${deviceTypeTitle(item.device_type) ?? nothing}>${deviceTypeName(item.device_type)}</span>
       </td>
       <td data-label=${t('colAction')}>
         ${describeAction(item.kind, item.args)}

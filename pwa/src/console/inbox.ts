@@ -7,7 +7,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { ApiError, type Group, type HistoryItem, type InboxPage, type Person } from './api';
 import { filterForm, filterFromParams, filterToParams, filterToQuery, isFiltered, NO_FILTER, type OpFilter } from './filters';
-import { dateTime, describeAction, duration, errorText, num, statusName } from './format';
+import { dateTime, describeAction, deviceTypeName, deviceTypeTitle, duration, errorText, num, statusName } from './format';
 import { t } from './i18n';
 import type { Host, Route, Section } from './section';
 import { busy, empty, notice, pager, platformAnswer, stateChip } from './widgets';
@@ -299,7 +299,7 @@ export class InboxSection implements Section {
       <div class="c-failure-head">
         <button type="button" class="c-link mono c-failure-tuid" @click=${() => this.host.openTimeline(item.tuid)}
           aria-label=${t('openTimeline', { tuid: item.tuid })}>${item.tuid}</button>
-        <span class="sub">${item.device_type}</span>
+        <span class="sub" title=${deviceTypeTitle(item.device_type) ?? nothing}>${deviceTypeName(item.device_type)}</span>
         <span class="spacer"></span>
         ${stateChip(item.retrying ? 'retrying' : repaired(item) ? 'drift_repaired' : item.state)}
       </div>

@@ -3,7 +3,7 @@
 
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { Page, Query, SilentDevice } from './api';
-import { dateTime, dateTimeLong, errorText, num } from './format';
+import { dateTime, dateTimeLong, deviceTypeName, deviceTypeTitle, errorText, num } from './format';
 import { t } from './i18n';
 import type { Host, Route, Section } from './section';
 import { busy, empty, notice, pager } from './widgets';
@@ -104,7 +104,7 @@ export class SilentSection implements Section {
   private row(d: SilentDevice): TemplateResult {
     return html`<tr>
       <td data-label=${t('colTuid')}><button type="button" class="c-link mono" @click=${() => this.host.openTimeline(d.tuid)}>${d.tuid}</button>
-        <span class="sub c-block">${d.device_type}</span></td>
+        <span class="sub c-block" title=${deviceTypeTitle(d.device_type) ?? nothing}>${deviceTypeName(d.device_type)}</span></td>
       <td data-label=${t('colGroup')} class="mono">${d.group ?? t('none')}</td>
       <td data-label=${t('colTechnician')}>${d.technician.display_name || d.technician.username}</td>
       <td data-label=${t('colInstalled')} title=${dateTimeLong(d.installed_at)}>${dateTime(d.installed_at)}</td>

@@ -3,7 +3,7 @@
 
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { AuditEntry, DeviceTimeline, TimelineOperation, TimelineStep } from './api';
-import { dateTime, dateTimeLong, describeAction, duration, errorText, statusName } from './format';
+import { dateTime, dateTimeLong, describeAction, deviceTypeName, deviceTypeTitle, duration, errorText, statusName } from './format';
 import { t, tMaybe } from './i18n';
 import type { Host } from './section';
 import { verificationFacts } from './verification';
@@ -105,7 +105,7 @@ export function showTimeline(host: Host, tuid: string): void {
     content: () => html`<div class="c-drawer-head">
         <div>
           <h2 id=${headingId}>${t('timelineTitle', { tuid })}</h2>
-          <p class="sub">${data ? html`<strong>${data.device_type}</strong> · ` : nothing}${t('timelineLead')}</p>
+          <p class="sub">${data ? html`<strong title=${deviceTypeTitle(data.device_type) ?? nothing}>${deviceTypeName(data.device_type)}</strong> · ` : nothing}${t('timelineLead')}</p>
         </div>
         <button type="button" class="c-close" autofocus @click=${() => host.dialogs.close()} aria-label=${t('close')}>×</button>
       </div>

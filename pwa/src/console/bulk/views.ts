@@ -4,7 +4,7 @@
 
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { VERDICTS, type BulkItem, type BulkJob, type HistoryItem, type OpState, type Page, type Verdict } from '../api';
-import { dateTime, dateTimeShort, duration, num, statusName } from '../format';
+import { dateTime, dateTimeShort, deviceTypeName, deviceTypeTitle, duration, num, statusName } from '../format';
 import { t, tMaybe } from '../i18n';
 import type { Host } from '../section';
 import { busy, empty, notice, pager, platformAnswer, stateChip } from '../widgets';
@@ -379,7 +379,7 @@ export class BulkViews {
                         <button type="button" class="c-link mono" @click=${() => this.host.openTimeline(item.tuid)}
                           aria-label=${t('openTimeline', { tuid: item.tuid })}>${item.tuid}</button>
                       </td>
-                      <td data-label=${t('colDeviceType')}>${item.device_type}</td>
+                      <td data-label=${t('colDeviceType')} title=${deviceTypeTitle(item.device_type) ?? nothing}>${deviceTypeName(item.device_type)}</td>
                       <td data-label=${t('colState')}>${stateChip(item.state)}</td>
                       <td data-label=${t('colPlatform')} class="c-answer">${platformAnswer(item)}</td>
                       <td data-label=${t('colSynced')} class="c-nowrap">${dateTimeShort(item.synced_at)}</td>
