@@ -434,6 +434,7 @@ def _soft(values: list[list[float]], size: int) -> list[list[float]]:
     if contrast <= 0.05:
         return [[0.0] * size for _ in range(size)]
     half = contrast / 2
+    paper_dark = math.expm1(_finder_paper(dark, size))  # the paper's darkness where no glare is
     soft = [[0.0] * size for _ in range(size)]
     for r in range(size):
         for c in range(size):
@@ -445,6 +446,10 @@ def _soft(values: list[list[float]], size: int) -> list[list[float]]:
             value = (dark[r][c] - paper - half) / half
             if _share(burnt, r, c, 1, size) > 0:
                 value /= 2  # at the rim of a saturated patch even the paper level is a guess
+            # where glare left the paper a fraction of its darkness, ink and paper are a few
+            # grey levels apart and JPEG noise is as large: the reading is worth that fraction
+            left = math.expm1(paper) / paper_dark if paper_dark > 0 else 1.0
+            value *= min(1.0, max(0.05, left))
             soft[r][c] = max(-2.0, min(2.0, value)) or 1e-3
     return soft
 
@@ -475,6 +480,18 @@ def _paper(
         if len(usable) >= 12:
             return usable[len(usable) // 4]
     return None
+
+
+def _finder_paper(dark: list[list[float]], size: int) -> float:
+    """The median log darkness of the finders' light rings: the paper away from the glare."""
+    papers = sorted(
+        dark[top + i][left + j]
+        for top, left in ((0, 0), (0, size - 7), (size - 7, 0))
+        for i in range(7)
+        for j in range(7)
+        if max(abs(i - 3), abs(j - 3)) == 2
+    )
+    return papers[len(papers) // 2]
 
 
 def _finder_contrast(dark: list[list[float]], size: int) -> float:
