@@ -31,7 +31,7 @@ import qrcode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.labels import grid, qr_matrix  # noqa: E402
+from app.labels import finders, grid, qr_matrix  # noqa: E402
 from app.labels.cascade import STEPS  # noqa: E402
 from app.labels.decoder import decode_image  # noqa: E402
 from app.labels.photo import Photo  # noqa: E402
@@ -57,8 +57,8 @@ def sampled_grids(photo: Photo) -> list[Grid]:
     grids: list[Grid] = []
     for _key, view in step.views(photo):
         grey = view.convert("L")
-        for finders in grid._binarisations(grey):
-            for triple in grid._triples(finders):
+        for found in finders.binarisations(grey):
+            for triple in finders.triples(found):
                 for version in grid._versions(*triple):
                     grids.extend(grid._grids(grey, triple, version))
     return grids

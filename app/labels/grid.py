@@ -1,7 +1,7 @@
-"""Our own QR sampler, for the codes zbar gives up on: find the finder patterns, map the module
-grid, and hand a soft value per module (with the modules glare has burnt out marked unknown) to
-qr_matrix.read_grid, whose Reed-Solomon decoding corrects erased codewords twice as well as
-errors.
+"""Our own QR sampler, for the codes zbar gives up on: from the finder patterns (finders.py)
+map the module grid, and hand a soft value per module (with the modules glare has burnt out
+marked unknown) to qr_matrix.read_grid, whose Reed-Solomon decoding corrects erased codewords
+twice as well as errors.
 
 zbar turns every module black or white before correcting: a glare highlight saturating a fifth
 of a big, sharp code is then a fifth of wrong modules, past what level M corrects. Here the
@@ -12,40 +12,30 @@ blurred edge) are tried as unknown in turn.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
+from app.labels import finders
+from app.labels.finders import Finder, Triple
 from app.labels.qr_matrix import read_grid
 
 Point = tuple[float, float]
 
-_RUNS = re.compile(rb"\x00+|\xff+")
 SATURATED = 251  # a pixel this bright inside a code is taken as the sensor's full scale
 CHASE_TRIES = 6  # Reed-Solomon attempts a block, erasing more of the least sure codewords each
 MAX_GRIDS = 12  # module grids read per view at most: bounds the time a view without a code costs
-_MIN_UNIT = 1.5  # px a module, at least, for a finder to be told from noise
-
-
-@dataclass
-class Finder:
-    """A finder pattern candidate: its centre, its module size, and how many scans crossed it."""
-
-    x: float
-    y: float
-    unit: float
-    hits: int = 1
 
 
 def read(image: Image.Image) -> list[str]:
     """Return the text of the QR code in a greyscale crop, or nothing (a cascade Reader)."""
     grey = image if image.mode == "L" else image.convert("L")
-    sets = list(_binarisations(grey))
-    found = _distinct([t for finders in sets for t in _triples(finders)])
+    sets = list(finders.binarisations(grey))
+    found = finders.distinct([t for found_set in sets for t in finders.triples(found_set)])
     # glare can burn out a finder: guess it from the other two, after the found ones
-    guessed = _distinct([t for finders in sets for t in _guessed_triples(finders)], found)
+    guessed = finders.distinct(
+        [t for found_set in sets for t in finders.guessed_triples(found_set)], found
+    )
     # found before guessed, and every triple's likeliest version before any next likeliest
     tries = sorted(
         (
@@ -66,174 +56,6 @@ def read(image: Image.Image) -> list[str]:
             if reads >= MAX_GRIDS:
                 return []
     return []
-
-
-Triple = tuple["Finder", "Finder", "Finder"]
-
-
-def _distinct(triples: list[Triple], taken: Sequence[Triple] = ()) -> list[Triple]:
-    """The triples in order, less those another binarisation already found (same corners)."""
-    kept: list[Triple] = []
-    for triple in triples:
-        if not any(_close(triple, other) for other in [*taken, *kept]):
-            kept.append(triple)
-    return kept
-
-
-def _close(a: Triple, b: Triple) -> bool:
-    return all(
-        abs(p.x - q.x) < p.unit and abs(p.y - q.y) < p.unit for p, q in zip(a, b, strict=True)
-    )
-
-
-def _binarisations(grey: Image.Image) -> Iterator[list[Finder]]:
-    """Finder candidates in black/white copies against local means of three window sizes."""
-    seen: list[list[Finder]] = []
-    for divisor in (20, 10, 5):
-        radius = max(3, max(grey.size) // divisor)
-        mean = grey.filter(ImageFilter.BoxBlur(radius))
-        # dark where the pixel is below its neighbourhood's mean (a little margin against noise)
-        diff = ImageChops.subtract(mean, grey, 1.0, 0)
-        black = diff.point(lambda v: 0 if v > 6 else 255)
-        finders = _finders(black)
-        if len(finders) >= 2 and not any(_same(finders, other) for other in seen):
-            seen.append(finders)
-            yield finders
-
-
-def _same(a: list[Finder], b: list[Finder]) -> bool:
-    return len(a) == len(b) and all(
-        abs(p.x - q.x) < p.unit and abs(p.y - q.y) < p.unit for p, q in zip(a, b, strict=True)
-    )
-
-
-def _pattern(runs: Sequence[int]) -> float | None:
-    """The module size if five runs (dark, light, dark, light, dark) go 1:1:3:1:1, else None."""
-    total = sum(runs)
-    unit = total / 7
-    if unit < _MIN_UNIT:
-        return None
-    slack = unit * 0.7
-    if all(abs(runs[i] - unit) < slack for i in (0, 1, 3, 4)) and abs(runs[2] - 3 * unit) < (
-        2.2 * slack
-    ):
-        return unit
-    return None
-
-
-def _line_hits(line: bytes) -> Iterator[tuple[float, float]]:
-    """(centre, unit) of every 1:1:3:1:1 crossing along one row or column of a black/white copy."""
-    runs = [(m.start(), m.end() - m.start(), line[m.start()] == 0) for m in _RUNS.finditer(line)]
-    for i in range(len(runs) - 4):
-        if not runs[i][2]:
-            continue
-        five = [runs[i + k][1] for k in range(5)]
-        unit = _pattern(five)
-        if unit is not None:
-            start, length, _ = runs[i + 2]
-            yield start + length / 2, unit
-
-
-def _cross(column: bytes, y: int) -> tuple[float, float] | None:
-    """Check a row's crossing down its column: the centre and unit of the pattern around y."""
-    runs = [
-        (m.start(), m.end() - m.start(), column[m.start()] == 0) for m in _RUNS.finditer(column)
-    ]
-    for i, (start, length, dark) in enumerate(runs):
-        if start <= y < start + length:
-            if not dark or i < 2 or i + 2 >= len(runs):
-                return None
-            unit = _pattern([runs[i + k][1] for k in range(-2, 3)])
-            return None if unit is None else (start + length / 2, unit)
-    return None
-
-
-def _finders(black: Image.Image) -> list[Finder]:
-    """Candidates crossed both ways, merged; the most often crossed first."""
-    width, height = black.size
-    rows = black.tobytes()
-    columns = black.transpose(Image.Transpose.TRANSPOSE).tobytes()
-    found: list[Finder] = []
-    for y in range(0, height, 2):
-        for x, unit in _line_hits(rows[y * width : (y + 1) * width]):
-            column = columns[round(x) * height : (round(x) + 1) * height]
-            down = _cross(column, y)
-            if down is None or not 0.6 < down[1] / unit < 1.6:
-                continue
-            cy, unit_y = down
-            _merge(found, Finder(x, cy, (unit + unit_y) / 2))
-    found.sort(key=lambda f: f.hits, reverse=True)
-    return [f for f in found if f.hits >= 2][:8]
-
-
-def _merge(found: list[Finder], new: Finder) -> None:
-    for f in found:
-        if abs(f.x - new.x) < 2 * f.unit and abs(f.y - new.y) < 2 * f.unit:
-            n = f.hits
-            f.x = (f.x * n + new.x) / (n + 1)
-            f.y = (f.y * n + new.y) / (n + 1)
-            f.unit = (f.unit * n + new.unit) / (n + 1)
-            f.hits = n + 1
-            return
-    found.append(new)
-
-
-def _triples(finders: list[Finder]) -> Iterator[tuple[Finder, Finder, Finder]]:
-    """(top-left, top-right, bottom-left) triples that could be one code's finders, best first."""
-    scored: list[tuple[float, tuple[Finder, Finder, Finder]]] = []
-    n = len(finders)
-    for i in range(n):
-        for j in range(n):
-            for k in range(j + 1, n):
-                if i in (j, k):
-                    continue
-                a, b, c = finders[i], finders[j], finders[k]
-                ab = (b.x - a.x, b.y - a.y)
-                ac = (c.x - a.x, c.y - a.y)
-                la, lc = math.hypot(*ab), math.hypot(*ac)
-                if min(la, lc) < 7 * a.unit or not 0.7 < la / lc < 1.43:
-                    continue
-                cos = (ab[0] * ac[0] + ab[1] * ac[1]) / (la * lc)
-                if abs(cos) > 0.4:
-                    continue
-                units = (a.unit, b.unit, c.unit)
-                if max(units) / min(units) > 1.6:
-                    continue
-                a, b, c = _oriented(a, b, c)
-                score = a.hits + b.hits + c.hits - 20 * abs(cos) - 10 * abs(math.log(la / lc))
-                scored.append((score, (a, b, c)))
-    scored.sort(key=lambda item: item[0], reverse=True)
-    for _, triple in scored[:4]:
-        yield triple
-
-
-def _oriented(a: Finder, b: Finder, c: Finder) -> tuple[Finder, Finder, Finder]:
-    """(corner, right, down): with y growing down, `right` is clockwise of `down` from a."""
-    if (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x) < 0:
-        return a, c, b
-    return a, b, c
-
-
-def _guessed_triples(finders: list[Finder]) -> Iterator[tuple[Finder, Finder, Finder]]:
-    """Triples with one finder guessed from two found ones: the two are a side of the code
-    (either one the corner, the third on either side) or its diagonal (the corner on either
-    side). Wrong guesses cost a read that fails its checks."""
-    for i, p in enumerate(finders[:4]):
-        for q in finders[i + 1 : 4]:
-            if not 0.7 < p.unit / q.unit < 1.43:
-                continue
-            dx, dy = q.x - p.x, q.y - p.y
-            if math.hypot(dx, dy) < 10 * p.unit:
-                continue
-            unit = (p.unit + q.unit) / 2
-            for corner, other, sign in ((p, q, 1), (p, q, -1), (q, p, 1), (q, p, -1)):
-                ox, oy = other.x - corner.x, other.y - corner.y
-                third = Finder(corner.x - sign * oy, corner.y + sign * ox, unit, 0)
-                yield _oriented(corner, other, third)
-            mx, my = (p.x + q.x) / 2, (p.y + q.y) / 2
-            for sign in (1, -1):
-                corner = Finder(mx - sign * dy / 2, my + sign * dx / 2, unit, 0)
-                yield _oriented(corner, p, q)
 
 
 def _versions(a: Finder, b: Finder, c: Finder) -> list[int]:
