@@ -7,6 +7,10 @@ The fixtures that open a phone and start a visit (`open_phone`, `visit`, `networ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC
+from typing import Any
+
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.network import SwitchableNetwork
@@ -45,6 +49,17 @@ def start_visit(page: Page, url: str, user: tuple[str, str], group: str) -> None
         20,
         "the service worker to take control",
     )
+
+
+def made_today(page: Page, operations: Iterable[Any]) -> int:
+    """How many of these operations the phone lists under "Today": those it made since its own
+    midnight (a run that crosses midnight lists only the later ones, as it should)."""
+    midnight_ms = page.evaluate("() => new Date().setHours(0, 0, 0, 0)")
+    count = 0
+    for op in operations:
+        made = op.device_time if op.device_time.tzinfo else op.device_time.replace(tzinfo=UTC)
+        count += made.timestamp() * 1000 >= midnight_ms
+    return count
 
 
 def waiting(page: Page) -> int:

@@ -114,7 +114,7 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
         assert len(live_server.installed_records(tuid)) == 1, tuid
     try:
         expect(page.locator("[data-testid=today-list] [data-state=synced]")).to_have_count(
-            20, timeout=30_000
+            on_phone.made_today(page, ops), timeout=30_000
         )
     except AssertionError as failure:
         # What the phone believes, so that a failure on a loaded CI machine can be read.
