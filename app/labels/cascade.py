@@ -59,8 +59,8 @@ GLARE_FLATTEN = chained(flatten(50), deblur(6), upright())
 # It comes after the zbar steps that read most photos cheaply (a failing view costs it 60-150 ms
 # CPU) and before the spots-500 steps, which read nothing more on the tuning seed once it ran.
 # Measured with bench/qr_decode.py, the cascade without it / with it, same 900 photos of
-# held-out seeds 2-4: 645 -> 666 read (71.7 -> 74.0 %), glare 110 -> 132 of 282; the tuning
-# seed 216 -> 223 of 300; non-label photos answered at the same median (308 / 307 ms CPU).
+# held-out seeds 2-4: 645 -> 669 read (71.7 -> 74.3 %), glare 110 -> 135 of 282; the tuning
+# seed 216 -> 224 of 300; non-label photos answered at the same median (308 / 305 ms CPU).
 
 # The cascade: cheap and often successful first, the costly sweeps last (they only run on
 # photos nothing else could read). Chosen by measurement with bench/qr_decode.py (its `--steps`
