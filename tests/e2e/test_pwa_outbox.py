@@ -121,7 +121,10 @@ def test_twenty_labels_offline_survive_reload_and_reopen_then_sync_exactly_once(
         chips = page.locator("[data-testid=today-list] [data-state]")
         states = [chips.nth(i).get_attribute("data-state") for i in range(chips.count())]
         status = page.locator("[aria-labelledby=queue-title] [role=status]").all_inner_texts()
-        raise AssertionError(f"phone shows {states}; sync line {status}") from failure
+        screen = page.locator("h1").all_inner_texts()
+        raise AssertionError(
+            f"phone shows {states}; sync line {status}; at {page.url}, headings {screen}"
+        ) from failure
 
 
 def end_every_sign_in(live: LiveServer, username: str) -> None:

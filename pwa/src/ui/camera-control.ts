@@ -18,6 +18,8 @@ export class CameraControl {
   private video: HTMLVideoElement | null = null;
   /** The user started the camera in this page session: bring it back on the scan screen. */
   wanted = false;
+  /** Bumped by every release: a start still loading the scanner when it changes gives up. */
+  private releases = 0;
 
   constructor(private readonly host: CameraHost) {}
 
@@ -47,7 +49,11 @@ export class CameraControl {
   private async start(video: HTMLVideoElement): Promise<void> {
     if (this.scanner || getState().scan.starting) return;
     update((s) => ({ scan: { ...s.scan, starting: true, error: null } }));
+    const release = this.releases;
     const { CameraScanner } = await import('./scanner/camera');
+    // Left the scan screen while the scanner loaded: a camera started now would run unseen
+    // and a label it read would open its device over the screen the user went to.
+    if (this.releases !== release) return;
     const scanner = new CameraScanner(video, { onCodes: (texts) => void this.host.handleCodes(texts), onFrame: (texts) => this.host.cameraFrame(texts) });
     this.scanner = scanner;
     try {
@@ -68,6 +74,7 @@ export class CameraControl {
       this.wanted = false;
       void saveSettings({ cameraOn: false });
     }
+    this.releases += 1;
     this.scanner?.stop();
     this.scanner = null;
     this.host.forgetLastCode();
