@@ -12,7 +12,8 @@ can be corrected when unknown + wrong <= check symbols, if the reader knew which
 excess <= 0: the information is in the grid and a better ranking of doubtful codewords could
 read it; > 0: more is unknown or wrong in every grid this reader samples than the code can
 restore (a saturated core is lost to any reader; blur or a misplaced grid may not be);
-"no finders": the reader found no two finder patterns to sample from. Tuning seeds only.
+"no grid": no finder triple the reader found gives a grid of the code's size. Tuning seeds
+only.
 
     .venv/bin/python bench/qr_damage.py [--seed 1] [--count 300] [--jobs 2]
 """
@@ -65,7 +66,7 @@ def sampled_grids(photo: Photo) -> list[Grid]:
 
 
 def damage(seed: int, index: int) -> tuple[int, int | None, str, str] | None:
-    """(index, excess or None for no finders, blocks, effects) of an unread photo; None if read."""
+    """(index, excess or None for no grid, blocks, effects) of an unread photo; None if read."""
     s = make_sample(seed, index)
     result = decode_image(s.jpeg, clock=time.thread_time)
     if s.tuid in {code.label.tuid for code in result.codes if code.label}:
@@ -102,7 +103,7 @@ def damage(seed: int, index: int) -> tuple[int, int | None, str, str] | None:
 
 def _bucket(excess: int | None) -> str:
     if excess is None:
-        return "no finders"
+        return "no grid"
     if excess <= 0:
         return "excess <= 0"
     return "excess 1-5" if excess <= 5 else "excess > 5"

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.database import db, utcnow
 from app.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from app.models.devices import DeploymentGroup
 from app.platform import errors as platform_errors
 from app.platform.interface import UNASSIGNED, Platform
+
+_GROUPS = DeploymentGroup.__table__
 
 CONVENTION = re.compile(r"^(pr|rd|dm|un)([a-z]{2})00[a-z0-9]+$")
 CONVENTION_HELP = (
@@ -66,6 +70,29 @@ def _translate(exc: platform_errors.PlatformError) -> Exception:
     )
 
 
+def _remember_groups(descriptions: dict[str, str | None], now: datetime) -> None:
+    """Upsert the cache rows, in id order: two phones listing groups at once both found a new
+    group missing and both inserted it, and the second insert failed the request with a 500."""
+    if not descriptions:
+        return
+    connection = db.session.connection()
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
+    statement = insert(_GROUPS)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["group_id"],
+            set_={
+                "description": statement.excluded.description,
+                "synced_at": statement.excluded.synced_at,
+            },
+        ),
+        [
+            {"group_id": group_id, "description": descriptions[group_id], "synced_at": now}
+            for group_id in sorted(descriptions)
+        ],
+    )
+
+
 def list_groups(platform: Platform) -> GroupList:
     """Return groups from the platform (refreshing the cache) or from the cache when offline."""
     try:
@@ -79,13 +106,7 @@ def list_groups(platform: Platform) -> GroupList:
     now = utcnow()
     seen = {g.group_id for g in groups}
     db.session.execute(delete(DeploymentGroup).where(DeploymentGroup.group_id.not_in(seen)))
-    for group in groups:
-        row = db.session.get(DeploymentGroup, group.group_id)
-        if row is None:
-            row = DeploymentGroup(group_id=group.group_id)
-            db.session.add(row)
-        row.description = group.description
-        row.synced_at = now
+    _remember_groups({g.group_id: g.description for g in groups}, now)
     db.session.commit()
     rows = list(db.session.scalars(select(DeploymentGroup).order_by(DeploymentGroup.group_id)))
     return GroupList(rows, "platform", now)
@@ -98,13 +119,10 @@ def create_group(platform: Platform, raw_id: str, description: str | None) -> De
         created = platform.create_group(group_id, description or None)
     except platform_errors.PlatformError as exc:
         raise _translate(exc) from exc
-    row = db.session.get(DeploymentGroup, created.group_id) or DeploymentGroup(
-        group_id=created.group_id
-    )
-    row.description = created.description
-    row.synced_at = utcnow()
-    db.session.add(row)
+    _remember_groups({created.group_id: created.description}, utcnow())
     db.session.commit()
+    row = db.session.get(DeploymentGroup, created.group_id, populate_existing=True)
+    assert row is not None  # written just above
     return row
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import op
 
@@ -209,3 +211,49 @@ def test_a_technician_refused_a_group_is_told_who_can(login: Any) -> None:
     assert refused.json["error"]["code"] == "forbidden"
     assert "supervisors and admins" in refused.json["error"]["message"]
     assert "console" in refused.json["error"]["message"]
+
+
+def test_phones_listing_new_groups_at_once_all_get_them(app: Any) -> None:
+    """Several phones list groups at the same moment, each finding the same new groups missing
+    from the cache: every one gets the list (it was a 500 for all but one on PostgreSQL)."""
+    from types import SimpleNamespace
+
+    from app.database import db
+    from app.models.devices import DeploymentGroup
+    from app.services import groups as groups_service
+
+    phones = 6
+    for round_ in range(8):
+        names = [f"prfi00r{round_}g{i}" for i in range(5)]
+        platform = SimpleNamespace(
+            list_groups=lambda names=names: [
+                SimpleNamespace(group_id=name, description=f"Hall {name}") for name in names
+            ]
+        )
+        start = threading.Barrier(phones)
+        failures: list[BaseException] = []
+
+        def phone(
+            platform: Any = platform,
+            start: threading.Barrier = start,
+            failures: list[BaseException] = failures,
+        ) -> None:
+            with app.app_context():
+                start.wait()
+                try:
+                    groups_service.list_groups(platform)
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    failures.append(exc)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=phone) for _ in range(phones)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert failures == []
+        with app.app_context():
+            rows = db.session.scalars(select(DeploymentGroup)).all()
+            assert sorted(row.group_id for row in rows) == sorted(names)
+            assert {row.description for row in rows} == {f"Hall {name}" for name in names}
