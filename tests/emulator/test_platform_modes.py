@@ -107,12 +107,12 @@ def test_thingscale_token_shapes_and_rate_limit(mode: EmulatorServer, http: http
 
     # 60 at once: one after another on a loaded machine they can come slower than the refill.
     with ThreadPoolExecutor(30) as pool:
-        statuses = list(
-            pool.map(lambda _: http.get("channel", headers=headers).status_code, range(60))
-        )
-    assert statuses.count(429) >= 1  # 20 requests/s, documented
-    limited = http.get("channel", headers=headers)
-    assert limited.json() == {"error": "TOO_MANY_REQUESTS"} and limited.headers["Retry-After"]
+        answers = list(pool.map(lambda _: http.get("channel", headers=headers), range(60)))
+    # 20 requests/s, documented; a refused one is read from the burst itself, as a request
+    # sent after it may find the bucket refilled on a slow machine
+    limited = [answer for answer in answers if answer.status_code == 429]
+    assert limited
+    assert limited[0].json() == {"error": "TOO_MANY_REQUESTS"} and limited[0].headers["Retry-After"]
     mode.state.advance(2)  # the bucket refills on the emulator's clock
 
     new_key = httpx.post(mode.control_url + "api-key/rotate").json()["api_key"]
