@@ -152,6 +152,20 @@ export async function setMeta(key: string, value: unknown): Promise<void> {
   await db.put('meta', value, key);
 }
 
+/**
+ * Read, change and write one meta value in one transaction: two changes made at once (this tab
+ * and another, or two parts of one page) both stay, where a read then a separate write would
+ * let the later write put back what the earlier one changed.
+ */
+export async function updateMeta<T>(key: string, change: (current: T | undefined) => T): Promise<T> {
+  const db = await getDb();
+  const tx = db.transaction('meta', 'readwrite');
+  const next = change((await tx.store.get(key)) as T | undefined);
+  await tx.store.put(next, key);
+  await tx.done;
+  return next;
+}
+
 /** Remove one meta value. */
 export async function deleteMeta(key: string): Promise<void> {
   const db = await getDb();

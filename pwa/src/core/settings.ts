@@ -1,6 +1,6 @@
 // Small preferences kept with the rest of the phone's data.
 
-import { getMeta, setMeta } from './db';
+import { getMeta, updateMeta } from './db';
 import { notify } from './changes';
 
 export type Language = 'en' | 'fi';
@@ -27,8 +27,7 @@ export async function loadSettings(): Promise<Settings> {
 
 /** Change some settings. */
 export async function saveSettings(change: Partial<Settings>): Promise<Settings> {
-  const next = { ...(await loadSettings()), ...change };
-  await setMeta(KEY, next);
+  const next = await updateMeta<Settings>(KEY, (stored) => ({ ...DEFAULTS, ...(stored ?? {}), ...change }));
   notify('settings');
   return next;
 }

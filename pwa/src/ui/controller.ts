@@ -6,7 +6,8 @@ import * as outbox from '../core/outbox';
 import { lookupDevice } from '../core/devices';
 import { cachedGroups, selectedGroup } from '../core/groups';
 import { loadSession, markSessionExpired, signIn as coreSignIn, signOut as coreSignOut, currentSession } from '../core/session';
-import { loadSettings, saveSettings, type Language } from '../core/settings';
+import { loadSettings, type Language } from '../core/settings';
+import { SettingsEdits } from './settings-edits';
 import { confirmationFor, isDangerous, operationFor } from '../core/actions';
 import { confirmationText } from './confirmations';
 import type { LabelError } from '../core/label';
@@ -53,6 +54,8 @@ export class Controller {
   // ---- data refresh -------------------------------------------------------------------------
 
   private refreshing: Promise<void> = Promise.resolve();
+  /** Settings changed here win over a re-read that overlapped the change. */
+  private readonly settingsEdits = new SettingsEdits();
 
   /**
    * Re-read what the views show from the core. One re-read at a time, in the order asked: two
@@ -68,6 +71,7 @@ export class Controller {
 
   private async reread(topics: ReadonlySet<string>): Promise<void> {
     const patch: Partial<ReturnType<typeof getState>> = {};
+    const edits = this.settingsEdits.mark();
     if (topics.has('session')) patch.session = await loadSession();
     if (topics.has('settings')) {
       await loadPlatform();
@@ -80,6 +84,7 @@ export class Controller {
       patch.ops = await outbox.all();
       patch.counts = await outbox.counts();
     }
+    if (!this.settingsEdits.fresh(edits)) delete patch.settings;
     update(patch);
   }
 
@@ -188,18 +193,16 @@ export class Controller {
 
   async setLanguage(language: Language): Promise<void> {
     setLanguage(language);
-    await saveSettings({ language });
+    await this.settingsEdits.change({ language });
     update({ lang: language });
   }
 
   async dismissPersistence(): Promise<void> {
-    update((s) => ({ settings: { ...s.settings, persistWarningDismissed: true } }));
-    await saveSettings({ persistWarningDismissed: true });
+    await this.settingsEdits.change({ persistWarningDismissed: true });
   }
 
   async setBatchAction(batchAction: BatchAction): Promise<void> {
-    update((s) => ({ settings: { ...s.settings, batchAction } }));
-    await saveSettings({ batchAction });
+    await this.settingsEdits.change({ batchAction });
   }
 
   // ---- groups (group-flow.ts) --------------------------------------------------------------
@@ -328,8 +331,8 @@ export class Controller {
 
   async setBatch(batchMode: boolean): Promise<void> {
     this.forgetLastCode();
-    update((s) => ({ settings: { ...s.settings, batchMode }, scan: { ...s.scan, message: null } }));
-    await saveSettings({ batchMode });
+    update((s) => ({ scan: { ...s.scan, message: null } }));
+    await this.settingsEdits.change({ batchMode });
   }
 
   clearBatch(): void {
