@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.database import db, utcnow
+from app.database import db, insert_on_conflict, utcnow
 from app.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from app.models.devices import DeploymentGroup
 from app.platform import errors as platform_errors
@@ -76,8 +74,7 @@ def _remember_groups(descriptions: dict[str, str | None], now: datetime) -> None
     if not descriptions:
         return
     connection = db.session.connection()
-    insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
-    statement = insert(_GROUPS)
+    statement = insert_on_conflict(_GROUPS, connection.dialect.name)
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=["group_id"],

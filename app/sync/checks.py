@@ -15,12 +15,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import BindParameter
 
+from app.database import insert_on_conflict
 from app.models.device_checks import STAGE_AFTER_STEPS, DeviceCheck
 from app.models.operations import STEP_DONE, STEP_PENDING, UNFINISHED_STEP_STATES, OutboxStep
 from app.sync.outbox import new_lease
@@ -45,8 +44,7 @@ class CheckWanted:
 
 @lru_cache(maxsize=4)
 def _owe_statement(dialect: str) -> Insert:
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    statement = insert(_CHECKS)
+    statement = insert_on_conflict(_CHECKS, dialect)
     return statement.on_conflict_do_update(
         index_elements=["tuid"],
         set_={

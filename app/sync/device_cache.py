@@ -13,11 +13,10 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from app.database import insert_on_conflict
 from app.labels.device_types import device_type_for
 from app.models.devices import Device
 
@@ -30,8 +29,7 @@ DEVICE_COLUMNS = {"set_status": "status", "set_group": "group_id", "copy_group":
 
 @lru_cache(maxsize=4)
 def _upsert(dialect: str) -> Insert:
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    statement = insert(_DEVICES)
+    statement = insert_on_conflict(_DEVICES, dialect)
     # None means "unchanged": one statement serves status and group values.
     return statement.on_conflict_do_update(
         index_elements=["tuid"],

@@ -7,11 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.database import utcnow
+from app.database import insert_on_conflict, utcnow
 from app.labels.device_types import device_type_for
 from app.models.operations import Operation, OutboxStep
 from app.models.verifications import (
@@ -138,8 +136,6 @@ class InstallWatcher:
                 .values(state=SUPERSEDED, due_at=None, lease_owner=None, updated_at=now)
             )
         connection = session.connection()
-        insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
-        connection.execute(
-            insert(_VERIFICATIONS).on_conflict_do_nothing(index_elements=["operation_id"]), rows
-        )
+        statement = insert_on_conflict(_VERIFICATIONS, connection.dialect.name)
+        connection.execute(statement.on_conflict_do_nothing(index_elements=["operation_id"]), rows)
         return len(rows)
