@@ -8,6 +8,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import LiveServer
+from tests.e2e.phone import sign_in
 
 PHONE: dict[str, Any] = {"viewport": {"width": 360, "height": 740}, "locale": "en-GB"}
 
@@ -18,9 +19,7 @@ def test_switch_stays_where_tapped(
     context = browser.new_context(**PHONE)
     page = context.new_page()
     page.goto(live_server.url + "/")
-    page.fill("#username", technician[0])
-    page.fill("#password", technician[1])
-    page.click("button[type=submit]")
+    sign_in(page, *technician)
     expect(page.locator("#group-title")).to_be_visible()
     page.goto(live_server.url + "/#/scan")
     expect(page.locator("[data-testid=batch-mode]")).to_be_visible()
