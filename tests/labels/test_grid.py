@@ -1,6 +1,7 @@
 """The grid reader: finder patterns found in a crop, the module grid mapped, glare burnt-out
 modules handed on as unknown, so codes zbar gives up on under a highlight still read."""
 
+import io
 import math
 import random
 
@@ -111,6 +112,43 @@ def test_the_cascade_reads_glared_labels_with_the_grid_step() -> None:
         assert [label.tuid for label in result.labels] in ([], ["TSPR03KURZQ909LB7"])
         by_grid += bool(result.labels) and result.steps_tried[-1].startswith("grid")
     assert by_grid >= 2
+
+
+@pytest.mark.parametrize(
+    ("module_px", "ink", "paper", "radius", "spread", "gain", "where"),
+    [
+        (4, 10, 70, 0.2, 0.6, 4.0, 0.22),  # dim light
+        (5, 10, 70, 0.2, 0.6, 2.5, 0.3),
+        (5, 110, 176, 0.26, 0.6, 2.5, 0.3),  # a faded print
+    ],
+)
+def test_a_finder_glare_burnt_out_is_read_from_the_sharpened_crop(
+    module_px: int,
+    ink: int,
+    paper: int,
+    radius: float,
+    spread: float,
+    gain: float,
+    where: float,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wide highlight over the top-left finder of a small, dim, slightly blurred code: the
+    triple is guessed from the other two finders, and its grid is only read from the
+    unsharp-masked crop, not from the crop as it is."""
+    made = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=module_px)
+    made.add_data(TEXT)
+    made.make(fit=True)
+    image = made.make_image().get_image().convert("L").point(lambda v: paper if v else ink)
+    x, y, r = where * image.width, where * image.height, radius * image.width
+    lobe = Image.new("L", image.size, 0)
+    ImageDraw.Draw(lobe).ellipse((x - r, y - r * 0.7, x + r, y + r * 0.7), fill=255)
+    lobe = lobe.filter(ImageFilter.GaussianBlur(r * spread)).point(lambda v: min(255, v * gain))
+    image = ImageChops.screen(image, lobe).filter(ImageFilter.GaussianBlur(1.0))
+    with Image.open(io.BytesIO(encode(on_backdrop(image, 20), quality=70))) as stored:
+        view = stored.convert("L")
+    assert grid.read(view) == [TEXT]
+    monkeypatch.setattr(grid, "SHARPEN", ImageFilter.UnsharpMask(radius=2, percent=0))
+    assert grid.read(view) == []
 
 
 @pytest.mark.parametrize(("angle", "tilt"), [(0, 0.1), (60, 0.15), (200, 0.2)])
