@@ -32,6 +32,7 @@ MAX_GRIDS = 12  # module grids read per view at most: bounds the time a view wit
 # Same grids, so the same number of reads and false-read odds; the found triples' grids read
 # nothing more from it and cost a failing view half as much again when tried both ways.
 SHARPEN = ImageFilter.UnsharpMask(radius=2, percent=150, threshold=0)
+_FOUND, _GUESSED = 0, 1  # a triple's kind, in the order tried
 
 
 def read(image: Image.Image) -> list[str]:
@@ -47,7 +48,7 @@ def read(image: Image.Image) -> list[str]:
     tries = sorted(
         (
             (kind, rank, order, version, triple)
-            for kind, triples in enumerate((found, guessed))
+            for kind, triples in ((_FOUND, found), (_GUESSED, guessed))
             for order, triple in enumerate(triples)
             for rank, version in enumerate(_versions(*triple))
         ),
@@ -56,9 +57,9 @@ def read(image: Image.Image) -> list[str]:
     sharp: Image.Image | None = None
     reads = 0
     for kind, *_, version, triple in tries:
-        if kind == 1 and sharp is None:
+        if kind == _GUESSED and sharp is None:
             sharp = grey.filter(SHARPEN)
-        for soft in _grids(grey, triple, version, sample=sharp if kind == 1 else None):
+        for soft in _grids(grey, triple, version, sample=sharp if kind == _GUESSED else None):
             text = read_grid(soft, max_tries=CHASE_TRIES)
             if text is not None:
                 return [text]
