@@ -229,6 +229,7 @@ def _read_with_format(
     values: list[int] = []
     confidence: list[float] = []
     erased: list[bool] = []
+    halo = _halo(flat, 17 + 4 * version)
     for codeword in _codewords(version, mask):
         byte = 0
         lowest = math.inf
@@ -237,7 +238,9 @@ def _read_with_format(
             byte = (byte << 1) | (value > 0.0)
             lowest = min(lowest, abs(value))
         values.append(byte)
-        confidence.append(lowest)
+        # a module beside an unknown one lies in a glare halo, where a confident reading is
+        # often wrong: such codewords are doubted sooner, the more of their modules are there
+        confidence.append(lowest / (1 + sum(index in halo for index, _ in codeword)))
         erased.append(lowest == 0.0)
     data = bytearray()
     spares: list[tuple[int, int]] = []  # per block: (check symbols left unused, data end)
@@ -265,6 +268,18 @@ def _read_with_format(
             return None
         start = end
     return text
+
+
+def _halo(flat: list[float], n: int) -> frozenset[int]:
+    """Flat indexes of the known modules next to (8 around) an unknown one."""
+    near: set[int] = set()
+    for index, value in enumerate(flat):
+        if value == 0.0:
+            r, c = divmod(index, n)
+            for y in range(max(0, r - 1), min(n, r + 2)):
+                for x in range(max(0, c - 1), min(n, c + 2)):
+                    near.add(y * n + x)
+    return frozenset(i for i in near if flat[i] != 0.0)
 
 
 def _decode_block(
