@@ -32,7 +32,7 @@ import qrcode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.labels import finders, grid, qr_matrix  # noqa: E402
+from app.labels import finders, grid, grid_deblur, qr_matrix  # noqa: E402
 from app.labels.cascade import STEPS  # noqa: E402
 from app.labels.decoder import decode_image  # noqa: E402
 from app.labels.photo import Photo  # noqa: E402
@@ -53,7 +53,8 @@ def truths(text: str) -> list[tuple[int, list[list[bool]], int]]:
 
 
 def sampled_grids(photo: Photo) -> list[Grid]:
-    """Every grid the grid step's views would hand to the matrix reader (no reading cap)."""
+    """Every grid the grid step's views would hand to the matrix reader, as sampled and with
+    the blur taken out (no reading cap)."""
     step = next(s for s in STEPS if s.read is grid.read)
     grids: list[Grid] = []
     for _key, view in step.views(photo):
@@ -61,7 +62,11 @@ def sampled_grids(photo: Photo) -> list[Grid]:
         for found in finders.binarisations(grey):
             for triple in finders.triples(found):
                 for version in grid._versions(*triple):
-                    grids.extend(grid._grids(grey, triple, version))
+                    for values in grid._grids(grey, triple, version):
+                        grids.append(grid._soft(values, len(values)))
+                        unblurred = grid_deblur.unblurred(values, saturated=grid.SATURATED)
+                        if unblurred is not None:
+                            grids.append(grid._soft(unblurred, len(unblurred)))
     return grids
 
 

@@ -198,3 +198,21 @@ def test_modules_glare_washed_out_count_for_less_but_keep_their_sign() -> None:
     )
     mean = lambda values: sum(abs(v) for v in values) / len(values)  # noqa: E731
     assert mean(inside) < 0.4 * mean(outside)
+
+
+def test_the_paper_level_ranked_in_c_is_the_one_sorted_in_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Grids without glare take the paper's level from Pillow's rank filter: the soft values
+    must be exactly those of the per-module sort it replaces."""
+    rng = random.Random(5)
+    for _ in range(40):
+        size = rng.choice([21, 25, 29, 33])
+        values = [
+            [float(max(0, min(250, rng.choice([30, 200]) + rng.randint(-60, 60)))) for _ in row]
+            for row in [[0] * size] * size
+        ]
+        ranked = grid._soft(values, size)
+        with monkeypatch.context() as patched:
+            patched.setattr(grid, "_papers", lambda values, size: None)
+            assert grid._soft(values, size) == ranked
