@@ -80,6 +80,11 @@ GLARE_FLATTEN = chained(flatten(50), deblur(6), upright())
 # grid of the triple or the view decodes it, or by ranking on a codeword's second-weakest or mean
 # module: qr_damage's 9 photos with excess <= 0 keep 0-4 check symbols at best, with the wrong
 # codewords known, and the margin asks 3 (less pad bytes) on top of what the ranking finds.
+# Blur taken out of the grids (grid_deblur, after every grid as sampled has failed): measured on
+# a machine that decodes about 1.9 times slower than the one above (12 MP read 131 ms), where
+# the budget cuts more searches short: held-out 654 -> 665 of 900 (blur 158 -> 167, glare
+# 125 -> 128, far codes 106 -> 111), non-label photos 93 -> 94 of 100 answered at 359 / 366 ms
+# median CPU; tuning seed 216 -> 220, nothing lost.
 
 # The cascade: cheap and often successful first, the costly sweeps last (they only run on
 # photos nothing else could read). Chosen by measurement with bench/qr_decode.py (its `--steps`
