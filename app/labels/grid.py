@@ -305,20 +305,20 @@ def _soft(values: list[list[float]], size: int) -> list[list[float]]:
         return [[0.0] * size for _ in range(size)]
     half = contrast / 2
     paper_dark = math.expm1(_finder_paper(dark, size))  # the paper's darkness where no glare is
-    glare = any(any(row) for row in burnt)
-    papers = _papers(values, size) if not glare else None
+    shares = _Shares(burnt, size)
+    papers = _papers(values, size)
     soft = [[0.0] * size for _ in range(size)]
     for r in range(size):
         for c in range(size):
-            if glare and burnt[r][c] and _share(burnt, r, c, 2, size) >= 0.7:
+            if burnt[r][c] and shares.around(r, c, 2) >= 0.7:
                 continue  # inside a saturated patch: unknown
-            paper = papers[r][c] if papers is not None else None
+            paper = papers[r][c] if papers is not None and not shares.any(r, c, 2) else None
             if paper is None:
                 paper = _paper(dark, burnt, r, c, size)
             if paper is None:
                 continue
             value = (dark[r][c] - paper - half) / half
-            if glare and _share(burnt, r, c, 1, size) > 0:
+            if shares.any(r, c, 1):
                 value /= 2  # at the rim of a saturated patch even the paper level is a guess
             # where glare left the paper a fraction of its darkness, ink and paper are a few
             # grey levels apart and JPEG noise is as large: the reading is worth that fraction
@@ -328,22 +328,41 @@ def _soft(values: list[list[float]], size: int) -> list[list[float]]:
     return soft
 
 
-def _share(burnt: list[list[bool]], r: int, c: int, reach: int, size: int) -> float:
-    """The share of saturated modules within `reach` of (r, c)."""
-    cells = [
-        burnt[y][x]
-        for y in range(max(0, r - reach), min(size, r + reach + 1))
-        for x in range(max(0, c - reach), min(size, c + reach + 1))
-    ]
-    return sum(cells) / len(cells)
+class _Shares:
+    """How many of the modules within a reach of (r, c) are saturated, from running sums
+    (a count per module and reach was a tenth of a failing glare view's time)."""
+
+    def __init__(self, burnt: list[list[bool]], size: int) -> None:
+        self.size = size
+        self.sums = [[0] * (size + 1) for _ in range(size + 1)]
+        for r in range(size):
+            running = 0
+            for c in range(size):
+                running += burnt[r][c]
+                self.sums[r + 1][c + 1] = self.sums[r][c + 1] + running
+
+    def _window(self, r: int, c: int, reach: int) -> tuple[int, int]:
+        top, bottom = max(0, r - reach), min(self.size, r + reach + 1)
+        left, right = max(0, c - reach), min(self.size, c + reach + 1)
+        s = self.sums
+        count = s[bottom][right] - s[top][right] - s[bottom][left] + s[top][left]
+        return count, (bottom - top) * (right - left)
+
+    def around(self, r: int, c: int, reach: int) -> float:
+        """The share of saturated modules within `reach` of (r, c)."""
+        count, cells = self._window(r, c, reach)
+        return count / cells
+
+    def any(self, r: int, c: int, reach: int) -> bool:
+        return self._window(r, c, reach)[0] > 0
 
 
 def _papers(values: list[list[float]], size: int) -> list[list[float | None]] | None:
-    """What `_paper` gives for each module of a grid without glare, the rank taken by Pillow
-    in C (a Python sort per module was a quarter of a failing view's time): the paper's
+    """What `_paper` gives for each module with no saturated one within two, the rank taken by
+    Pillow in C (a Python sort per module was a quarter of a failing view's time): the paper's
     darkness is the 7th lowest of the 25 around a module, so the 7th brightest of them. Modules
     within two of the edge (a smaller window) are left None for `_paper`; None for a grid whose
-    values are not whole grey levels (an unblurred one), which a byte image would round."""
+    values are not whole grey levels, which a byte image would round."""
     if any(value != int(value) for row in values for value in row):
         return None
     image = Image.frombytes("L", (size, size), bytes(int(value) for row in values for value in row))

@@ -167,9 +167,9 @@ def deblurred(darkness: Grid, sigma: float, paper: float, contrast: float, noise
 
 
 def unblurred(values: Grid, *, saturated: float) -> Grid | None:
-    """The module brightnesses (0-255) with the blur the finders show taken out, or None when
-    they show next to none (or no code: too little contrast to fit). Modules at or above
-    `saturated` stay as they are: glare left nothing there to restore."""
+    """The module brightnesses (whole grey levels, as sampled) with the blur the finders show
+    taken out, or None when they show next to none (or no code: too little contrast to fit).
+    Modules at or above `saturated` stay as they are: glare left nothing there to restore."""
     darkness = [[255.0 - value for value in row] for row in values]
     sigma, paper, contrast, noise = fit_blur(darkness)
     if sigma < MIN_SIGMA or contrast < MIN_CONTRAST:
@@ -178,7 +178,9 @@ def unblurred(values: Grid, *, saturated: float) -> Grid | None:
     top = saturated - 1
     return [
         [
-            value if value >= saturated else min(top, max(0.0, 255.0 - paper - contrast * mine))
+            value
+            if value >= saturated
+            else float(round(min(top, max(0.0, 255.0 - paper - contrast * mine))))
             for value, mine in zip(row, own_row, strict=True)
         ]
         for row, own_row in zip(values, own, strict=True)

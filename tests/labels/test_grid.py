@@ -200,19 +200,66 @@ def test_modules_glare_washed_out_count_for_less_but_keep_their_sign() -> None:
     assert mean(inside) < 0.4 * mean(outside)
 
 
-def test_the_paper_level_ranked_in_c_is_the_one_sorted_in_python(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Grids without glare take the paper's level from Pillow's rank filter: the soft values
-    must be exactly those of the per-module sort it replaces."""
+def per_module_soft(values: list[list[float]], size: int) -> list[list[float]]:
+    """grid._soft as it was written first: every module's window counted and sorted in Python."""
+    dark = [[math.log1p(max(0.0, 255.0 - value)) for value in row] for row in values]
+    burnt = [[value >= grid.SATURATED for value in row] for row in values]
+
+    def window(r: int, c: int, reach: int) -> list[tuple[int, int]]:
+        rows = range(max(0, r - reach), min(size, r + reach + 1))
+        return [(y, x) for y in rows for x in range(max(0, c - reach), min(size, c + reach + 1))]
+
+    def share(r: int, c: int, reach: int) -> float:
+        cells = window(r, c, reach)
+        return sum(burnt[y][x] for y, x in cells) / len(cells)
+
+    def paper(r: int, c: int) -> float | None:
+        for reach in (2, 3, 4):
+            usable = sorted(dark[y][x] for y, x in window(r, c, reach) if not burnt[y][x])
+            if len(usable) >= 12:
+                return usable[len(usable) // 4]
+        return None
+
+    contrast = grid._finder_contrast(dark, size)
+    if contrast <= 0.05:
+        return [[0.0] * size for _ in range(size)]
+    half = contrast / 2
+    paper_dark = math.expm1(grid._finder_paper(dark, size))
+    soft = [[0.0] * size for _ in range(size)]
+    for r in range(size):
+        for c in range(size):
+            if burnt[r][c] and share(r, c, 2) >= 0.7:
+                continue
+            level = paper(r, c)
+            if level is None:
+                continue
+            value = (dark[r][c] - level - half) / half
+            if share(r, c, 1) > 0:
+                value /= 2
+            left = math.expm1(level) / paper_dark if paper_dark > 0 else 1.0
+            value *= min(1.0, max(0.05, left))
+            soft[r][c] = max(-2.0, min(2.0, value)) or 1e-3
+    return soft
+
+
+@pytest.mark.parametrize("glare", [False, True])
+def test_soft_values_ranked_in_c_are_those_of_the_per_module_sort(glare: bool) -> None:
+    """The paper's level is ranked by Pillow and the saturated modules counted from running
+    sums where that gives the same answer: the soft values must be exactly the per-module
+    computation's, with and without glare patches (and on grids not of whole grey levels)."""
     rng = random.Random(5)
-    for _ in range(40):
+    for trial in range(40):
         size = rng.choice([21, 25, 29, 33])
         values = [
             [float(max(0, min(250, rng.choice([30, 200]) + rng.randint(-60, 60)))) for _ in row]
             for row in [[0] * size] * size
         ]
-        ranked = grid._soft(values, size)
-        with monkeypatch.context() as patched:
-            patched.setattr(grid, "_papers", lambda values, size: None)
-            assert grid._soft(values, size) == ranked
+        if glare:
+            for _ in range(rng.randint(1, 3)):
+                top, left, side = rng.randrange(size), rng.randrange(size), rng.randint(1, 9)
+                for r in range(top, min(size, top + side)):
+                    for c in range(left, min(size, left + side)):
+                        values[r][c] = 255.0
+        if trial % 5 == 0:
+            values[size // 2][size // 2] += 0.5
+        assert grid._soft(values, size) == per_module_soft(values, size)
