@@ -14,6 +14,7 @@ from app.labels.photo import LEAST_CHANNEL_PX, Photo
 from app.labels.prepare import Prepare, turned
 
 View = tuple[str, Image.Image]
+Region = tuple[float, float, float, float]  # left, top, right, bottom in full-size photo pixels
 
 LOCATOR_PX = 1000
 SPOT_COUNT = 4  # spots most steps look at
@@ -81,11 +82,38 @@ def spots(
             more=more,
             least_channel=least_channel,
         )
+        regions: dict[str, Region] = photo.extras.setdefault("spot_regions", {})
         for tag, prepare in prepares.items():
-            for index, crop in enumerate(crops, start=first):
-                yield f"spot{index}{where}:{tag}@{side}", (prepare(crop) if prepare else crop)
+            for index, (region, crop) in enumerate(crops, start=first):
+                if _holds_other_code(photo, region):
+                    continue
+                key = f"spot{index}{where}:{tag}@{side}"
+                regions[key] = region
+                yield key, (prepare(crop) if prepare else crop)
 
     return views
+
+
+def read_other_code(photo: Photo, key: str) -> None:
+    """Note that the spot view `key` held a code that is not a label and no label: later
+    steps skip that spot (and any spot found over it in another copy) so that the short
+    search for a label beside the other code is spent elsewhere. Other views are ignored."""
+    region = photo.extras.get("spot_regions", {}).get(key)
+    if region is not None:
+        photo.extras.setdefault("other_code_regions", []).append(region)
+
+
+def _holds_other_code(photo: Photo, region: Region) -> bool:
+    """Whether most of the spot lies on a spot where another code was read."""
+    left, top, right, bottom = region
+    area = max(1.0, (right - left) * (bottom - top))
+    for x0, y0, x1, y1 in photo.extras.get("other_code_regions", ()):
+        width = max(0.0, min(right, x1) - max(left, x0))
+        height = max(0.0, min(bottom, y1) - max(top, y0))
+        overlap = width * height
+        if overlap > 0.5 * min(area, (x1 - x0) * (y1 - y0)):
+            return True
+    return False
 
 
 def spot_crops(
@@ -96,12 +124,13 @@ def spot_crops(
     locate_px: int = LOCATOR_PX,
     more: bool = False,
     least_channel: bool = False,
-) -> list[Image.Image]:
-    """Crop the likeliest code spots from the smallest copy that is sharp enough, at `side` px.
+) -> list[tuple[Region, Image.Image]]:
+    """Crop the likeliest code spots from the smallest copy that is sharp enough, at `side` px:
+    each with the spot's region in the full-size photo (the locator's box, without margin).
 
     `least_channel`: from the photo's darkest-channel copy (at most LEAST_CHANNEL_PX across).
     """
-    cache: dict[tuple[int, Margin, int, bool, bool], list[Image.Image]]
+    cache: dict[tuple[int, Margin, int, bool, bool], list[tuple[Region, Image.Image]]]
     cache = photo.extras.setdefault("spot_crops", {})
     key = (side, margin, locate_px, more, least_channel)
     if key in cache:
@@ -112,7 +141,7 @@ def spot_crops(
         found[locate_px] = find_spots(small, count=SPOT_COUNT + MORE_SPOTS)
     boxes = found[locate_px][SPOT_COUNT:] if more else found[locate_px][:SPOT_COUNT]
     ratio = photo.long_side / max(small.size)
-    crops: list[Image.Image] = []
+    crops: list[tuple[Region, Image.Image]] = []
     for x0, y0, x1, y1 in boxes:
         pad = max(max(x1 - x0, y1 - y0) * margin.relative + 8, margin.least)
         box = (
@@ -134,7 +163,8 @@ def spot_crops(
         factor = side / max(crop.size)
         size = (max(1, round(crop.width * factor)), max(1, round(crop.height * factor)))
         method = Image.Resampling.BICUBIC if factor > 1 else Image.Resampling.BOX
-        crops.append(crop.resize(size, method))
+        region = (x0 * ratio, y0 * ratio, x1 * ratio, y1 * ratio)
+        crops.append((region, crop.resize(size, method)))
     cache[key] = crops
     return crops
 

@@ -8,10 +8,21 @@ import time
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+from app.labels.cascade import Step
 from app.labels.decoder import NotADeviceLabel, decode_image, scan
 from app.labels.locator import code_angle, find_spots
 from app.labels.photo import BadImage, Photo
-from app.labels.prepare import deblur, flatten, normalise, sharpen_hard, threshold, upright
+from app.labels.prepare import (
+    deblur,
+    flatten,
+    normalise,
+    sharpen,
+    sharpen_hard,
+    threshold,
+    upright,
+)
+from app.labels.readers import zbar
+from app.labels.views import LOOSE, read_other_code, spots
 from tests.labels.photos import (
     code_image,
     encode,
@@ -251,6 +262,44 @@ def test_device_label_beside_another_code_is_found() -> None:
     result = decode_image(encode(scene(["https://example.com/menu", LEGACY], size=(1400, 700))))
     assert [label.tuid for label in result.labels] == [TUID]
     assert {code.text for code in result.codes} == {"https://example.com/menu", LEGACY}
+
+
+def test_the_search_for_a_label_beside_another_code_skips_that_codes_spot() -> None:
+    # The first step reads only the Wi-Fi code (as if the label were too damaged for it), the
+    # second looks again with other crops: it leaves the Wi-Fi code's spot out.
+    wifi = "WIFI:S:Site-Guest;T:WPA;P:hunter2;;"
+    data = encode(scene([wifi, LEGACY], size=(1400, 700)))
+    seen_by_second: list[list[str]] = []
+
+    def misses_labels(view: Image.Image) -> list[str]:
+        return [text for text in zbar(view) if text != LEGACY]
+
+    def recording(view: Image.Image) -> list[str]:
+        seen_by_second.append(zbar(view))
+        return seen_by_second[-1]
+
+    steps = (
+        Step("first", spots(300, {"grey": None}), read=misses_labels),
+        Step("second", spots(400, {"sharp": sharpen}, margin=LOOSE), read=recording),
+    )
+    result = decode_image(data, steps=steps, extra_search_s=10.0)
+    assert [label.tuid for label in result.labels] == [TUID]
+    # the locator ranks the Wi-Fi code's spot before the label's: it was skipped
+    assert seen_by_second[-1] == [LEGACY]
+    assert [wifi] not in seen_by_second
+
+
+def test_a_spot_where_another_code_was_read_is_left_out_of_later_views() -> None:
+    url, tag = "https://example.com/menu", "NANO-TAG-12"
+    photo = Photo(encode(scene([url, tag], size=(1400, 700))))
+    first = {key: zbar(view) for key, view in spots(300, {"grey": None})(photo)}
+    url_key = next(key for key, texts in first.items() if texts == [url])
+    read_other_code(photo, "frame:grey@1000")  # not a spot view: nothing is left out
+    assert len(list(spots(300, {"grey": None})(photo))) == len(first)
+    read_other_code(photo, url_key)
+    later = [zbar(view) for _, view in spots(400, {"grey": None}, margin=LOOSE)(photo)]
+    assert [url] not in later
+    assert [tag] in later
 
 
 @pytest.mark.parametrize(
