@@ -26,7 +26,8 @@ from functools import cache
 
 import qrcode.base
 import qrcode.util
-import reedsolo
+
+from app.labels.reed_solomon import Block, Uncorrectable
 
 _MIN_VERSION, _MAX_VERSION = 1, 10
 _RS_MARGIN = 3  # check symbols (or verified pad bytes) an accepted block keeps (see module doc)
@@ -218,11 +219,6 @@ def _blocks(version: int, level: int) -> tuple[tuple[tuple[int, ...], int], ...]
 # --- Reed-Solomon ---------------------------------------------------------------------------
 
 
-@cache
-def _codec(nsym: int) -> reedsolo.RSCodec:
-    return reedsolo.RSCodec(nsym, fcr=0, prim=0x11D, generator=2, c_exp=8)
-
-
 def _read_with_format(
     flat: list[float], version: int, level: int, mask: int, max_tries: int
 ) -> str | None:
@@ -299,17 +295,15 @@ def _decode_block(
         extra = math.ceil(room * attempt / (max_tries - 1))
         if extra > steps[-1]:
             steps.append(extra)
-    codec = _codec(nsym)
+    block = Block(bytes(word), nsym)
     for extra in steps:
         erase = known + doubtful[:extra]
         try:
-            _, full, errata = codec.decode(bytearray(word), erase_pos=erase)
-        except (reedsolo.ReedSolomonError, ZeroDivisionError, IndexError, ValueError):
+            full, errata = block.decode(erase)
+        except Uncorrectable:
             continue
         errors = len(set(errata) - set(erase))
         if 2 * errors + len(erase) > limit:
-            continue
-        if not all(codec.check(full)):
             continue
         return bytes(full), limit - 2 * errors - len(erase)
     return None
