@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
@@ -314,7 +314,7 @@ def _soft(values: list[list[float]], size: int) -> list[list[float]]:
                 continue  # inside a saturated patch: unknown
             paper = papers[r][c] if papers is not None and not shares.any(r, c, 2) else None
             if paper is None:
-                paper = _paper(dark, burnt, r, c, size)
+                paper = _paper(dark, burnt, shares, r, c)
             if paper is None:
                 continue
             value = (dark[r][c] - paper - half) / half
@@ -378,18 +378,24 @@ def _papers(values: list[list[float]], size: int) -> list[list[float | None]] | 
 
 
 def _paper(
-    dark: list[list[float]], burnt: list[list[bool]], r: int, c: int, size: int
+    dark: list[list[float]], burnt: list[list[bool]], shares: _Shares, r: int, c: int
 ) -> float | None:
     """The paper's darkness around (r, c): the lower quartile of the modules near it that are
     not saturated, from a wider window where too few are left (a quartile of a handful could
     be the module itself)."""
+    size = shares.size
     for reach in (2, 3, 4):
-        usable = sorted(
-            dark[y][x]
-            for y in range(max(0, r - reach), min(size, r + reach + 1))
-            for x in range(max(0, c - reach), min(size, c + reach + 1))
-            if not burnt[y][x]
-        )
+        top, bottom = max(0, r - reach), min(size, r + reach + 1)
+        left, right = max(0, c - reach), min(size, c + reach + 1)
+        if not shares.any(r, c, reach):  # most calls (the edge modules): nothing to leave out
+            usable = sorted(chain.from_iterable(row[left:right] for row in dark[top:bottom]))
+        else:
+            usable = sorted(
+                value
+                for y in range(top, bottom)
+                for value, gone in zip(dark[y][left:right], burnt[y][left:right], strict=True)
+                if not gone
+            )
         if len(usable) >= 12:
             return usable[len(usable) // 4]
     return None
