@@ -56,8 +56,21 @@ GLARE_FLATTEN = chained(flatten(50), deblur(6), upright())
 # The grid step hands its views to our own reader (grid.py, qr_matrix.py), not to zbar: it maps
 # the module grid from the finder patterns and gives Reed-Solomon the modules a glare highlight
 # saturated as erasures, which correct twice as many codewords as the errors zbar sees there.
-# It comes after the zbar steps that read most photos cheaply (a failing view costs it 60-150 ms
-# CPU) and before the spots-500 steps, which read nothing more on the tuning seed once it ran.
+# It comes after the zbar steps that read most photos cheaply and before the spots-500 steps,
+# which read nothing more on the tuning seed once it ran. There it starts 1.0-1.8 s into the
+# 1.5 s budget on the photos the cascade misses (a view it fails on costs it 200-600 ms CPU,
+# one it reads 70 ms at the median): of the 80 tuning photos missed, the grid reader alone,
+# given all the time it wants, reads 10. Its views come in the order that reads most of them
+# early: the spots found in the 2000 px copy (placed closer round a small code), then the
+# darkest channel's, then the 1000 px copy's; in the step's first 400 ms that order reads 7 of
+# the 10 where 1000 px first read 1, and as many photos overall (194 and 192 of 300 with the
+# grid step alone on each photo). With reed_solomon.py's faster decoding: tuning seed side by
+# side 219 -> 221, held-out 666 -> 667 (noise-sized; the reorder costs nothing).
+# Moving the step earlier does not pay: right after "spots 250" the tuning seed read 226-227
+# (glare 44 -> 50) but held-out seeds 2-4 only 652 of 900 (glare 121, and one photo with
+# none of the degradations lost): the zbar sweeps after it read many held-out photos cheaply
+# (spots 200 upright sharpen 35, spots 400 upright sharpen hard 20) and a failing grid view
+# took their budget. Two grids of two views tried early, the rest here: held-out 665.
 # Measured with bench/qr_decode.py, the cascade without it / with it, same 900 photos of
 # held-out seeds 2-4: 645 -> 669 read (71.7 -> 74.3 %), glare 110 -> 135 of 282; the tuning
 # seed 216 -> 224 of 300; non-label photos answered at the same median (308 / 305 ms CPU).
@@ -138,9 +151,9 @@ STEPS: tuple[Step, ...] = (
     Step(
         "grid: spots 400, small, least channel",
         joined(
-            leading(2, spots(400, {"grey": None}, margin=LOOSE)),
             leading(2, spots(400, {"grey": None}, margin=LOOSE, locate_px=2000)),
             leading(2, spots(400, {"grey": None}, margin=LOOSE, least_channel=True)),
+            leading(2, spots(400, {"grey": None}, margin=LOOSE)),
         ),
         read=grid.read,
     ),
